@@ -1,0 +1,37 @@
+# The two commands a newcomer types: `make run` (demo cohort end to end) and
+# `make test` (the test suite). Both build the local virtual environment .venv
+# from the pinned requirements.lock first; nothing is installed by hand.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CORES ?= 2
+
+.PHONY: run test demo-data bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Regenerate the shipped demo cohort byte-identically (see data/raw/demo/README.md).
+demo-data: $(STAMP)
+	$(BIN)/python -m attachment_pipeline.simulate demo --out data/raw/demo
+
+lock:
+	rm -rf /tmp/ap-lock-venv && $(PYTHON) -m venv /tmp/ap-lock-venv
+	/tmp/ap-lock-venv/bin/pip install --quiet ".[test]"
+	{ echo "# Pinned versions for make run / make test / CI (pip install -r requirements.lock)."; \
+	  echo "# Regenerate: make lock (fresh venv from pyproject.toml, then pip freeze)."; \
+	  /tmp/ap-lock-venv/bin/pip freeze | grep -v '^attachment'; } > requirements.lock
+
+clean:
+	rm -rf results/*/ .snakemake
