@@ -1,0 +1,194 @@
+"""The study configuration: schema check, defaults, and checks the schema cannot express.
+
+``load_study(config)`` is called once, by the Snakefile at start-up. It validates
+the config dict against ``workflow/schemas/config.schema.yaml`` (filling in the
+documented defaults), then checks what needs the file system: that every
+responses file exists, every instrument file exists, every instrument has an
+``items`` mapping and the response formats and scale overrides name instruments
+of the cohort. Any problem raises :class:`ConfigError` naming the key.
+Inside the pipeline, code trusts the returned frozen :class:`Study`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .instruments import Instrument, InstrumentError, available_instruments, load_instrument
+
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """The study configuration is wrong; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Couples:
+    couple_column: str
+    role_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """One cohort's settings, defaults filled in (see config/README.md)."""
+
+    name: str
+    responses: Path
+    instruments: tuple[Instrument, ...]
+    item_columns: dict  # instrument name -> list of raw column names, in item order
+    id_column: str | None
+    missing_codes: tuple[float, ...]
+    out_of_range: str
+    non_numeric: str
+    groups: tuple[str, ...]
+    covariates: tuple[str, ...]
+    couples: Couples | None
+    children: Path | None
+
+    def instrument(self, name: str) -> Instrument:
+        for inst in self.instruments:
+            if inst.name == name:
+                return inst
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Scoring:
+    min_answered: float = 0.8
+    minmax_band: float = 0.2
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    seed: int
+    language: str
+    cohorts: dict  # name -> Cohort
+    scoring: Scoring
+
+
+def _schema_errors(config: dict) -> list[str]:
+    """Validate with Snakemake's validator (fills defaults); return readable messages."""
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    try:
+        validate(config, str(SCHEMA), set_default=True)
+    except WorkflowError as exc:
+        return [_explain_schema_error(exc)]
+    return []
+
+
+def _explain_schema_error(exc: Exception) -> str:
+    import jsonschema
+
+    cause = exc
+    while cause is not None and not isinstance(cause, jsonschema.ValidationError):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return str(exc)
+    key = ".".join(str(p) for p in cause.absolute_path) or "(top level)"
+    msg = cause.message
+    if cause.validator == "additionalProperties":
+        allowed = sorted(cause.schema.get("properties", {}))
+        msg += f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
+    return f"config key `{key}`: {msg}"
+
+
+def _resolve_items(cohort: str, inst: Instrument, spec) -> list[str]:
+    if isinstance(spec, str):
+        return [spec.replace("{n}", str(item.n)) for item in inst.items]
+    if len(spec) != inst.n_items:
+        raise ConfigError(
+            f"config key `cohorts.{cohort}.items.{inst.name}`: the list names {len(spec)} columns, "
+            f"but {inst.name} ({inst.response_format or 'standard'} format) has {inst.n_items} items. "
+            "List one column per item, in item order, or give a pattern such as \"q{n}\"."
+        )
+    return [str(c) for c in spec]
+
+
+def _cohort(name: str, raw: dict, instrument_dir: Path, root: Path) -> Cohort:
+    where = f"cohorts.{name}"
+    responses = root / raw["responses"]
+    if not responses.is_file():
+        raise ConfigError(f"config key `{where}.responses`: file {raw['responses']} does not exist "
+                          f"(looked in {responses.parent}). Paths are relative to the folder you run snakemake in.")
+    known = available_instruments(instrument_dir)
+    instruments = []
+    for inst_name in raw["instruments"]:
+        if inst_name not in known:
+            raise ConfigError(f"config key `{where}.instruments`: unknown instrument {inst_name!r}; "
+                              f"known: {', '.join(known)} (files in {instrument_dir}).")
+        fmt = raw["response_format"].get(inst_name)
+        try:
+            inst = load_instrument(inst_name, fmt, instrument_dir)
+        except InstrumentError as exc:
+            raise ConfigError(f"config key `{where}.response_format.{inst_name}`: {exc}") from None
+        override = raw["response_scale"].get(inst_name)
+        if override:
+            try:
+                inst = inst.with_scale(override["min"], override["max"])
+            except InstrumentError as exc:
+                raise ConfigError(f"config key `{where}.response_scale.{inst_name}`: {exc}") from None
+        instruments.append(inst)
+    names = [i.name for i in instruments]
+    for key in ("items", "response_format", "response_scale"):
+        extra = sorted(set(raw[key]) - set(names))
+        if extra:
+            raise ConfigError(f"config key `{where}.{key}`: names {', '.join(extra)}, which is not in "
+                              f"`{where}.instruments` ({', '.join(names)}).")
+    missing = [n for n in names if n not in raw["items"]]
+    if missing:
+        raise ConfigError(f"config key `{where}.items`: no column mapping for {', '.join(missing)}. "
+                          f"Add e.g. `{missing[0]}: \"{missing[0]}_{{n}}\"` (pattern) or a list of column names.")
+    for fmt_inst in raw["response_format"]:
+        if instruments[names.index(fmt_inst)].kind != "minmax":
+            raise ConfigError(f"config key `{where}.response_format.{fmt_inst}`: {fmt_inst} has only one format; remove the key.")
+    item_columns = {i.name: _resolve_items(name, i, raw["items"][i.name]) for i in instruments}
+    children = raw.get("children")
+    if children is not None and not (root / children).is_file():
+        raise ConfigError(f"config key `{where}.children`: file {children} does not exist.")
+    couples = raw.get("couples")
+    return Cohort(
+        name=name, responses=responses, instruments=tuple(instruments), item_columns=item_columns,
+        id_column=raw.get("id_column"), missing_codes=tuple(float(c) for c in raw["missing_codes"]),
+        out_of_range=raw["out_of_range"], non_numeric=raw["non_numeric"],
+        groups=tuple(raw["groups"]), covariates=tuple(raw["covariates"]),
+        couples=Couples(couples["couple_column"], couples.get("role_column")) if couples else None,
+        children=root / children if children else None,
+    )
+
+
+def load_study(config: dict, root: Path | str = ".") -> Study:
+    """Check a config dict and return the :class:`Study` it describes.
+
+    The dict is copied; defaults from the schema are filled into the copy.
+    ``root`` is the folder relative paths are resolved against (the working directory).
+
+    >>> s = load_study(yaml.safe_load(open(SCHEMA.parents[2] / "config" / "config.yaml")), SCHEMA.parents[2])
+    >>> s.name, list(s.cohorts), s.scoring.min_answered
+    ('demo', ['demo'], 0.8)
+    """
+    config = copy.deepcopy(dict(config))
+    errors = _schema_errors(config)
+    if errors:
+        raise ConfigError(errors[0])
+    root = Path(root)
+    instrument_dir = root / config["instrument_dir"]
+    scoring = config.get("scoring") or {}
+    cohorts = {name: _cohort(name, raw, instrument_dir, root) for name, raw in config["cohorts"].items()}
+    return Study(
+        name=config["study"], seed=int(config["seed"]), language=config["language"], cohorts=cohorts,
+        scoring=Scoring(min_answered=float(scoring.get("min_answered", 0.8)),
+                        minmax_band=float(scoring.get("minmax_band", 0.2))),
+    )
+
+
+def read_config_file(path: Path | str) -> dict:
+    """Read a YAML config file (used by tests and tools; Snakemake reads --configfile itself)."""
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}

@@ -1,0 +1,24 @@
+# Ingest, validate and score one cohort (attachment_pipeline.steps.score_cohort).
+
+
+def cohort_inputs(wildcards):
+    cohort = STUDY.cohorts[wildcards.cohort]
+    files = [str(cohort.responses)]
+    if cohort.children is not None:
+        files.append(str(cohort.children))
+    return files
+
+
+rule score_cohort:
+    input:
+        cohort_inputs,
+    output:
+        validation=f"{RESULTS}/{{cohort}}/qc/validation.json",
+        missingness=f"{RESULTS}/{{cohort}}/qc/missingness.csv",
+        keyed_items=f"{RESULTS}/{{cohort}}/items.csv",
+        scores=f"{RESULTS}/{{cohort}}/scores.csv",
+    params:
+        cohort=lambda w: STUDY.cohorts[w.cohort],
+        scoring=STUDY.scoring,
+    script:
+        "../scripts/score_cohort.py"
