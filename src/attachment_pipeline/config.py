@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .instruments import Instrument, InstrumentError, available_instruments, load_instrument
+from .instruments import INSTRUMENT_DIR, Instrument, InstrumentError, available_instruments, load_instrument
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -113,10 +113,10 @@ def _resolve_items(cohort: str, inst: Instrument, spec) -> list[str]:
 
 def _cohort(name: str, raw: dict, instrument_dir: Path, root: Path) -> Cohort:
     where = f"cohorts.{name}"
-    responses = root / raw["responses"]
-    if not responses.is_file():
+    responses = Path(raw["responses"])
+    if not (root / responses).is_file():
         raise ConfigError(f"config key `{where}.responses`: file {raw['responses']} does not exist "
-                          f"(looked in {responses.parent}). Paths are relative to the folder you run snakemake in.")
+                          f"(looked in {(root / responses).parent}). Paths are relative to the folder you run snakemake in.")
     known = available_instruments(instrument_dir)
     instruments = []
     for inst_name in raw["instruments"]:
@@ -159,7 +159,7 @@ def _cohort(name: str, raw: dict, instrument_dir: Path, root: Path) -> Cohort:
         out_of_range=raw["out_of_range"], non_numeric=raw["non_numeric"],
         groups=tuple(raw["groups"]), covariates=tuple(raw["covariates"]),
         couples=Couples(couples["couple_column"], couples.get("role_column")) if couples else None,
-        children=root / children if children else None,
+        children=Path(children) if children else None,
     )
 
 
@@ -178,7 +178,11 @@ def load_study(config: dict, root: Path | str = ".") -> Study:
     if errors:
         raise ConfigError(errors[0])
     root = Path(root)
-    instrument_dir = root / config["instrument_dir"]
+    instrument_dir = INSTRUMENT_DIR
+    if config.get("instrument_dir"):
+        instrument_dir = root / config["instrument_dir"]
+        if not instrument_dir.is_dir():
+            raise ConfigError(f"config key `instrument_dir`: folder {config['instrument_dir']} does not exist.")
     scoring = config.get("scoring") or {}
     cohorts = {name: _cohort(name, raw, instrument_dir, root) for name, raw in config["cohorts"].items()}
     return Study(

@@ -64,8 +64,15 @@ def _fail(raw: RawTable, what: str, todo: str) -> DataError:
     return DataError(f"{raw.path}: {what} {todo}")
 
 
+def _show(value) -> str:
+    """A cell value as the person typed it: 8.0 read from a numeric column shows as '8'."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return repr(str(int(value)))
+    return repr(str(value))
+
+
 def _list_cells(raw: RawTable, rows: np.ndarray, cols: list[str], values: list) -> str:
-    shown = [f"{raw.row_label(r)}, column {c}: {v!r}" for r, c, v in zip(rows[:_MAX_LISTED], cols[:_MAX_LISTED], values[:_MAX_LISTED])]
+    shown = [f"{raw.row_label(r)}, column {c}: {_show(v)}" for r, c, v in zip(rows[:_MAX_LISTED], cols[:_MAX_LISTED], values[:_MAX_LISTED])]
     more = len(rows) - len(shown)
     return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
 
@@ -151,14 +158,14 @@ def _validate_items(raw: RawTable, cohort: Cohort) -> tuple[dict, dict, pd.DataF
                               "percent_missing": round(100.0 * float(np.isnan(clean).mean()), 4) if n else 0.0})
         items[inst.name] = pd.DataFrame(block, columns=canon)
         counts[inst.name] = inst_counts
-    for kind, found in problems.items():
-        rule = cohort.non_numeric if kind == "non_numeric" else cohort.out_of_range
-        if found and rule == "error":
-            raise _item_error(raw, cohort, kind, found)
+    messages = [_item_error(raw, cohort, kind, found) for kind, found in problems.items()
+                if found and (cohort.non_numeric if kind == "non_numeric" else cohort.out_of_range) == "error"]
+    if messages:
+        raise DataError(f"{raw.path}: " + " Also: ".join(messages))
     return items, counts, pd.DataFrame(rows_miss)
 
 
-def _item_error(raw: RawTable, cohort: Cohort, kind: str, found: list) -> DataError:
+def _item_error(raw: RawTable, cohort: Cohort, kind: str, found: list) -> str:
     rows, cols, vals = [], [], []
     for inst, rc, mask in found:
         for r in np.flatnonzero(mask)[:_MAX_LISTED]:
@@ -174,12 +181,12 @@ def _item_error(raw: RawTable, cohort: Cohort, kind: str, found: list) -> DataEr
     listed = _list_cells(raw, rows, cols, vals)
     where = f"cohorts.{cohort.name}"
     if kind == "non_numeric":
-        return _fail(raw, f"{total} item answer(s) are not numbers: {listed}.",
-                     f"Correct them in a copy of the file, or set `{where}.non_numeric: missing` to count them as missing.")
+        return (f"{total} item answer(s) are not numbers: {listed}. "
+                f"Correct them in a copy of the file, or set `{where}.non_numeric: missing` to count them as missing.")
     codes = ", ".join(f"{c:g}" for c in cohort.missing_codes) or "none"
-    return _fail(raw, f"{total} item answer(s) are outside the response scale ({inst.name}: whole numbers "
-                 f"{inst.scale_min}-{inst.scale_max}; declared missing codes: {codes}): {listed}.",
-                 f"If these are missing-data codes, add them to `{where}.missing_codes`; if the scale differs, set "
+    return (f"{total} item answer(s) are outside the response scale ({inst.name}: whole numbers "
+            f"{inst.scale_min}-{inst.scale_max}; declared missing codes: {codes}): {listed}. "
+            f"If these are missing-data codes, add them to `{where}.missing_codes`; if the scale differs, set "
                  f"`{where}.response_scale`; to count such answers as missing, set `{where}.out_of_range: missing`.")
 
 

@@ -1,0 +1,61 @@
+"""Config errors stop at start-up and name the key."""
+
+import pytest
+
+from attachment_pipeline.config import ConfigError, load_study, read_config_file
+
+from helpers import REPO, cohort_config, make_responses
+
+
+def test_demo_config_loads_with_defaults():
+    study = load_study(read_config_file(REPO / "config" / "config.yaml"), REPO)
+    demo = study.cohorts["demo"]
+    assert [i.name for i in demo.instruments] == ["ecr_r", "minmax"]
+    assert demo.item_columns["ecr_r"][:2] == ["ecr_1", "ecr_2"]
+    assert demo.item_columns["minmax"][-1] == "mm_22"
+    assert demo.missing_codes == (-1.0, 99.0)
+    assert study.seed == 20261124 and study.scoring.minmax_band == 0.2
+
+
+def config_with(tmp_path, **over):
+    path = tmp_path / "r.csv"
+    make_responses(4).to_csv(path, index=False)
+    return {"study": "s", "cohorts": {"c": cohort_config(path, **over)}}
+
+
+@pytest.mark.parametrize("over, key", [
+    ({"grups": ["gender"]}, "`cohorts.c`: Additional properties"),
+    ({"out_of_range": "drop"}, "`cohorts.c.out_of_range`"),
+    ({"missing_codes": "99"}, "`cohorts.c.missing_codes`"),
+    ({"items": {"ecr_r": "ecr_", "minmax": "mm_{n}"}}, "`cohorts.c.items.ecr_r`"),
+    ({"responses": "nowhere.csv"}, "`cohorts.c.responses`: file nowhere.csv does not exist"),
+    ({"instruments": ["ecr_r", "bdi"]}, "`cohorts.c.instruments`: unknown instrument 'bdi'"),
+    ({"items": {"ecr_r": "ecr_{n}"}}, "`cohorts.c.items`: no column mapping for minmax"),
+    ({"items": {"ecr_r": ["a", "b"], "minmax": "mm_{n}"}}, "`cohorts.c.items.ecr_r`: the list names 2 columns"),
+    ({"response_format": {"ecr_r": "ticks"}}, "`cohorts.c.response_format.ecr_r`"),
+    ({"response_scale": {"ecr": {"min": 1, "max": 5}}}, "`cohorts.c.response_scale`: names ecr"),
+    ({"response_scale": {"ecr_r": {"min": 5, "max": 1}}}, "`cohorts.c.response_scale.ecr_r`"),
+    ({"children": "kids.csv"}, "`cohorts.c.children`: file kids.csv does not exist"),
+])
+def test_config_errors_name_the_key(tmp_path, over, key):
+    with pytest.raises(ConfigError) as err:
+        load_study(config_with(tmp_path, **over), tmp_path)
+    assert key in str(err.value)
+
+
+def test_top_level_errors(tmp_path):
+    cfg = config_with(tmp_path)
+    with pytest.raises(ConfigError, match="`language`"):
+        load_study({**cfg, "language": "de"}, tmp_path)
+    with pytest.raises(ConfigError, match="`scoring.min_answered`"):
+        load_study({**cfg, "scoring": {"min_answered": 1.5}}, tmp_path)
+    with pytest.raises(ConfigError, match="'cohorts' is a required property"):
+        load_study({"study": "s"}, tmp_path)
+
+
+def test_explicit_item_list_and_format(tmp_path):
+    cols = [f"mm_{k}" for k in range(1, 12)]
+    study = load_study(config_with(tmp_path, items={"ecr_r": "ecr_{n}", "minmax": cols},
+                                   response_format={"minmax": "forced_choice"}), tmp_path)
+    inst = study.cohorts["c"].instrument("minmax")
+    assert inst.response_format == "forced_choice" and study.cohorts["c"].item_columns["minmax"] == cols

@@ -1,0 +1,121 @@
+"""End-to-end runs of the Snakefile in a temporary copy of the project."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import REPO
+
+pytestmark = pytest.mark.slow
+OUTPUTS = ["scores.csv", "items.csv", "qc/validation.json", "qc/missingness.csv"]
+
+
+def project_copy(dest):
+    for part in ["Snakefile", "workflow", "config", "data/raw/demo"]:
+        src = REPO / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(src, dest / part)
+    return dest
+
+
+def snakemake(workdir, *args):
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--quiet", *args]
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    work = project_copy(tmp_path_factory.mktemp("demo"))
+    proc = snakemake(work)
+    assert proc.returncode == 0, proc.stderr
+    return work
+
+
+def test_demo_outputs(demo_run):
+    out = demo_run / "results" / "demo" / "demo"
+    for name in OUTPUTS:
+        assert (out / name).is_file(), name
+    scores = pd.read_csv(out / "scores.csv", dtype={"respondent_id": str})
+    assert list(scores.columns[:7]) == ["respondent_id", "ecr_r_anxiety", "ecr_r_avoidance", "minmax_minimiser",
+                                        "minmax_maximiser", "minmax_index", "minmax_type"]
+    raw = pd.read_csv(demo_run / "data/raw/demo/responses.csv")
+    assert len(scores) == len(raw)
+    report = json.loads((out / "qc/validation.json").read_text())
+    scoring = report["items"]["ecr_r"]["scoring"]
+    assert scoring["scored"] + scoring["partly_scored"] + scoring["unscored"] == report["rows_in_file"] == len(raw)
+    assert scores["ecr_r_anxiety"].between(1, 7).sum() == scoring["per_score"]["ecr_r_anxiety"]["scored"]
+
+
+def test_same_inputs_give_identical_bytes(demo_run, tmp_path):
+    again = project_copy(tmp_path)
+    assert snakemake(again).returncode == 0
+    for name in OUTPUTS:
+        a = (demo_run / "results/demo/demo" / name).read_bytes()
+        b = (again / "results/demo/demo" / name).read_bytes()
+        assert a == b, name
+
+
+def test_study_config_runs_exactly_its_cohorts(tmp_path):
+    """A 1-5 ECR export with 0 as missing code and no id column, as a researcher would bring it."""
+    work = project_copy(tmp_path)
+    rng = np.random.default_rng(5)
+    n = 2000
+    data = pd.DataFrame(rng.integers(1, 6, size=(n, 36)), columns=[f"Q{k}" for k in range(1, 37)])
+    data = data.mask(rng.random(data.shape) < 0.02, 0)
+    data.iloc[:7, :30] = 0  # seven respondents skipped almost everything
+    data["gender"] = rng.integers(1, 4, n)
+    data.to_csv(work / "export.csv", index=False)
+    (work / "study.yaml").write_text(
+        "study: mystudy\n"
+        "cohorts:\n"
+        "  wave1:\n"
+        "    responses: export.csv\n"
+        "    instruments: [ecr]\n"
+        "    items: {ecr: 'Q{n}'}\n"
+        "    response_scale: {ecr: {min: 1, max: 5}}\n"
+        "    missing_codes: [0]\n"
+        "    groups: [gender]\n")
+    proc = snakemake(work, "--configfile", "study.yaml")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (work / "results").iterdir()) == ["mystudy"]
+    assert sorted(p.name for p in (work / "results/mystudy").iterdir()) == ["wave1"]
+    report = json.loads((work / "results/mystudy/wave1/qc/validation.json").read_text())
+    s = report["items"]["ecr"]["scoring"]
+    assert report["rows_in_file"] == n == s["scored"] + s["partly_scored"] + s["unscored"]
+    assert s["unscored"] == 7
+    assert report["items"]["ecr"]["totals"]["missing_code"] == int((data.iloc[:, :36] == 0).sum().sum())
+    scores = pd.read_csv(work / "results/mystudy/wave1/scores.csv")
+    assert scores["respondent_id"].tolist() == list(range(1, n + 1))
+
+
+def test_bad_data_stops_with_a_clear_message(tmp_path):
+    work = project_copy(tmp_path)
+    raw = (work / "data/raw/demo/responses.csv").read_text().splitlines()
+    fields = raw[5].split(",")
+    col = raw[0].split(",").index("ecr_4")
+    fields[col] = "9"
+    raw[5] = ",".join(fields)
+    (work / "data/raw/demo/responses.csv").write_text("\n".join(raw) + "\n")
+    proc = snakemake(work)
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    assert "row 6, column ecr_4: '9'" in output
+    assert "Traceback" not in output
+    assert not (work / "results/demo/demo/scores.csv").exists()
+
+
+def test_bad_config_stops_at_start(tmp_path):
+    work = project_copy(tmp_path)
+    cfg = (work / "config/config.yaml").read_text().replace("out_of_range: error", "out_of_range: ignore")
+    (work / "bad.yaml").write_text(cfg)
+    proc = snakemake(work, "--configfile", "bad.yaml")
+    assert proc.returncode != 0
+    assert "`cohorts.demo.out_of_range`" in proc.stderr
+    assert not (work / "results").exists()
