@@ -22,9 +22,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# Regenerate the shipped demo cohort byte-identically (see data/raw/demo/README.md).
+# Regenerate the shipped simulated data sets byte-identically (see their README.md files).
 demo-data: $(STAMP)
 	$(BIN)/python -m attachment_pipeline.simulate demo --out data/raw/demo
+	$(BIN)/python -m attachment_pipeline.simulate ecr5 --out data/raw/ecr_5point
 
 lock:
 	rm -rf /tmp/ap-lock-venv && $(PYTHON) -m venv /tmp/ap-lock-venv
