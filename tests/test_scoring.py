@@ -76,4 +76,5 @@ def test_minmax_index_bounds_and_missing():
 def test_typology_band_edges():
     idx = pd.Series([-3 / 11 + 1 / 11, -0.18, 0.18, 2 / 11 + 0.0000001])
     assert minmax_typology(idx, 2 / 11).tolist() == ["minimiser", "balanced", "balanced", "maximiser"]
-    assert minmax_typology(pd.Series([0.5]), 0.0).tolist() == ["maximiser"]
+    with pytest.raises(ValueError, match="band must lie in"):
+        minmax_typology(pd.Series([0.5]), 0.0)

@@ -166,3 +166,17 @@ def test_data_raw_is_not_modified(write_csv):
     before = path.read_bytes()
     run(path)
     assert path.read_bytes() == before
+
+
+def test_missing_code_inside_a_scale_is_not_applied_there(write_csv):
+    """0 means 'missing' for the 1-5 ECR items but is a valid 'not ticked' on the checklist."""
+    df = make_responses()
+    for k in range(1, 37):
+        df[f"ecr_{k}"] = (df[f"ecr_{k}"] % 5) + 1
+    df.loc[0, "ecr_1"] = 0
+    v = run(write_csv(df), missing_codes=[0], response_scale={"ecr_r": {"min": 1, "max": 5}})
+    assert v.report["items"]["ecr_r"]["missing_codes_applied"] == [0.0]
+    assert v.report["items"]["minmax"]["missing_codes_applied"] == []
+    assert v.report["items"]["ecr_r"]["totals"]["missing_code"] == 1
+    assert v.report["items"]["minmax"]["totals"]["missing_code"] == 0
+    assert (v.items["minmax"] == 0).sum().sum() == (df.filter(like="mm_") == 0).sum().sum()

@@ -34,6 +34,7 @@ import pandas as pd
 
 from .instruments import Instrument
 
+#: Minimiser/maximiser types, from the minimiser pole to the maximiser pole.
 MINMAX_TYPES = ("minimiser", "balanced", "maximiser")
 
 
@@ -81,18 +82,32 @@ def subscale_means(keyed: pd.DataFrame, instrument: Instrument, min_answered: fl
     return pd.DataFrame(out, index=keyed.index)
 
 
-def minmax_typology(index: pd.Series, band: float = 0.2) -> pd.Series:
-    """``minimiser`` if index <= -band, ``maximiser`` if index >= band, else ``balanced``; NaN stays NaN.
+def minmax_typology(index, band: float) -> pd.Series:
+    """Minimiser / balanced / maximiser from the bipolar min/max index (-1..+1).
 
-    >>> import pandas as pd
-    >>> minmax_typology(pd.Series([-0.5, -0.2, 0.0, 0.2, float("nan")]), 0.2).tolist()
+    ``minimiser`` if ``index <= -band``, ``maximiser`` if ``index >= band``,
+    otherwise ``balanced``; NaN stays NaN. An index within ``1e-9`` of
+    ``+-band`` counts as on the band (rounding noise does not decide the type).
+    The index is maximiser minus minimiser score (seed 5.3, after Hendrix, 1988).
+
+    >>> minmax_typology(pd.Series([-0.5, -0.2, 0.0, 0.2, np.nan]), 0.2).tolist()
     ['minimiser', 'minimiser', 'balanced', 'maximiser', nan]
     """
-    x = index.to_numpy(dtype=float)
-    eps = 1e-9  # indices are ratios of small integers: -0.2 must count as at the band
-    labels = np.where(x <= -band + eps, "minimiser", np.where(x >= band - eps, "maximiser", "balanced")).astype(object)
-    labels[np.isnan(x)] = np.nan
-    return pd.Series(labels, index=index.index, name="minmax_type")
+    try:
+        band = float(band)
+    except (TypeError, ValueError):
+        raise ValueError(f"band must be a number in (0, 1], got {band!r}.") from None
+    if not (np.isfinite(band) and 0.0 < band <= 1.0):
+        raise ValueError(f"band must lie in (0, 1] (the index runs from -1 to +1), got {band!r}.")
+    s = index if isinstance(index, pd.Series) else pd.Series(index)
+    if not (pd.api.types.is_numeric_dtype(s) or s.isna().all()):
+        raise ValueError(f"The min/max index must be numeric; got dtype {s.dtype}.")
+    x = s.astype(float).to_numpy()
+    lim = band - 1e-9
+    out = np.select([x <= -lim, x >= lim, np.isfinite(x)], ["minimiser", "maximiser", "balanced"], default="")
+    out = out.astype(object)
+    out[np.isnan(x)] = np.nan
+    return pd.Series(out, index=s.index, name=s.name, dtype=object)
 
 
 def score_minmax(answers: pd.DataFrame, instrument: Instrument, min_answered: float = 0.8,

@@ -126,13 +126,22 @@ def _numeric(raw: RawTable, column: str) -> tuple[np.ndarray, np.ndarray]:
     return values, np.isnan(values) & ~blank
 
 
+def applicable_missing_codes(cohort: Cohort, instrument) -> list[float]:
+    """The cohort's missing codes that apply to an instrument: those outside its response scale.
+
+    A code inside the scale is a valid answer there (0 = missing for a 1-5 ECR, but
+    0 = "not ticked" on the min/max checklist), so it is not applied to that instrument.
+    """
+    return [c for c in cohort.missing_codes if not instrument.scale_min <= c <= instrument.scale_max]
+
+
 def _validate_items(raw: RawTable, cohort: Cohort) -> tuple[dict, dict, pd.DataFrame]:
     items: dict = {}
     counts: dict = {}
     rows_miss = []
-    codes = np.array(cohort.missing_codes, dtype=float)
     problems = {"non_numeric": [], "out_of_range": []}
     for inst in cohort.instruments:
+        codes = np.array(applicable_missing_codes(cohort, inst), dtype=float)
         raw_cols = cohort.item_columns[inst.name]
         canon = inst.item_columns()
         block = np.empty((len(raw.frame), len(raw_cols)), dtype=float)
@@ -320,6 +329,7 @@ def validate_cohort(raw: RawTable, cohort: Cohort) -> ValidatedCohort:
         "items": {
             name: {
                 "response_scale": [inst.scale_min, inst.scale_max],
+                "missing_codes_applied": applicable_missing_codes(cohort, inst),
                 "response_format": inst.response_format,
                 "totals": {k: int(sum(c[k] for c in counts[name].values())) for k in
                            ("blank", "missing_code", "out_of_range_set_missing", "non_numeric_set_missing")},
