@@ -8,6 +8,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
 from attachment_pipeline.config import ConfigError, load_study
+from attachment_pipeline.steps import dimension_instruments
 
 
 min_version("9.0")
@@ -31,10 +32,22 @@ wildcard_constraints:
     cohort="|".join(COHORTS),
 
 
+def cohort_targets(name):
+    """Every output a cohort gets, given its instruments."""
+    cohort = STUDY.cohorts[name]
+    base = f"{RESULTS}/{name}"
+    targets = [f"{base}/scores.csv", f"{base}/qc/validation.json"]
+    if dimension_instruments(cohort):
+        targets.append(f"{base}/classification.csv")
+        if any(i.kind == "minmax" for i in cohort.instruments):
+            targets.append(f"{base}/minmax_by_style.csv")
+    return targets
+
+
 rule all:
     input:
-        expand(f"{RESULTS}/{{cohort}}/scores.csv", cohort=COHORTS),
-        expand(f"{RESULTS}/{{cohort}}/qc/validation.json", cohort=COHORTS),
+        [t for name in COHORTS for t in cohort_targets(name)],
 
 
 include: "workflow/rules/score.smk"
+include: "workflow/rules/classify.smk"

@@ -12,7 +12,9 @@ import pytest
 from helpers import REPO
 
 pytestmark = pytest.mark.slow
-OUTPUTS = ["scores.csv", "items.csv", "qc/validation.json", "qc/missingness.csv"]
+OUTPUTS = ["scores.csv", "items.csv", "qc/validation.json", "qc/missingness.csv", "classification.csv",
+           "style_counts.csv", "classification_agreement.csv", "classification_coverage.csv", "gmm_profiles.csv",
+           "gmm_bic.csv", "minmax_by_style.csv"]
 
 
 def project_copy(dest):
@@ -51,6 +53,28 @@ def test_demo_outputs(demo_run):
     scoring = report["items"]["ecr_r"]["scoring"]
     assert scoring["scored"] + scoring["partly_scored"] + scoring["unscored"] == report["rows_in_file"] == len(raw)
     assert scores["ecr_r_anxiety"].between(1, 7).sum() == scoring["per_score"]["ecr_r_anxiety"]["scored"]
+
+
+def test_demo_classification_tables_agree_with_scores(demo_run):
+    out = demo_run / "results" / "demo" / "demo"
+    scores = pd.read_csv(out / "scores.csv", dtype={"respondent_id": str}).set_index("respondent_id")
+    table = pd.read_csv(out / "classification.csv", dtype={"respondent_id": str})
+    complete = scores[["ecr_r_anxiety", "ecr_r_avoidance"]].dropna()
+    assert list(dict.fromkeys(table["method"])) == ["midpoint", "median", "kmeans", "gmm"]
+    mid = table[table["method"] == "midpoint"].set_index("respondent_id")
+    assert len(mid) == len(complete)
+    # the midpoint rule by hand: high when above 4 on the 1-7 scale
+    hi_anx = complete["ecr_r_anxiety"] > 4
+    hi_avo = complete["ecr_r_avoidance"] > 4
+    expected = pd.Series("secure", index=complete.index)
+    expected[hi_anx & ~hi_avo] = "preoccupied"
+    expected[~hi_anx & hi_avo] = "dismissing"
+    expected[hi_anx & hi_avo] = "fearful"
+    assert (mid.loc[complete.index, "style"] == expected).all()
+    counts = pd.read_csv(out / "style_counts.csv")
+    assert counts.groupby("method")["n"].sum().eq(len(complete)).all()
+    by_style = pd.read_csv(out / "minmax_by_style.csv")
+    assert by_style[by_style["method"] == "midpoint"]["n"].sum() == scores.loc[complete.index, "minmax_type"].notna().sum()
 
 
 def test_same_inputs_give_identical_bytes(demo_run, tmp_path):

@@ -63,12 +63,44 @@ class Scoring:
 
 
 @dataclass(frozen=True)
+class Reliability:
+    missing: str = "listwise"
+    n_boot: int = 1000
+    ci: float = 0.95
+
+
+@dataclass(frozen=True)
+class Factors:
+    n_factors: int | None = None
+    extraction: str = "minres"
+    rotation: str = "oblimin"
+    parallel_iterations: int = 100
+
+
+@dataclass(frozen=True)
+class Classification:
+    method: str = "midpoint"
+    compare: tuple[str, ...] = ("median", "kmeans", "gmm")
+    ties: str = "low"
+    reference: dict | None = None
+    cut: float = 0.0
+
+    @property
+    def methods(self) -> list[str]:
+        """The primary method first, then the comparison methods (without repeats)."""
+        return [self.method] + [m for m in self.compare if m != self.method]
+
+
+@dataclass(frozen=True)
 class Study:
     name: str
     seed: int
     language: str
     cohorts: dict  # name -> Cohort
     scoring: Scoring
+    reliability: Reliability = Reliability()
+    factors: Factors = Factors()
+    classification: Classification = Classification()
 
 
 def _schema_errors(config: dict) -> list[str]:
@@ -183,12 +215,24 @@ def load_study(config: dict, root: Path | str = ".") -> Study:
         instrument_dir = root / config["instrument_dir"]
         if not instrument_dir.is_dir():
             raise ConfigError(f"config key `instrument_dir`: folder {config['instrument_dir']} does not exist.")
-    scoring = config.get("scoring") or {}
     cohorts = {name: _cohort(name, raw, instrument_dir, root) for name, raw in config["cohorts"].items()}
+    classification = dict(config["classification"])
+    classification["compare"] = tuple(classification["compare"])
+    if "zscore" in [classification["method"], *classification["compare"]] and not classification["reference"]:
+        raise ConfigError("config key `classification.reference`: the zscore method needs reference norms, e.g. "
+                          "{anxiety: {mean: 3.6, sd: 1.1}, avoidance: {mean: 2.9, sd: 1.1}}.")
+    if "brennan1998" in [classification["method"], *classification["compare"]]:
+        for cohort in cohorts.values():
+            for inst in cohort.instruments:
+                if {"anxiety", "avoidance"} <= set(inst.subscales) and (inst.name, inst.scale_min, inst.scale_max) != ("ecr", 1, 7):
+                    raise ConfigError(
+                        f"config key `classification`: method brennan1998 uses the published functions for the "
+                        f"original ECR on its 1-7 scale, but cohort {cohort.name} has {inst.name} on "
+                        f"{inst.scale_min}-{inst.scale_max}. Remove brennan1998 from `classification.method`/`compare`.")
     return Study(
         name=config["study"], seed=int(config["seed"]), language=config["language"], cohorts=cohorts,
-        scoring=Scoring(min_answered=float(scoring.get("min_answered", 0.8)),
-                        minmax_band=float(scoring.get("minmax_band", 0.2))),
+        scoring=Scoring(**config["scoring"]), reliability=Reliability(**config["reliability"]),
+        factors=Factors(**config["factors"]), classification=Classification(**classification),
     )
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Cohort, ConfigError, Scoring
+from . import classify as cl
+from .config import Classification, Cohort, ConfigError, Scoring
 from .io import ReadError, read_responses
 from .scoring import score_instrument, scoring_counts
 from .validate import DataError, text_columns, validate_cohort
@@ -66,6 +67,62 @@ def score_cohort(cohort: Cohort, scoring: Scoring, out: dict) -> dict:
     write_csv(valid.missingness, out["missingness"])
     write_json(report, out["validation"])
     return report
+
+
+def read_scores(path: Path | str) -> pd.DataFrame:
+    """Read ``scores.csv`` (or ``items.csv``) indexed by the id column, ids as text."""
+    id_name = pd.read_csv(path, nrows=0).columns[0]
+    return pd.read_csv(path, dtype={id_name: str}, index_col=0)
+
+
+def dimension_instruments(cohort: Cohort) -> list:
+    """The cohort's instruments measuring both attachment dimensions (anxiety and avoidance)."""
+    return [i for i in cohort.instruments if {"anxiety", "avoidance"} <= set(i.subscales)]
+
+
+def classify_cohort(cohort: Cohort, settings: Classification, seed: int, scores_path, out: dict) -> None:
+    """Four attachment styles per dimension instrument and method (see :mod:`attachment_pipeline.classify`).
+
+    Writes classification.csv, style_counts.csv, classification_agreement.csv,
+    classification_coverage.csv and, when ``gmm`` is among the methods,
+    gmm_profiles.csv and gmm_bic.csv; every table carries an ``instrument`` column.
+    """
+    scores = read_scores(scores_path)
+    tables = {k: [] for k in ("classification", "counts", "agreement", "coverage", "gmm_profiles", "gmm_bic")}
+    for inst in dimension_instruments(cohort):
+        dims = pd.DataFrame({"anxiety": scores[f"{inst.name}_anxiety"],
+                             "avoidance": scores[f"{inst.name}_avoidance"]}, index=scores.index)
+        table = cl.classify_all(dims, settings.methods, instrument=inst.name, scale_min=inst.scale_min,
+                                scale_max=inst.scale_max, seed=seed, ties=settings.ties,
+                                reference=settings.reference, cut=settings.cut)
+        table = table.rename(columns={"id": scores.index.name})
+        with_id = table.rename(columns={scores.index.name: "id"})
+        tables["classification"].append(table)
+        tables["counts"].append(cl.style_counts(with_id).assign(instrument=inst.name))
+        tables["agreement"].append(cl.agreement(with_id).assign(instrument=inst.name))
+        tables["coverage"].append(cl.classification_coverage(dims, with_id).assign(instrument=inst.name))
+        if "gmm" in settings.methods:
+            profiles, bic = cl.gmm_profiles(dims, seed)
+            tables["gmm_profiles"].append(profiles.assign(instrument=inst.name))
+            tables["gmm_bic"].append(bic.assign(instrument=inst.name))
+    for key, parts in tables.items():
+        if key not in out:
+            continue
+        frame = pd.concat(parts, ignore_index=True)
+        if key != "classification":
+            frame = frame[["instrument"] + [c for c in frame.columns if c != "instrument"]]
+        write_csv(frame, out[key])
+
+
+def minmax_by_style_table(classification_path, scores_path, out_path) -> None:
+    """Min/max typology by attachment style, per instrument and method (``minmax_by_style.csv``)."""
+    scores = read_scores(scores_path)
+    table = pd.read_csv(classification_path, dtype={scores.index.name: str})
+    table = table.rename(columns={scores.index.name: "id"})
+    parts = [cl.minmax_by_style(t, scores["minmax_type"]).assign(instrument=inst)
+             for inst, t in table.groupby("instrument", sort=False)]
+    frame = pd.concat(parts, ignore_index=True)
+    write_csv(frame[["instrument"] + [c for c in frame.columns if c != "instrument"]], out_path)
 
 
 def run_step(func, *args, **kwargs):

@@ -1,0 +1,37 @@
+# Four attachment styles from the two dimensions (attachment_pipeline.classify).
+
+GMM_OUTPUTS = (
+    {
+        "gmm_profiles": f"{RESULTS}/{{cohort}}/gmm_profiles.csv",
+        "gmm_bic": f"{RESULTS}/{{cohort}}/gmm_bic.csv",
+    }
+    if "gmm" in STUDY.classification.methods
+    else {}
+)
+
+
+rule classify:
+    input:
+        scores=f"{RESULTS}/{{cohort}}/scores.csv",
+    output:
+        classification=f"{RESULTS}/{{cohort}}/classification.csv",
+        counts=f"{RESULTS}/{{cohort}}/style_counts.csv",
+        agreement=f"{RESULTS}/{{cohort}}/classification_agreement.csv",
+        coverage=f"{RESULTS}/{{cohort}}/classification_coverage.csv",
+        **GMM_OUTPUTS,
+    params:
+        cohort=lambda w: STUDY.cohorts[w.cohort],
+        settings=STUDY.classification,
+        seed=STUDY.seed,
+    script:
+        "../scripts/classify.py"
+
+
+rule minmax_by_style:
+    input:
+        classification=f"{RESULTS}/{{cohort}}/classification.csv",
+        scores=f"{RESULTS}/{{cohort}}/scores.csv",
+    output:
+        f"{RESULTS}/{{cohort}}/minmax_by_style.csv",
+    script:
+        "../scripts/minmax_by_style.py"
