@@ -36,7 +36,7 @@ def cohort_targets(name):
     """Every output a cohort gets, given its instruments."""
     cohort = STUDY.cohorts[name]
     base = f"{RESULTS}/{name}"
-    targets = [f"{base}/scores.csv", f"{base}/qc/validation.json"]
+    targets = [f"{base}/scores.csv", f"{base}/qc/validation.json", f"{base}/reliability.csv"]
     if dimension_instruments(cohort):
         targets.append(f"{base}/classification.csv")
         if any(i.kind == "minmax" for i in cohort.instruments):
@@ -50,4 +50,5 @@ rule all:
 
 
 include: "workflow/rules/score.smk"
+include: "workflow/rules/reliability.smk"
 include: "workflow/rules/classify.smk"

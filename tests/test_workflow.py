@@ -12,7 +12,7 @@ import pytest
 from helpers import REPO
 
 pytestmark = pytest.mark.slow
-OUTPUTS = ["scores.csv", "items.csv", "qc/validation.json", "qc/missingness.csv", "classification.csv",
+OUTPUTS = ["scores.csv", "items.csv", "reliability.csv", "item_stats.csv", "qc/validation.json", "qc/missingness.csv", "classification.csv",
            "style_counts.csv", "classification_agreement.csv", "classification_coverage.csv", "gmm_profiles.csv",
            "gmm_bic.csv", "minmax_by_style.csv"]
 
@@ -143,3 +143,15 @@ def test_bad_config_stops_at_start(tmp_path):
     assert proc.returncode != 0
     assert "`cohorts.demo.out_of_range`" in proc.stderr
     assert not (work / "results").exists()
+
+
+def test_demo_reliability_through_the_pipeline_agrees_with_r(demo_run):
+    """Raw file -> ingest -> keying -> reliability.csv agrees with psych::alpha on the same file."""
+    reference = json.loads((REPO / "tests/reference/reliability_demo.json").read_text())
+    rel = pd.read_csv(demo_run / "results/demo/demo/reliability.csv")
+    overall = rel[(rel["group_column"] == "all") & (rel["instrument"] == "ecr_r")].set_index("subscale")
+    for sub in ("anxiety", "avoidance"):
+        ref = reference["subscales"][sub]["listwise"]
+        assert overall.loc[sub, "n"] == ref["n"]
+        for stat in ("alpha", "alpha_std", "lambda6", "average_r", "mean", "sd"):
+            assert overall.loc[sub, stat] == pytest.approx(ref[stat], abs=1e-6), (sub, stat)

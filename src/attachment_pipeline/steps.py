@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import classify as cl
-from .config import Classification, Cohort, ConfigError, Scoring
+from . import reliability as rel
+from .config import Classification, Cohort, ConfigError, Reliability, Scoring
 from .io import ReadError, read_responses
 from .scoring import score_instrument, scoring_counts
 from .validate import DataError, text_columns, validate_cohort
@@ -123,6 +124,29 @@ def minmax_by_style_table(classification_path, scores_path, out_path) -> None:
              for inst, t in table.groupby("instrument", sort=False)]
     frame = pd.concat(parts, ignore_index=True)
     write_csv(frame[["instrument"] + [c for c in frame.columns if c != "instrument"]], out_path)
+
+
+def reliability_cohort(cohort: Cohort, settings: Reliability, seed: int, items_path, scores_path, out: dict) -> None:
+    """Reliability of every subscale of every instrument, overall and per group level.
+
+    Writes ``out["reliability"]`` (reliability.csv) and ``out["item_stats"]``
+    (item_stats.csv); see :func:`attachment_pipeline.reliability.reliability_tables`.
+    A ``missing`` column records the missing-data method used.
+    """
+    items = read_scores(items_path)
+    groups = read_scores(scores_path)[list(cohort.groups)]
+    groups = groups.astype(object).where(groups.notna(), None)
+    rel_parts, item_parts = [], []
+    for inst in cohort.instruments:
+        subscales = {sub: [f"{inst.name}_{n}" for n in inst.subscale_items(sub)] for sub in inst.subscales}
+        r, i = rel.reliability_tables(items[inst.item_columns()], groups, subscales, instrument=inst.name,
+                                      missing=settings.missing, n_boot=settings.n_boot, seed=seed, ci=settings.ci)
+        rel_parts.append(r)
+        item_parts.append(i)
+    reliability = pd.concat(rel_parts, ignore_index=True)
+    reliability.insert(4, "missing", settings.missing)
+    write_csv(reliability, out["reliability"])
+    write_csv(pd.concat(item_parts, ignore_index=True), out["item_stats"])
 
 
 def run_step(func, *args, **kwargs):

@@ -1,0 +1,16 @@
+# Reliability per instrument, subscale and group (attachment_pipeline.reliability).
+
+
+rule reliability:
+    input:
+        keyed_items=f"{RESULTS}/{{cohort}}/items.csv",
+        scores=f"{RESULTS}/{{cohort}}/scores.csv",
+    output:
+        reliability=f"{RESULTS}/{{cohort}}/reliability.csv",
+        item_stats=f"{RESULTS}/{{cohort}}/item_stats.csv",
+    params:
+        cohort=lambda w: STUDY.cohorts[w.cohort],
+        settings=STUDY.reliability,
+        seed=STUDY.seed,
+    script:
+        "../scripts/reliability.py"
