@@ -38,7 +38,7 @@ def cohort_targets(name):
     base = f"{RESULTS}/{name}"
     targets = [f"{base}/scores.csv", f"{base}/qc/validation.json", f"{base}/reliability.csv"]
     if dimension_instruments(cohort):
-        targets.append(f"{base}/classification.csv")
+        targets += [f"{base}/classification.csv", f"{base}/cfa_fit.csv"]
         if any(i.kind == "minmax" for i in cohort.instruments):
             targets.append(f"{base}/minmax_by_style.csv")
     return targets
@@ -51,4 +51,5 @@ rule all:
 
 include: "workflow/rules/score.smk"
 include: "workflow/rules/reliability.smk"
+include: "workflow/rules/factors.smk"
 include: "workflow/rules/classify.smk"

@@ -12,7 +12,8 @@ import pytest
 from helpers import REPO
 
 pytestmark = pytest.mark.slow
-OUTPUTS = ["scores.csv", "items.csv", "reliability.csv", "item_stats.csv", "qc/validation.json", "qc/missingness.csv", "classification.csv",
+OUTPUTS = ["scores.csv", "items.csv", "reliability.csv", "item_stats.csv", "factorability.csv",
+           "parallel_analysis.csv", "efa_loadings.csv", "efa_fit.csv", "cfa_fit.csv", "cfa_loadings.csv", "qc/validation.json", "qc/missingness.csv", "classification.csv",
            "style_counts.csv", "classification_agreement.csv", "classification_coverage.csv", "gmm_profiles.csv",
            "gmm_bic.csv", "minmax_by_style.csv"]
 
@@ -155,3 +156,18 @@ def test_demo_reliability_through_the_pipeline_agrees_with_r(demo_run):
         assert overall.loc[sub, "n"] == ref["n"]
         for stat in ("alpha", "alpha_std", "lambda6", "average_r", "mean", "sd"):
             assert overall.loc[sub, stat] == pytest.approx(ref[stat], abs=1e-6), (sub, stat)
+
+
+def test_demo_factor_structure_through_the_pipeline_agrees_with_r(demo_run):
+    """Raw file -> ingest -> keying -> KMO and CFA fit agree with psych/lavaan on the same file."""
+    reference = json.loads((REPO / "tests/reference/factors_demo.json").read_text())
+    out = demo_run / "results/demo/demo"
+    fact = pd.read_csv(out / "factorability.csv")
+    assert fact.loc[fact["measure"] == "kmo", "value"].item() == pytest.approx(reference["kmo"], abs=1e-4)
+    fit = pd.read_csv(out / "cfa_fit.csv").set_index("model")
+    for model, key in (("theoretical", "two_factor"), ("one_factor", "one_factor")):
+        ref = reference["cfa"][key]["fit"]
+        assert fit.loc[model, "chi2"] == pytest.approx(ref["chisq"], rel=0.005)
+        assert fit.loc[model, "df"] == ref["df"]
+        for ours, theirs in (("cfi", "cfi"), ("tli", "tli"), ("rmsea", "rmsea"), ("srmr", "srmr")):
+            assert fit.loc[model, ours] == pytest.approx(ref[theirs], abs=0.002), (model, ours)

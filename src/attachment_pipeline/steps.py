@@ -16,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from . import classify as cl
+from . import factors as fa
 from . import reliability as rel
-from .config import Classification, Cohort, ConfigError, Reliability, Scoring
+from .config import Classification, Cohort, ConfigError, Factors, Reliability, Scoring
 from .io import ReadError, read_responses
 from .scoring import score_instrument, scoring_counts
 from .validate import DataError, text_columns, validate_cohort
@@ -147,6 +148,32 @@ def reliability_cohort(cohort: Cohort, settings: Reliability, seed: int, items_p
     reliability.insert(4, "missing", settings.missing)
     write_csv(reliability, out["reliability"])
     write_csv(pd.concat(item_parts, ignore_index=True), out["item_stats"])
+
+
+def factors_cohort(cohort: Cohort, settings: Factors, seed: int, items_path, out: dict) -> None:
+    """Factor structure of every dimension instrument: factorability, parallel analysis, EFA, CFA.
+
+    The items of an instrument are analysed together, listwise; their moments are
+    computed once (:func:`attachment_pipeline.factors.item_moments`) and shared by
+    every analysis. Parallel analysis uses a seed derived from the study seed and
+    the instrument name. Writes the six tables named in ``out``.
+    """
+    items = read_scores(items_path)
+    tables = {k: [] for k in ("factorability", "parallel", "efa_loadings", "efa_fit", "cfa_fit", "cfa_loadings")}
+    for inst in dimension_instruments(cohort):
+        moments = fa.item_moments(items[inst.item_columns()])
+        pa = fa.parallel_table(moments, inst, n_iter=settings.parallel_iterations,
+                               seed=rel.derive_seed(seed, "parallel_analysis", inst.name))
+        tables["parallel"].append(pa)
+        tables["factorability"].append(fa.factorability_table(moments, inst, pa))
+        loadings, fit = fa.efa_tables(moments, inst, settings.n_factors, settings.extraction, settings.rotation)
+        tables["efa_loadings"].append(loadings)
+        tables["efa_fit"].append(fit)
+        cfa_fit, cfa_loadings = fa.cfa_tables(moments, inst)
+        tables["cfa_fit"].append(cfa_fit)
+        tables["cfa_loadings"].append(cfa_loadings)
+    for key, parts in tables.items():
+        write_csv(pd.concat(parts, ignore_index=True), out[key])
 
 
 def run_step(func, *args, **kwargs):

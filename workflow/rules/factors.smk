@@ -1,0 +1,19 @@
+# Factor structure of the two-dimension instruments (attachment_pipeline.factors).
+
+
+rule factors:
+    input:
+        keyed_items=f"{RESULTS}/{{cohort}}/items.csv",
+    output:
+        factorability=f"{RESULTS}/{{cohort}}/factorability.csv",
+        parallel=f"{RESULTS}/{{cohort}}/parallel_analysis.csv",
+        efa_loadings=f"{RESULTS}/{{cohort}}/efa_loadings.csv",
+        efa_fit=f"{RESULTS}/{{cohort}}/efa_fit.csv",
+        cfa_fit=f"{RESULTS}/{{cohort}}/cfa_fit.csv",
+        cfa_loadings=f"{RESULTS}/{{cohort}}/cfa_loadings.csv",
+    params:
+        cohort=lambda w: STUDY.cohorts[w.cohort],
+        settings=STUDY.factors,
+        seed=STUDY.seed,
+    script:
+        "../scripts/factors.py"
