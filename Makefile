@@ -27,6 +27,10 @@ demo-data: $(STAMP)
 	$(BIN)/python -m attachment_pipeline.simulate demo --out data/raw/demo
 	$(BIN)/python -m attachment_pipeline.simulate ecr5 --out data/raw/ecr_5point
 
+# Time the pipeline end to end on 10k .. 1M simulated respondents (and R on 50k, if installed).
+bench: $(STAMP)
+	$(BIN)/python -m attachment_pipeline.bench
+
 lock:
 	rm -rf /tmp/ap-lock-venv && $(PYTHON) -m venv /tmp/ap-lock-venv
 	/tmp/ap-lock-venv/bin/pip install --quiet ".[test]"

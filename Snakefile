@@ -8,7 +8,6 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
 from attachment_pipeline.config import ConfigError, load_study
-from attachment_pipeline.steps import dimension_instruments
 
 
 min_version("9.0")
@@ -37,7 +36,7 @@ def cohort_targets(name):
     cohort = STUDY.cohorts[name]
     base = f"{RESULTS}/{name}"
     targets = [f"{base}/scores.csv", f"{base}/qc/validation.json", f"{base}/reliability.csv"]
-    if dimension_instruments(cohort):
+    if cohort.dimension_instruments:
         targets += [f"{base}/classification.csv", f"{base}/cfa_fit.csv"]
         if any(i.kind == "minmax" for i in cohort.instruments):
             targets.append(f"{base}/minmax_by_style.csv")

@@ -60,6 +60,7 @@ Example
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from dataclasses import asdict, dataclass
 from itertools import combinations
@@ -418,8 +419,25 @@ def _n_gmm_parameters(k: int, d: int = 2) -> int:
     return k * d + k * d * (d + 1) // 2 + k - 1
 
 
+_GMM_LAST: dict = {}
+
+
 def _fit_gmm(complete: pd.DataFrame, seed: int, n_init: int, max_components: int):
-    """Fit 1..max_components full-covariance mixtures on the standardized scores; pick the lowest BIC."""
+    """Fit 1..max_components full-covariance mixtures on the standardized scores; pick the lowest BIC.
+
+    The fit is deterministic, so the last result is kept (keyed by the data's bytes and
+    the settings): :func:`classify` with ``gmm`` and :func:`gmm_profiles` on the same
+    scores share one fit instead of fitting twice.
+    """
+    key = (hashlib.sha256(np.ascontiguousarray(complete.to_numpy(dtype=float)).tobytes()).hexdigest(),
+           int(seed), n_init, max_components)
+    if key not in _GMM_LAST:
+        _GMM_LAST.clear()
+        _GMM_LAST[key] = _fit_gmm_uncached(complete, seed, n_init, max_components)
+    return _GMM_LAST[key]
+
+
+def _fit_gmm_uncached(complete: pd.DataFrame, seed: int, n_init: int, max_components: int):
     from sklearn.mixture import GaussianMixture
 
     if not (isinstance(max_components, (int, np.integer)) and 1 <= max_components):

@@ -49,6 +49,11 @@ class Cohort:
     couples: Couples | None
     children: Path | None
 
+    @property
+    def dimension_instruments(self) -> list[Instrument]:
+        """The instruments measuring both attachment dimensions (anxiety and avoidance)."""
+        return [i for i in self.instruments if {"anxiety", "avoidance"} <= set(i.subscales)]
+
     def instrument(self, name: str) -> Instrument:
         for inst in self.instruments:
             if inst.name == name:

@@ -15,9 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import classify as cl
-from . import factors as fa
-from . import reliability as rel
 from .config import Classification, Cohort, ConfigError, Factors, Reliability, Scoring
 from .io import ReadError, read_responses
 from .scoring import score_instrument, scoring_counts
@@ -77,11 +74,6 @@ def read_scores(path: Path | str) -> pd.DataFrame:
     return pd.read_csv(path, dtype={id_name: str}, index_col=0)
 
 
-def dimension_instruments(cohort: Cohort) -> list:
-    """The cohort's instruments measuring both attachment dimensions (anxiety and avoidance)."""
-    return [i for i in cohort.instruments if {"anxiety", "avoidance"} <= set(i.subscales)]
-
-
 def classify_cohort(cohort: Cohort, settings: Classification, seed: int, scores_path, out: dict) -> None:
     """Four attachment styles per dimension instrument and method (see :mod:`attachment_pipeline.classify`).
 
@@ -89,9 +81,11 @@ def classify_cohort(cohort: Cohort, settings: Classification, seed: int, scores_
     classification_coverage.csv and, when ``gmm`` is among the methods,
     gmm_profiles.csv and gmm_bic.csv; every table carries an ``instrument`` column.
     """
+    from . import classify as cl  # heavy imports stay out of the other steps' start-up
+
     scores = read_scores(scores_path)
     tables = {k: [] for k in ("classification", "counts", "agreement", "coverage", "gmm_profiles", "gmm_bic")}
-    for inst in dimension_instruments(cohort):
+    for inst in cohort.dimension_instruments:
         dims = pd.DataFrame({"anxiety": scores[f"{inst.name}_anxiety"],
                              "avoidance": scores[f"{inst.name}_avoidance"]}, index=scores.index)
         table = cl.classify_all(dims, settings.methods, instrument=inst.name, scale_min=inst.scale_min,
@@ -118,6 +112,8 @@ def classify_cohort(cohort: Cohort, settings: Classification, seed: int, scores_
 
 def minmax_by_style_table(classification_path, scores_path, out_path) -> None:
     """Min/max typology by attachment style, per instrument and method (``minmax_by_style.csv``)."""
+    from . import classify as cl
+
     scores = read_scores(scores_path)
     table = pd.read_csv(classification_path, dtype={scores.index.name: str})
     table = table.rename(columns={scores.index.name: "id"})
@@ -134,6 +130,8 @@ def reliability_cohort(cohort: Cohort, settings: Reliability, seed: int, items_p
     (item_stats.csv); see :func:`attachment_pipeline.reliability.reliability_tables`.
     A ``missing`` column records the missing-data method used.
     """
+    from . import reliability as rel
+
     items = read_scores(items_path)
     groups = read_scores(scores_path)[list(cohort.groups)]
     groups = groups.astype(object).where(groups.notna(), None)
@@ -158,12 +156,15 @@ def factors_cohort(cohort: Cohort, settings: Factors, seed: int, items_path, out
     every analysis. Parallel analysis uses a seed derived from the study seed and
     the instrument name. Writes the six tables named in ``out``.
     """
+    from . import factors as fa
+    from .reliability import derive_seed
+
     items = read_scores(items_path)
     tables = {k: [] for k in ("factorability", "parallel", "efa_loadings", "efa_fit", "cfa_fit", "cfa_loadings")}
-    for inst in dimension_instruments(cohort):
+    for inst in cohort.dimension_instruments:
         moments = fa.item_moments(items[inst.item_columns()])
         pa = fa.parallel_table(moments, inst, n_iter=settings.parallel_iterations,
-                               seed=rel.derive_seed(seed, "parallel_analysis", inst.name))
+                               seed=derive_seed(seed, "parallel_analysis", inst.name))
         tables["parallel"].append(pa)
         tables["factorability"].append(fa.factorability_table(moments, inst, pa))
         loadings, fit = fa.efa_tables(moments, inst, settings.n_factors, settings.extraction, settings.rotation)

@@ -19,6 +19,8 @@ rule classify:
         agreement=f"{RESULTS}/{{cohort}}/classification_agreement.csv",
         coverage=f"{RESULTS}/{{cohort}}/classification_coverage.csv",
         **GMM_OUTPUTS,
+    # the longest job of a cohort (mixture models): start it first when cores are scarce
+    priority: 10
     params:
         cohort=lambda w: STUDY.cohorts[w.cohort],
         settings=STUDY.classification,

@@ -1,0 +1,112 @@
+"""Benchmark: the whole pipeline end to end on simulated cohorts of growing size.
+
+``make bench`` runs ``python -m attachment_pipeline.bench``. For each size it
+simulates a cohort (ECR-R, 36 items on 1-7, missing codes -1/99, no couples,
+no checklist: the same work a researcher would do in R), writes a study config,
+runs ``snakemake --cores 2`` on it in a temporary folder, and reports the wall
+time and the peak resident memory of the largest process (``ru_maxrss`` of the
+children). With ``Rscript`` on the machine it also times R doing the same
+analyses on the 50,000-respondent file (``tests/r/bench_timing.R``: psych::alpha
+with n.iter = 1000 on both subscales, fa.parallel with n.iter = 100, omega, fa,
+lavaan::cfa), side by side.
+
+Timings are measurements of this machine at this moment; nothing here asserts
+on them (the test suite never times anything).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def simulate(n: int, out: Path, seed: int) -> Path:
+    """Write a simulated ECR-R cohort of ``n`` respondents to ``out/responses.csv``."""
+    cmd = [sys.executable, "-m", "attachment_pipeline.simulate", "custom", "--out", str(out), "--seed", str(seed),
+           "--n-couples", "0", "--n-singles", str(n), "--instrument", "ecr_r", "--minmax-format", "none",
+           "--n-children", "0"]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return out / "responses.csv"
+
+
+def study_config(responses: Path, name: str) -> str:
+    return (f"study: bench\n"
+            f"cohorts:\n"
+            f"  {name}:\n"
+            f"    responses: {responses}\n"
+            f"    instruments: [ecr_r]\n"
+            f"    id_column: respondent_id\n"
+            f"    items: {{ecr_r: 'ecr_{{n}}'}}\n"
+            f"    missing_codes: [-1, 99]\n")
+
+
+def run_pipeline(workdir: Path, config: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of the largest process of one snakemake run."""
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "2", "--quiet",
+           "--configfile", str(config), "--directory", str(workdir)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"pipeline failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return seconds, peak_mb
+
+
+def time_r(responses: Path) -> float | None:
+    """Seconds R takes for the same analyses (None without Rscript or the R packages)."""
+    if shutil.which("Rscript") is None:
+        return None
+    script = REPO / "tests" / "r" / "bench_timing.R"
+    proc = subprocess.run(["Rscript", str(script), str(responses)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"  (R timing failed: {proc.stderr.strip().splitlines()[-1:]})")
+        return None
+    return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000, 1_000_000])
+    parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument("--no-r", action="store_true", help="skip the side-by-side R timing")
+    args = parser.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="ap-bench-") as tmp:
+        tmp = Path(tmp)
+        for n in args.sizes:
+            folder = tmp / f"n{n}"
+            folder.mkdir()
+            t0 = time.perf_counter()
+            responses = simulate(n, folder, args.seed)
+            sim_s = time.perf_counter() - t0
+            config = folder / "study.yaml"
+            config.write_text(study_config(responses, f"n{n}"))
+            seconds, peak = run_pipeline(folder, config)
+            rows.append((n, seconds, peak))
+            print(f"n = {n:>9,}: pipeline {seconds:7.1f} s  ({1e6 * seconds / n:6.1f} us per respondent), "
+                  f"peak memory of the largest process {peak:7.0f} MB   [simulation {sim_s:.1f} s]", flush=True)
+            if n == 50_000 and not args.no_r:
+                r_seconds = time_r(responses)
+                if r_seconds is not None:
+                    print(f"             R (psych + lavaan, same analyses, same file): {r_seconds:7.1f} s; "
+                          f"pipeline / R = {seconds / r_seconds:.2f}", flush=True)
+            shutil.rmtree(folder)
+    if len(rows) > 1:
+        (n0, s0, _), (n1, s1, _) = rows[0], rows[-1]
+        print(f"growth: {n1 / n0:.0f}x respondents -> {s1 / s0:.1f}x time "
+              f"(linear would be {n1 / n0:.0f}x; fixed start-up costs make small runs relatively slow)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
