@@ -33,7 +33,7 @@ bench: $(STAMP)
 
 lock:
 	rm -rf /tmp/ap-lock-venv && $(PYTHON) -m venv /tmp/ap-lock-venv
-	/tmp/ap-lock-venv/bin/pip install --quiet ".[test]"
+	/tmp/ap-lock-venv/bin/pip install --quiet ".[test,cluster]"
 	{ echo "# Pinned versions for make run / make test / CI (pip install -r requirements.lock)."; \
 	  echo "# Regenerate: make lock (fresh venv from pyproject.toml, then pip freeze)."; \
 	  /tmp/ap-lock-venv/bin/pip freeze | grep -v '^attachment'; } > requirements.lock

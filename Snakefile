@@ -27,6 +27,24 @@ RESULTS = f"results/{STUDY.name}"
 COHORTS = list(STUDY.cohorts)
 
 
+def mem_mb(per_input_mb, base=1000):
+    """Memory request growing with the size of a job's inputs (and with each retry)."""
+
+    def request(wildcards, input, attempt):
+        return int((base + per_input_mb * input.size_mb) * attempt)
+
+    return request
+
+
+def runtime(per_input_mb, base=10):
+    """Runtime request in minutes growing with the size of a job's inputs."""
+
+    def request(wildcards, input, attempt):
+        return int((base + per_input_mb * input.size_mb) * attempt)
+
+    return request
+
+
 wildcard_constraints:
     cohort="|".join(COHORTS),
 
@@ -41,6 +59,10 @@ def cohort_targets(name):
         if any(i.kind == "minmax" for i in cohort.instruments):
             targets.append(f"{base}/minmax_by_style.csv")
     return targets
+
+
+localrules:
+    all,
 
 
 rule all:

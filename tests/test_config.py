@@ -59,3 +59,32 @@ def test_explicit_item_list_and_format(tmp_path):
                                    response_format={"minmax": "forced_choice"}), tmp_path)
     inst = study.cohorts["c"].instrument("minmax")
     assert inst.response_format == "forced_choice" and study.cohorts["c"].item_columns["minmax"] == cols
+
+
+def test_cohort_sheet_equals_inline_form(tmp_path):
+    for name in ("a", "b"):
+        make_responses(4).to_csv(tmp_path / f"{name}.csv", index=False)
+    header = "name\tresponses\tinstruments\tid_column\titems\tmissing_codes\tgroups\tresponse_scale\n"
+    rows = ('a\ta.csv\t[ecr_r, minmax]\trespondent_id\t{ecr_r: "ecr_{n}", minmax: "mm_{n}"}\t[-1, 99]\t[gender]\t\n'
+            'b\tb.csv\t[ecr_r]\t\t{ecr_r: "ecr_{n}"}\t\t\t{ecr_r: {min: 1, max: 7}}\n')
+    (tmp_path / "cohorts.tsv").write_text(header + rows)
+    sheet = load_study({"study": "s", "cohorts": "cohorts.tsv"}, tmp_path)
+    inline = load_study({"study": "s", "cohorts": {
+        "a": {"responses": "a.csv", "instruments": ["ecr_r", "minmax"], "id_column": "respondent_id",
+              "items": {"ecr_r": "ecr_{n}", "minmax": "mm_{n}"}, "missing_codes": [-1, 99], "groups": ["gender"]},
+        "b": {"responses": "b.csv", "instruments": ["ecr_r"], "items": {"ecr_r": "ecr_{n}"},
+              "response_scale": {"ecr_r": {"min": 1, "max": 7}}}}}, tmp_path)
+    assert sheet == inline
+
+
+def test_cohort_sheet_errors_name_row_and_column(tmp_path):
+    make_responses(4).to_csv(tmp_path / "a.csv", index=False)
+    (tmp_path / "bad.tsv").write_text("name\tresponses\tinstruments\titems\na\ta.csv\t[ecr_r\t{ecr_r: x}\n")
+    with pytest.raises(ConfigError, match=r"row 2 \(cohort a\), column instruments"):
+        load_study({"study": "s", "cohorts": "bad.tsv"}, tmp_path)
+    (tmp_path / "bad2.tsv").write_text("name\tresponses\tinstruments\titems\tout_of_range\n"
+                                       "a\ta.csv\t[ecr_r]\t{ecr_r: \"ecr_{n}\"}\tdrop\n")
+    with pytest.raises(ConfigError, match=r"`cohorts.a.out_of_range`"):
+        load_study({"study": "s", "cohorts": "bad2.tsv"}, tmp_path)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_study({"study": "s", "cohorts": "none.tsv"}, tmp_path)

@@ -171,3 +171,16 @@ def test_demo_factor_structure_through_the_pipeline_agrees_with_r(demo_run):
         assert fit.loc[model, "df"] == ref["df"]
         for ours, theirs in (("cfi", "cfi"), ("tli", "tli"), ("rmsea", "rmsea"), ("srmr", "srmr")):
             assert fit.loc[model, ours] == pytest.approx(ref[theirs], abs=0.002), (model, ours)
+
+
+def test_slurm_profile_plans_the_workflow(tmp_path):
+    """A dry run under the SLURM profile (executor plugin installed, no cluster needed)."""
+    work = project_copy(tmp_path)
+    cmd = [sys.executable, "-m", "snakemake", "-n", "--profile", "workflow/profiles/slurm"]
+    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout + proc.stderr
+    for rule in ("score_cohort", "reliability", "factors", "classify", "minmax_by_style"):
+        assert f"rule {rule}:" in out
+    assert "slurm_partition=CHANGE_ME" in out and "runtime=" in out
+    assert not (work / "results").exists()

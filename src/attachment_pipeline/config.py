@@ -200,6 +200,56 @@ def _cohort(name: str, raw: dict, instrument_dir: Path, root: Path) -> Cohort:
     )
 
 
+def read_cohort_sheet(path: Path, root: Path) -> dict:
+    r"""Cohorts from a tab-separated sheet: one row per cohort, one column per cohort key.
+
+    Column ``name`` holds the cohort name; the other columns are the keys of the inline
+    form (``responses``, ``instruments``, ``items``, ...). A cell holds the value as it
+    would be written in YAML (``[ecr_r, minmax]``, ``{ecr_r: "ecr_{n}"}``, ``[-1, 99]``);
+    an empty cell leaves the key out (its default applies). Checked like the inline form.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "c.tsv").write_text('name\tresponses\tinstruments\titems\nw1\tw1.csv\t[ecr]\t{ecr: "Q{n}"}\n')
+    >>> read_cohort_sheet(d / "c.tsv", d)
+    {'w1': {'responses': 'w1.csv', 'instruments': ['ecr'], 'items': {'ecr': 'Q{n}'}}}
+    """
+    import csv
+
+    full = root / path
+    if not full.is_file():
+        raise ConfigError(f"config key `cohorts`: cohort sheet {path} does not exist.")
+    cohorts: dict = {}
+    with open(full, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter="\t")
+        if "name" not in (reader.fieldnames or []):
+            raise ConfigError(f"cohort sheet {path}: the header needs a `name` column (found: "
+                              f"{', '.join(reader.fieldnames or [])}).")
+        for row_number, row in enumerate(reader, start=2):
+            name = (row.pop("name") or "").strip()
+            if not name:
+                raise ConfigError(f"cohort sheet {path}, row {row_number}: empty `name`.")
+            if name in cohorts:
+                raise ConfigError(f"cohort sheet {path}, row {row_number}: cohort {name!r} is listed twice.")
+            entry = {}
+            for key, cell in row.items():
+                cell = (cell or "").strip()
+                if not cell:
+                    continue
+                if key in ("responses", "children", "id_column", "out_of_range", "non_numeric"):
+                    entry[key] = cell
+                    continue
+                try:
+                    entry[key] = yaml.safe_load(cell)
+                except yaml.YAMLError as exc:
+                    raise ConfigError(f"cohort sheet {path}, row {row_number} (cohort {name}), column {key}: "
+                                      f"{cell!r} is not a valid YAML value ({exc.problem}).") from None
+            cohorts[name] = entry
+    if not cohorts:
+        raise ConfigError(f"cohort sheet {path}: no cohorts (only a header).")
+    return cohorts
+
+
 def load_study(config: dict, root: Path | str = ".") -> Study:
     """Check a config dict and return the :class:`Study` it describes.
 
@@ -211,10 +261,12 @@ def load_study(config: dict, root: Path | str = ".") -> Study:
     ('demo', ['demo'], 0.8)
     """
     config = copy.deepcopy(dict(config))
+    root = Path(root)
+    if isinstance(config.get("cohorts"), str):
+        config["cohorts"] = read_cohort_sheet(Path(config["cohorts"]), root)
     errors = _schema_errors(config)
     if errors:
         raise ConfigError(errors[0])
-    root = Path(root)
     instrument_dir = INSTRUMENT_DIR
     if config.get("instrument_dir"):
         instrument_dir = root / config["instrument_dir"]

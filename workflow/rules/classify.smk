@@ -21,6 +21,10 @@ rule classify:
         **GMM_OUTPUTS,
     # the longest job of a cohort (mixture models): start it first when cores are scarce
     priority: 10
+    threads: 1
+    resources:
+        mem_mb=mem_mb(4),
+        runtime=runtime(0.5),
     params:
         cohort=lambda w: STUDY.cohorts[w.cohort],
         settings=STUDY.classification,

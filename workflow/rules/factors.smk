@@ -11,6 +11,10 @@ rule factors:
         efa_fit=f"{RESULTS}/{{cohort}}/efa_fit.csv",
         cfa_fit=f"{RESULTS}/{{cohort}}/cfa_fit.csv",
         cfa_loadings=f"{RESULTS}/{{cohort}}/cfa_loadings.csv",
+    threads: 1
+    resources:
+        mem_mb=mem_mb(6),
+        runtime=runtime(0.02),
     params:
         cohort=lambda w: STUDY.cohorts[w.cohort],
         settings=STUDY.factors,

@@ -8,6 +8,10 @@ rule reliability:
     output:
         reliability=f"{RESULTS}/{{cohort}}/reliability.csv",
         item_stats=f"{RESULTS}/{{cohort}}/item_stats.csv",
+    threads: 1
+    resources:
+        mem_mb=mem_mb(6),
+        runtime=runtime(0.05),
     params:
         cohort=lambda w: STUDY.cohorts[w.cohort],
         settings=STUDY.reliability,

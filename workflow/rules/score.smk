@@ -17,6 +17,10 @@ rule score_cohort:
         missingness=f"{RESULTS}/{{cohort}}/qc/missingness.csv",
         keyed_items=f"{RESULTS}/{{cohort}}/items.csv",
         scores=f"{RESULTS}/{{cohort}}/scores.csv",
+    threads: 1
+    resources:
+        mem_mb=mem_mb(12),
+        runtime=runtime(0.05),
     params:
         cohort=lambda w: STUDY.cohorts[w.cohort],
         scoring=STUDY.scoring,
