@@ -7,7 +7,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CORES ?= 2
 
-.PHONY: run test demo-data bench lock clean
+CONFIG ?= config/config.yaml
+STUDY = $(shell sed -n 's/^study: *\([A-Za-z0-9_.-]*\).*/\1/p' $(CONFIG))
+
+.PHONY: run test demo-data bench power preregister lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +33,16 @@ demo-data: $(STAMP)
 # Time the pipeline end to end on 10k .. 1M simulated respondents (and R on 50k, if installed).
 bench: $(STAMP)
 	$(BIN)/python -m attachment_pipeline.bench
+
+# Power of the couple tests by number of couples and effect size (simulated; results/power/).
+power: $(STAMP)
+	$(BIN)/python -m attachment_pipeline.power --out results/power --n-couples 50 100 150 200 300 \
+		--effects 0 0.1 0.2 0.3 --n-sim 200 --seed 20261124
+
+# Lock the hypotheses and analysis settings of $(CONFIG) before seeing the data.
+preregister: $(STAMP)
+	$(BIN)/python -m attachment_pipeline.prereg lock --config $(CONFIG) \
+		--out config/preregistration/$(STUDY).lock.json
 
 lock:
 	rm -rf /tmp/ap-lock-venv && $(PYTHON) -m venv /tmp/ap-lock-venv

@@ -58,19 +58,24 @@ def cohort_targets(name):
         targets += [f"{base}/classification.csv", f"{base}/cfa_fit.csv"]
         if any(i.kind == "minmax" for i in cohort.instruments):
             targets.append(f"{base}/minmax_by_style.csv")
+    if STUDY.hypotheses_for(name):
+        targets.append(f"{base}/hypotheses.csv")
     return targets
 
 
 localrules:
     all,
+    prereg_status,
 
 
 rule all:
     input:
         [t for name in COHORTS for t in cohort_targets(name)],
+        f"{RESULTS}/prereg_status.json",
 
 
 include: "workflow/rules/score.smk"
 include: "workflow/rules/reliability.smk"
 include: "workflow/rules/factors.smk"
 include: "workflow/rules/classify.smk"
+include: "workflow/rules/hypotheses.smk"

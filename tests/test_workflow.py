@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 import subprocess
 import sys
 
@@ -15,7 +16,8 @@ pytestmark = pytest.mark.slow
 OUTPUTS = ["scores.csv", "items.csv", "reliability.csv", "item_stats.csv", "factorability.csv",
            "parallel_analysis.csv", "efa_loadings.csv", "efa_fit.csv", "cfa_fit.csv", "cfa_loadings.csv", "qc/validation.json", "qc/missingness.csv", "classification.csv",
            "style_counts.csv", "classification_agreement.csv", "classification_coverage.csv", "gmm_profiles.csv",
-           "gmm_bic.csv", "minmax_by_style.csv"]
+           "gmm_bic.csv", "minmax_by_style.csv", "hypotheses.csv", "hypothesis_tables/pairing_table.csv",
+           "hypothesis_tables/transmission_table.csv", "hypothesis_tables/prevalence_table.csv"]
 
 
 def project_copy(dest):
@@ -29,7 +31,7 @@ def project_copy(dest):
 
 
 def snakemake(workdir, *args):
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--quiet", *args]
+    cmd = [sys.executable, "-m", "snakemake", *args, "--cores", "2", "--quiet"]
     return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
 
 
@@ -110,7 +112,7 @@ def test_study_config_runs_exactly_its_cohorts(tmp_path):
     proc = snakemake(work, "--configfile", "study.yaml")
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (work / "results").iterdir()) == ["mystudy"]
-    assert sorted(p.name for p in (work / "results/mystudy").iterdir()) == ["wave1"]
+    assert sorted(p.name for p in (work / "results/mystudy").iterdir()) == ["prereg_status.json", "wave1"]
     report = json.loads((work / "results/mystudy/wave1/qc/validation.json").read_text())
     s = report["items"]["ecr"]["scoring"]
     assert report["rows_in_file"] == n == s["scored"] + s["partly_scored"] + s["unscored"]
@@ -184,3 +186,35 @@ def test_slurm_profile_plans_the_workflow(tmp_path):
         assert f"rule {rule}:" in out
     assert "slurm_partition=CHANGE_ME" in out and "runtime=" in out
     assert not (work / "results").exists()
+
+
+def test_demo_hypotheses_one_per_family_and_planted_complementarity_found(demo_run):
+    table = pd.read_csv(demo_run / "results/demo/demo/hypotheses.csv")
+    primary = table[table["primary"]]
+    assert set(primary["family"]) == {"complementarity", "complementary_pairing", "minmax_complementarity",
+                                      "pairing_symmetry", "correlation", "prevalence", "transmission",
+                                      "dimensions_distinct", "duration", "group_difference"}
+    h1 = primary.set_index("id").loc["H1"]
+    assert h1["supported"] and h1["effect_size"] > 0 and h1["p_adjusted"] < 0.05
+    # Holm: adjusted p never below the raw p, and the correction spans the primary rows only
+    assert (primary["p_adjusted"] >= primary["p_value"] - 1e-12).all()
+    assert table.loc[~table["primary"], "p_adjusted"].isna().all()
+    status = json.loads((demo_run / "results/demo/prereg_status.json").read_text())
+    assert status["status"] == "no lock"
+
+
+def test_preregistration_lock_matches_then_reports_differences(tmp_path):
+    work = project_copy(tmp_path)
+    lock = subprocess.run([sys.executable, "-m", "attachment_pipeline.prereg", "lock", "--config",
+                           "config/config.yaml", "--out", "config/preregistration/demo.lock.json"],
+                          cwd=work, capture_output=True, text=True)
+    assert lock.returncode == 0, lock.stderr
+    assert snakemake(work, str(Path("results/demo/prereg_status.json"))).returncode == 0
+    status = json.loads((work / "results/demo/prereg_status.json").read_text())
+    assert status["status"] == "matches" and status["differences"] == []
+    cfg = (work / "config/config.yaml").read_text().replace("n_permutations: 10000", "n_permutations: 999")
+    (work / "config/config.yaml").write_text(cfg)
+    assert snakemake(work, str(Path("results/demo/prereg_status.json"))).returncode == 0
+    status = json.loads((work / "results/demo/prereg_status.json").read_text())
+    assert status["status"] == "differs"
+    assert any("n_permutations" in d for d in status["differences"])

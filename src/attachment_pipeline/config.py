@@ -106,6 +106,14 @@ class Study:
     reliability: Reliability = Reliability()
     factors: Factors = Factors()
     classification: Classification = Classification()
+    hypothesis_testing: object = None  # hypotheses.HypothesisTestingSettings
+    hypothesis_plan: dict | None = None  # cohort name -> list of checked hypothesis entries
+    preregistration_lock: Path | None = None
+    config: dict | None = None  # the checked config, defaults filled (what a preregistration lock hashes)
+
+    def hypotheses_for(self, cohort: str) -> list:
+        """The declared hypotheses that apply to a cohort (its data offer what the family needs)."""
+        return list((self.hypothesis_plan or {}).get(cohort, []))
 
 
 def _schema_errors(config: dict) -> list[str]:
@@ -286,10 +294,20 @@ def load_study(config: dict, root: Path | str = ".") -> Study:
                         f"config key `classification`: method brennan1998 uses the published functions for the "
                         f"original ECR on its 1-7 scale, but cohort {cohort.name} has {inst.name} on "
                         f"{inst.scale_min}-{inst.scale_max}. Remove brennan1998 from `classification.method`/`compare`.")
+    from . import hypotheses as hy  # the family registry is the one place that knows each family's keys
+
+    try:
+        testing = hy.check_testing_settings(config.get("hypothesis_testing"))
+        entries = hy.check_hypotheses(config.get("hypotheses") or [])
+        plan = hy.plan_hypotheses(entries, {name: hy.cohort_capabilities(c) for name, c in cohorts.items()})
+    except ValueError as exc:
+        raise ConfigError(f"config key `hypotheses` / `hypothesis_testing`: {exc}") from None
+    lock = config.get("preregistration") or f"config/preregistration/{config['study']}.lock.json"
     return Study(
         name=config["study"], seed=int(config["seed"]), language=config["language"], cohorts=cohorts,
         scoring=Scoring(**config["scoring"]), reliability=Reliability(**config["reliability"]),
         factors=Factors(**config["factors"]), classification=Classification(**classification),
+        hypothesis_testing=testing, hypothesis_plan=plan, preregistration_lock=Path(lock), config=config,
     )
 
 

@@ -177,6 +177,55 @@ def factors_cohort(cohort: Cohort, settings: Factors, seed: int, items_path, out
         write_csv(pd.concat(parts, ignore_index=True), out[key])
 
 
+def hypotheses_cohort(cohort: Cohort, entries: list, testing, primary_method: str, seed: int,
+                      inputs: dict, out: dict) -> None:
+    """Run a cohort's declared hypotheses (:func:`attachment_pipeline.hypotheses.run_hypotheses`).
+
+    ``inputs``: scores, keyed_items, reliability and (for cohorts with a dimension
+    instrument) classification. Writes ``out["hypotheses"]`` (hypotheses.csv) and the
+    family tables (pairing_table.csv, transmission_table.csv, prevalence_table.csv, ...)
+    into the folder ``out["tables"]``.
+    """
+    from . import hypotheses as hy
+    from .validate import validate_children
+
+    scores = read_scores(inputs["scores"])
+    classification = None
+    if "classification" in inputs:
+        classification = pd.read_csv(inputs["classification"], dtype={scores.index.name: str})
+    children = validate_children(cohort.children, scores.index)[0] if cohort.children is not None else None
+    data = hy.CohortData(
+        cohort=cohort.name, scores=scores, classification=classification, items=read_scores(inputs["keyed_items"]),
+        children=children, couple_column=cohort.couples.couple_column if cohort.couples else None,
+        role_column=cohort.couples.role_column if cohort.couples else None, primary_method=primary_method,
+        instruments=cohort.instruments, reliability=pd.read_csv(inputs["reliability"]),
+    )
+    result = hy.run_hypotheses(entries, data, testing, seed)
+    write_csv(result.table, out["hypotheses"])
+    folder = Path(out["tables"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in sorted(result.tables.items()):
+        write_csv(table, folder / f"{name}.csv")
+
+
+def prereg_status(config: dict, lock_path, out_path) -> dict:
+    """Whether the hypotheses and analysis settings match the preregistration lock (``prereg_status.json``)."""
+    from . import prereg
+
+    lock_path = Path(lock_path)
+    if not lock_path.is_file():
+        status = {"status": "no lock", "lock": str(lock_path), "differences": [],
+                  "statement": f"No preregistration lock ({lock_path}); run `make preregister` before seeing the data."}
+    else:
+        lock = prereg.read_lock(lock_path)
+        check = prereg.check_lock(config, lock)
+        status = {"status": "matches" if check.matches else "differs", "lock": str(lock_path),
+                  "locked_hash": check.locked_hash, "current_hash": check.current_hash,
+                  "differences": list(check.differences), "statement": prereg.lock_statement(check, lock)}
+    write_json(status, out_path)
+    return status
+
+
 def run_step(func, *args, **kwargs):
     """Call a step; on a data, read or config error print the message and exit with status 2."""
     try:

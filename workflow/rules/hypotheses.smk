@@ -1,0 +1,47 @@
+# Declared hypotheses per cohort (attachment_pipeline.hypotheses) and the preregistration status.
+
+
+def hypothesis_inputs(wildcards):
+    base = f"{RESULTS}/{wildcards.cohort}"
+    files = {
+        "scores": f"{base}/scores.csv",
+        "keyed_items": f"{base}/items.csv",
+        "reliability": f"{base}/reliability.csv",
+    }
+    if STUDY.cohorts[wildcards.cohort].dimension_instruments:
+        files["classification"] = f"{base}/classification.csv"
+    if STUDY.cohorts[wildcards.cohort].children is not None:
+        files["children"] = str(STUDY.cohorts[wildcards.cohort].children)
+    return files
+
+
+rule hypotheses:
+    input:
+        unpack(hypothesis_inputs),
+    output:
+        hypotheses=f"{RESULTS}/{{cohort}}/hypotheses.csv",
+        tables=directory(f"{RESULTS}/{{cohort}}/hypothesis_tables"),
+    threads: 1
+    resources:
+        mem_mb=mem_mb(6),
+        runtime=runtime(0.2),
+    params:
+        cohort=lambda w: STUDY.cohorts[w.cohort],
+        entries=lambda w: STUDY.hypotheses_for(w.cohort),
+        testing=STUDY.hypothesis_testing,
+        primary_method=STUDY.classification.method,
+        seed=STUDY.seed,
+    script:
+        "../scripts/hypotheses.py"
+
+
+rule prereg_status:
+    input:
+        [str(STUDY.preregistration_lock)] if STUDY.preregistration_lock.is_file() else [],
+    output:
+        f"{RESULTS}/prereg_status.json",
+    params:
+        config=STUDY.config,
+        lock=str(STUDY.preregistration_lock),
+    script:
+        "../scripts/prereg_status.py"
