@@ -49,6 +49,20 @@ def study_config(responses: Path, name: str) -> str:
             f"    missing_codes: [-1, 99]\n")
 
 
+def many_cohorts(folder: Path, n_cohorts: int, size: int, seed: int) -> Path:
+    """Simulate ``n_cohorts`` cohorts of ``size`` respondents and a cohort sheet naming them; return the config."""
+    rows = ["name\tresponses\tinstruments\tid_column\titems\tmissing_codes"]
+    for k in range(n_cohorts):
+        sub = folder / f"c{k + 1:02d}"
+        sub.mkdir()
+        responses = simulate(size, sub, seed + k)
+        rows.append(f"c{k + 1:02d}\t{responses}\t[ecr_r]\trespondent_id\t{{ecr_r: 'ecr_{{n}}'}}\t[-1, 99]")
+    (folder / "cohorts.tsv").write_text("\n".join(rows) + "\n")
+    config = folder / "study.yaml"
+    config.write_text(f"study: bench\ncohorts: {folder / 'cohorts.tsv'}\n")
+    return config
+
+
 def run_pipeline(workdir: Path, config: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of the largest process of one snakemake run."""
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "2", "--quiet",
@@ -79,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000, 1_000_000])
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--no-r", action="store_true", help="skip the side-by-side R timing")
+    parser.add_argument("--many-cohorts", type=int, default=20, help="cohorts in the many-cohort case (0 = skip)")
+    parser.add_argument("--cohort-size", type=int, default=2000, help="respondents per cohort in that case")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory(prefix="ap-bench-") as tmp:
@@ -101,6 +117,13 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"             R (psych + lavaan, same analyses, same file): {r_seconds:7.1f} s; "
                           f"pipeline / R = {seconds / r_seconds:.2f}", flush=True)
             shutil.rmtree(folder)
+        if args.many_cohorts:
+            folder = tmp / "many"
+            folder.mkdir()
+            config = many_cohorts(folder, args.many_cohorts, args.cohort_size, args.seed)
+            seconds, peak = run_pipeline(folder, config)
+            print(f"{args.many_cohorts} cohorts x {args.cohort_size:,} respondents (cohort sheet): pipeline "
+                  f"{seconds:7.1f} s, peak memory of the largest process {peak:7.0f} MB", flush=True)
     if len(rows) > 1:
         (n0, s0, _), (n1, s1, _) = rows[0], rows[-1]
         print(f"growth: {n1 / n0:.0f}x respondents -> {s1 / s0:.1f}x time "
