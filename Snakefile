@@ -68,10 +68,17 @@ localrules:
     prereg_status,
 
 
+def all_targets(wildcards):
+    """Every cohort's outputs, the preregistration status and the pooled outputs."""
+    targets = [t for name in COHORTS for t in cohort_targets(name)]
+    targets.append(f"{RESULTS}/prereg_status.json")
+    targets += list(POOLED_OUTPUTS.values())  # defined in workflow/rules/pooled.smk
+    return targets
+
+
 rule all:
     input:
-        [t for name in COHORTS for t in cohort_targets(name)],
-        f"{RESULTS}/prereg_status.json",
+        all_targets,
 
 
 include: "workflow/rules/score.smk"
@@ -79,3 +86,4 @@ include: "workflow/rules/reliability.smk"
 include: "workflow/rules/factors.smk"
 include: "workflow/rules/classify.smk"
 include: "workflow/rules/hypotheses.smk"
+include: "workflow/rules/pooled.smk"

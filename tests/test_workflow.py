@@ -218,3 +218,36 @@ def test_preregistration_lock_matches_then_reports_differences(tmp_path):
     status = json.loads((work / "results/demo/prereg_status.json").read_text())
     assert status["status"] == "differs"
     assert any("n_permutations" in d for d in status["differences"])
+
+
+def test_study_of_two_cohorts_gets_pooled_outputs(tmp_path):
+    work = project_copy(tmp_path)
+    sim = subprocess.run([sys.executable, "-m", "attachment_pipeline.simulate", "custom", "--out", "wave2",
+                          "--seed", "7", "--n-couples", "60", "--n-singles", "180", "--instrument", "ecr_r",
+                          "--minmax-format", "ticks", "--n-children", "0"], cwd=work, capture_output=True, text=True)
+    assert sim.returncode == 0, sim.stderr
+    cfg = (work / "config/config.yaml").read_text()
+    cfg = cfg.replace("cohorts:\n  demo:", "cohorts:\n  wave2:\n"
+                      "    responses: wave2/responses.csv\n"
+                      "    instruments: [ecr_r, minmax]\n"
+                      "    id_column: respondent_id\n"
+                      "    items: {ecr_r: \"ecr_{n}\", minmax: \"mm_{n}\"}\n"
+                      "    missing_codes: [-1, 99]\n"
+                      "    couples: {couple_column: couple_id, role_column: partner}\n"
+                      "  demo:").replace("study: demo", "study: two")
+    (work / "two.yaml").write_text(cfg)
+    proc = snakemake(work, "--configfile", "two.yaml")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    pooled = work / "results/two/pooled"
+    rel = pd.read_csv(pooled / "reliability.csv")
+    assert set(rel["cohort"]) >= {"demo", "wave2"} and rel["p"].notna().any()
+    inv = pd.read_csv(pooled / "invariance.csv")
+    across = inv[inv["comparison"] == "cohorts"]
+    assert list(across["model"]) == ["configural", "metric", "scalar"]
+    assert (across["n_groups"] == 2).all()
+    meta = pd.read_csv(pooled / "meta_analysis.csv")
+    assert "ecr_r: anxiety ~ avoidance" in set(meta["measure"])
+    assert (meta["cohort"] == "pooled").any()
+    assert any((pooled / "forest_plots").glob("*.png"))
+    prev = pd.read_csv(pooled / "style_prevalence.csv")
+    assert {"demo", "wave2"} <= set(prev["cohort"])

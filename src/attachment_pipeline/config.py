@@ -97,6 +97,12 @@ class Classification:
 
 
 @dataclass(frozen=True)
+class Pooled:
+    invariance: bool = True
+    meta_analysis: bool = True
+
+
+@dataclass(frozen=True)
 class Study:
     name: str
     seed: int
@@ -106,6 +112,7 @@ class Study:
     reliability: Reliability = Reliability()
     factors: Factors = Factors()
     classification: Classification = Classification()
+    pooled: Pooled = Pooled()
     hypothesis_testing: object = None  # hypotheses.HypothesisTestingSettings
     hypothesis_plan: dict | None = None  # cohort name -> list of checked hypothesis entries
     preregistration_lock: Path | None = None
@@ -307,7 +314,7 @@ def load_study(config: dict, root: Path | str = ".") -> Study:
         name=config["study"], seed=int(config["seed"]), language=config["language"], cohorts=cohorts,
         scoring=Scoring(**config["scoring"]), reliability=Reliability(**config["reliability"]),
         factors=Factors(**config["factors"]), classification=Classification(**classification),
-        hypothesis_testing=testing, hypothesis_plan=plan, preregistration_lock=Path(lock), config=config,
+        pooled=Pooled(**config["pooled"]), hypothesis_testing=testing, hypothesis_plan=plan, preregistration_lock=Path(lock), config=config,
     )
 
 

@@ -226,6 +226,97 @@ def prereg_status(config: dict, lock_path, out_path) -> dict:
     return status
 
 
+#: hypothesis effect sizes that are correlations, and so can be pooled across cohorts
+_CORRELATION_EFFECTS = ("r", "r_double_entry", "partial_r")
+
+
+def _group_invariance(items: pd.DataFrame, model: dict, group: pd.Series, comparison: str) -> pd.DataFrame:
+    """Invariance across the levels of ``group``; levels too small for the model are left out and named."""
+    from . import invariance as inv
+
+    complete = items[[c for f in model.values() for c in f]].notna().all(axis=1) & group.notna()
+    sizes = group[complete].value_counts()
+    n_items = sum(len(v) for v in model.values())
+    small = sorted(str(k) for k, v in sizes.items() if v <= n_items)
+    keep = group.where(~group.isin(small))
+    note = (f"left out (n <= {n_items} items, too few for a covariance matrix): {', '.join(small)}"
+            if small else "")
+    if keep[complete].nunique() < 2:
+        return pd.DataFrame([{"comparison": comparison, "model": "not fitted",
+                              "decision": f"fewer than two groups large enough; {note}"}])
+    table = inv.invariance_table(items, model, keep)
+    table.insert(0, "comparison", comparison)
+    table["note"] = note
+    return table
+
+
+def pooled_study(study, inputs: dict, out: dict) -> None:
+    """Study-level outputs across cohorts (``results/<study>/pooled/``).
+
+    ``inputs`` maps ``<kind>:<cohort>`` (kinds: items, scores, reliability, counts,
+    hypotheses) to files. Writes ``out["reliability"]`` (alphas by cohort with a test of
+    equal alphas: Feldt 1969 for two, Hakstian & Whalen 1976 for more),
+    ``out["prevalence"]`` (style counts by cohort, chi-square test of homogeneity), and
+    when configured ``out["invariance"]`` (configural/metric/scalar across cohorts and
+    across each cohort's group levels) and ``out["meta_analysis"]`` (+ forest plots).
+    """
+    from . import invariance as inv
+    from . import pooled as po
+    from .hypotheses import correlation_test
+
+    cohorts = list(study.cohorts)
+    if "reliability" in out:
+        rel_tables = {c: pd.read_csv(inputs[f"reliability:{c}"]) for c in cohorts}
+        write_csv(po.pooled_reliability(rel_tables), out["reliability"])
+    if "prevalence" in out:
+        counts = {c: pd.read_csv(inputs[f"counts:{c}"]) for c in cohorts if f"counts:{c}" in inputs}
+        write_csv(po.prevalence_homogeneity(counts, study.classification.method), out["prevalence"])
+    if "invariance" in out:
+        parts = []
+        shared = {}
+        for c in cohorts:
+            for inst in study.cohorts[c].dimension_instruments:
+                shared.setdefault((inst.name, inst.scale_min, inst.scale_max), []).append(c)
+        for (name, lo, hi), members in shared.items():
+            inst = study.cohorts[members[0]].instrument(name)
+            model = inv.instrument_model(inst)
+            cols = inst.item_columns()
+            frames = {c: read_scores(inputs[f"items:{c}"])[cols] for c in members}
+            if len(members) >= 2:
+                data = pd.concat(frames.values(), ignore_index=True)
+                group = pd.Series([c for c in members for _ in range(len(frames[c]))], index=data.index)
+                parts.append(_group_invariance(data, model, group, "cohorts").assign(instrument=name))
+            for c in members:
+                scores = read_scores(inputs[f"scores:{c}"])
+                for g in study.cohorts[c].groups:
+                    part = _group_invariance(frames[c], model, scores[g].reindex(frames[c].index), f"{c}:{g}")
+                    parts.append(part.assign(instrument=name))
+        table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["instrument", "comparison"])
+        write_csv(table[["instrument"] + [c for c in table.columns if c != "instrument"]], out["invariance"])
+    if "meta_analysis" in out:
+        rows = []
+        for c in cohorts:
+            scores = read_scores(inputs[f"scores:{c}"])
+            for inst in study.cohorts[c].dimension_instruments:
+                both = scores[[f"{inst.name}_anxiety", f"{inst.name}_avoidance"]].dropna()
+                if len(both) > 3:
+                    r = correlation_test(both.iloc[:, 0], both.iloc[:, 1]).r
+                    rows.append({"measure": f"{inst.name}: anxiety ~ avoidance", "cohort": c, "r": r, "n": len(both)})
+            if f"hypotheses:{c}" in inputs:
+                hyp = pd.read_csv(inputs[f"hypotheses:{c}"])
+                hyp = hyp[hyp["effect_size_name"].isin(_CORRELATION_EFFECTS) & hyp["effect_size"].notna()]
+                rows += [{"measure": f"{h.id} ({h.effect_size_name})", "cohort": c, "r": h.effect_size, "n": h.n}
+                         for h in hyp.itertuples()]
+        per = pd.DataFrame(rows, columns=["measure", "cohort", "r", "n"])
+        per = per[per.groupby("measure")["cohort"].transform("nunique") >= 2]
+        table = po.meta_analysis_table(per) if len(per) else pd.DataFrame(columns=["measure", "cohort"])
+        write_csv(table, out["meta_analysis"])
+        folder = Path(out["forest_plots"])
+        folder.mkdir(parents=True, exist_ok=True)
+        for k, measure in enumerate(dict.fromkeys(table["measure"])):
+            po.forest_plot(table, measure, folder / f"forest_{k + 1:02d}.png")
+
+
 def run_step(func, *args, **kwargs):
     """Call a step; on a data, read or config error print the message and exit with status 2."""
     try:

@@ -1,0 +1,4 @@
+"""Thin rule script: study-level pooled outputs (logic in attachment_pipeline.steps)."""
+from attachment_pipeline.steps import pooled_study, run_step
+
+run_step(pooled_study, snakemake.params.study, dict(snakemake.input.items()), dict(snakemake.output.items()))
