@@ -73,6 +73,8 @@ def all_targets(wildcards):
     targets = [t for name in COHORTS for t in cohort_targets(name)]
     targets.append(f"{RESULTS}/prereg_status.json")
     targets += list(POOLED_OUTPUTS.values())  # defined in workflow/rules/pooled.smk
+    targets += [f"{RESULTS}/{name}/exports" for name in COHORTS]
+    targets.append(f"{RESULTS}/index.html")
     return targets
 
 
@@ -87,3 +89,4 @@ include: "workflow/rules/factors.smk"
 include: "workflow/rules/classify.smk"
 include: "workflow/rules/hypotheses.smk"
 include: "workflow/rules/pooled.smk"
+include: "workflow/rules/report.smk"

@@ -1,6 +1,7 @@
 """End-to-end runs of the Snakefile in a temporary copy of the project."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 import subprocess
@@ -17,7 +18,8 @@ OUTPUTS = ["scores.csv", "items.csv", "reliability.csv", "item_stats.csv", "fact
            "parallel_analysis.csv", "efa_loadings.csv", "efa_fit.csv", "cfa_fit.csv", "cfa_loadings.csv", "qc/validation.json", "qc/missingness.csv", "classification.csv",
            "style_counts.csv", "classification_agreement.csv", "classification_coverage.csv", "gmm_profiles.csv",
            "gmm_bic.csv", "minmax_by_style.csv", "hypotheses.csv", "hypothesis_tables/pairing_table.csv",
-           "hypothesis_tables/transmission_table.csv", "hypothesis_tables/prevalence_table.csv"]
+           "hypothesis_tables/transmission_table.csv", "hypothesis_tables/prevalence_table.csv", "report.html",
+           "exports/scores.sav", "exports/classification.sav", "exports/cfa_model.lavaan"]
 
 
 def project_copy(dest):
@@ -84,6 +86,8 @@ def test_same_inputs_give_identical_bytes(demo_run, tmp_path):
     again = project_copy(tmp_path)
     assert snakemake(again).returncode == 0
     for name in OUTPUTS:
+        if name == "report.html":  # carries the run time; tests/test_report.py checks it is otherwise identical
+            continue
         a = (demo_run / "results/demo/demo" / name).read_bytes()
         b = (again / "results/demo/demo" / name).read_bytes()
         assert a == b, name
@@ -112,7 +116,7 @@ def test_study_config_runs_exactly_its_cohorts(tmp_path):
     proc = snakemake(work, "--configfile", "study.yaml")
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (work / "results").iterdir()) == ["mystudy"]
-    assert sorted(p.name for p in (work / "results/mystudy").iterdir()) == ["prereg_status.json", "wave1"]
+    assert sorted(p.name for p in (work / "results/mystudy").iterdir()) == ["index.html", "pooled", "prereg_status.json", "wave1"]
     report = json.loads((work / "results/mystudy/wave1/qc/validation.json").read_text())
     s = report["items"]["ecr"]["scoring"]
     assert report["rows_in_file"] == n == s["scored"] + s["partly_scored"] + s["unscored"]
@@ -251,3 +255,16 @@ def test_study_of_two_cohorts_gets_pooled_outputs(tmp_path):
     assert any((pooled / "forest_plots").glob("*.png"))
     prev = pd.read_csv(pooled / "style_prevalence.csv")
     assert {"demo", "wave2"} <= set(prev["cohort"])
+
+
+def test_demo_report_is_self_contained_and_private(demo_run):
+    html = (demo_run / "results/demo/demo/report.html").read_text()
+    for section in ("1. Overview", "9. Hypotheses", "10. Provenance"):
+        assert section in html
+    assert "src=\"http" not in html and "href=\"http" not in html
+    text = re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", html)
+    scores = pd.read_csv(demo_run / "results/demo/demo/scores.csv", dtype=str)
+    for ident in list(scores["respondent_id"]) + list(scores["couple_id"].dropna().unique()):
+        assert not re.search(rf"\b{re.escape(ident)}\b", text), ident
+    index = (demo_run / "results/demo/index.html").read_text()
+    assert 'href="demo/report.html"' in index

@@ -244,7 +244,10 @@ def _group_invariance(items: pd.DataFrame, model: dict, group: pd.Series, compar
     if keep[complete].nunique() < 2:
         return pd.DataFrame([{"comparison": comparison, "model": "not fitted",
                               "decision": f"fewer than two groups large enough; {note}"}])
-    table = inv.invariance_table(items, model, keep)
+    try:
+        table = inv.invariance_table(items, model, keep)
+    except ValueError as exc:  # e.g. items without any common factor: reported, not fatal for the study
+        return pd.DataFrame([{"comparison": comparison, "model": "not fitted", "decision": str(exc), "note": note}])
     table.insert(0, "comparison", comparison)
     table["note"] = note
     return table
@@ -315,6 +318,34 @@ def pooled_study(study, inputs: dict, out: dict) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for k, measure in enumerate(dict.fromkeys(table["measure"])):
             po.forest_plot(table, measure, folder / f"forest_{k + 1:02d}.png")
+
+
+def report_cohort(study, cohort: str, prereg_path, out_path) -> None:
+    """The cohort's self-contained HTML report (:func:`attachment_pipeline.report.build_report`)."""
+    from datetime import datetime, timezone
+
+    from .report import build_report
+
+    prereg = json.loads(Path(prereg_path).read_text(encoding="utf-8"))
+    build_report(Path(out_path).parent, study=study.name, cohort=cohort, config=study.config,
+                 language=study.language, seed=study.seed, prereg=prereg, out=Path(out_path),
+                 run_time=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def study_index(study, out_path) -> None:
+    """The study page linking every cohort's report (:func:`attachment_pipeline.report.build_study_index`)."""
+    from .report import build_study_index
+
+    build_study_index(Path(out_path).parent, list(study.cohorts), study=study.name, language=study.language,
+                      out=Path(out_path))
+
+
+def exports_cohort(cohort: Cohort, language: str, cohort_dir, out_dir) -> None:
+    """SPSS, Excel and lavaan exports of a cohort (:func:`attachment_pipeline.exports.write_exports`)."""
+    from .exports import write_exports
+
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    write_exports(Path(cohort_dir), cohort, Path(out_dir), language=language)
 
 
 def run_step(func, *args, **kwargs):

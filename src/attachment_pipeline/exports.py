@@ -1,0 +1,364 @@
+"""Exports for SPSS, Excel and R users: ``.sav`` and ``.xlsx`` copies of the scores and styles, and the CFA model.
+
+Written per cohort (by :func:`write_exports`), next to the CSV tables or in a folder of their own:
+
+``scores.sav``, ``classification.sav``
+    The same rows and columns as ``scores.csv`` and ``classification.csv``, with
+    SPSS variable labels (from the instrument's subscale labels, e.g.
+    ``ECR-R: Attachment anxiety (mean item score 1-7)``) and value labels for the
+    coded columns: ``minmax_type`` 1 minimiser, 2 balanced, 3 maximiser; ``style``
+    1 secure, 2 preoccupied, 3 dismissing, 4 fearful (and ``10 + k`` for a
+    mixture's ``profile_k``). The id column stays text (an SPSS string). Column
+    names are made valid SPSS names (:func:`spss_name`: at most 64 bytes,
+    starting with a letter, letters, digits and ``_ . @ # $`` only, no reserved
+    word, unique ignoring case); a renamed column keeps its original name in
+    its label.
+``scores.xlsx``, ``classification.xlsx``
+    The CSV tables as Excel workbooks (sheet 1: the data, ids as text; sheet
+    ``variables``: column, label, value labels). A table longer than an Excel
+    sheet is split over several sheets.
+``cfa_model.lavaan``
+    The theoretical CFA model as lavaan syntax (``anxiety =~ ecr_r_1 + ...``),
+    one line per factor, with a commented R call that refits it on
+    ``items.csv`` the way ``cfa_fit.csv`` was fitted (ML, first loading fixed to
+    1, correlated factors, listwise). With several dimension instruments, one
+    file per instrument: ``cfa_model_<instrument>.lavaan``.
+
+Every file is byte-identical for identical inputs: the SPSS header's creation
+date and time are fixed (``01 Jan 70 00:00:00``) and the Excel package's time
+stamps are fixed to 1980-01-01, like ``SOURCE_DATE_EPOCH`` builds.
+
+Example
+-------
+>>> spss_name("1st answer"), spss_name("with"), spss_name("ecr_r_anxiety")
+('v1st_answer', 'with_v', 'ecr_r_anxiety')
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+
+from .classify import STYLE_LABELS, STYLES
+from .config import Cohort
+from .instruments import Instrument
+from .scoring import MINMAX_TYPES
+from .steps import read_scores
+
+#: SPSS reserved words, which cannot be variable names.
+SPSS_RESERVED = {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}
+#: Codes of the four styles in the .sav files (mixture profiles: 10 + k).
+STYLE_CODES = {s: i + 1 for i, s in enumerate(STYLES)}
+#: Codes of the min/max types in the .sav files.
+MINMAX_CODES = {t: i + 1 for i, t in enumerate(MINMAX_TYPES)}
+#: Rows per Excel sheet (the limit is 1,048,576 including the header).
+EXCEL_MAX_ROWS = 1_000_000
+
+_TEXTS = {
+    "en": {"id": "Respondent id", "mean_score": "mean item score", "index": "min/max index (maximiser - minimiser, "
+           "-1 to +1)", "type": "min/max type", "share": "share of statements", "instrument": "Instrument",
+           "method": "Classification method", "anxiety": "Attachment anxiety (subscale score)",
+           "avoidance": "Attachment avoidance (subscale score)", "style": "Attachment style",
+           "certainty": "Certainty of the style (see config/README.md)", "profile": "profile",
+           "minimiser": "minimiser", "balanced": "balanced", "maximiser": "maximiser", "column": "column",
+           "label": "label"},
+    "nl": {"id": "Respondentnummer", "mean_score": "gemiddelde itemscore", "index": "min/max-index (maximiser - "
+           "minimiser, -1 tot +1)", "type": "min/max-type", "share": "aandeel uitspraken", "instrument": "Vragenlijst",
+           "method": "Classificatiemethode", "anxiety": "Hechtingsangst (subschaalscore)",
+           "avoidance": "Hechtingsvermijding (subschaalscore)", "style": "Hechtingsstijl",
+           "certainty": "Zekerheid van de stijl (zie config/README.md)", "profile": "profiel",
+           "minimiser": "minimiser", "balanced": "in balans", "maximiser": "maximiser", "column": "kolom",
+           "label": "label"},
+}
+
+_FIXED_SAV_DATE = b"01 Jan 70"
+_FIXED_SAV_TIME = b"00:00:00"
+_SAV_DATE_OFFSET = 92  # after rec_type, product name, layout code, case size, compression, weight, ncases, bias
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_FIXED_ISO = "1980-01-01T00:00:00Z"
+
+
+# ---------------------------------------------------------------------------
+# SPSS names and labels
+
+
+def spss_name(name: str, taken: set | None = None) -> str:
+    """A valid, unique SPSS variable name for ``name``.
+
+    ASCII letters, digits and ``_ . @ # $`` only (accents dropped, anything
+    else becomes ``_``); starts with a letter (else ``v`` is put in front); does
+    not end with ``.``; not a reserved word (else ``_v`` is appended); at most
+    64 bytes; unique ignoring case among ``taken`` (which is updated), by a
+    ``_2``, ``_3`` ... suffix.
+
+    >>> taken = set()
+    >>> [spss_name(n, taken) for n in ["Q 1", "q_1", "é-score", "x" * 70]][:3]
+    ['Q_1', 'q_1_2', 'e_score']
+    """
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^A-Za-z0-9_.@#$]", "_", text).rstrip(".") or "v"
+    if not text[0].isalpha():
+        text = "v" + text
+    if text.upper() in SPSS_RESERVED:
+        text += "_v"
+    text = text[:64].rstrip(".")
+    if taken is None:
+        return text
+    base, k = text, 2
+    while text.upper() in {t.upper() for t in taken}:
+        suffix = f"_{k}"
+        text = base[: 64 - len(suffix)] + suffix
+        k += 1
+    taken.add(text)
+    return text
+
+
+def _short(inst: Instrument) -> str:
+    title = inst.title.strip()
+    if title.endswith(")") and "(" in title:
+        abbr = title[title.rindex("(") + 1:-1]
+        return abbr if abbr and not any(c.islower() for c in abbr) else title[: title.rindex("(")].strip()
+    return title
+
+
+def score_labels(cohort: Cohort, language: str = "en") -> dict:
+    """Variable labels of the score columns: ``{"ecr_r_anxiety": "ECR-R: Attachment anxiety (mean item score 1-7)"}``."""
+    t = _TEXTS[language]
+    labels = {}
+    for inst in cohort.instruments:
+        subs = ("minimiser", "maximiser") if inst.kind == "minmax" else inst.subscales
+        for sub in subs:
+            lab = inst.subscale_labels.get(sub, {})
+            text = lab.get(language) or lab.get("en") or sub
+            if inst.kind == "likert":
+                scale = f"{inst.scale_min}-{inst.scale_max}"
+                labels[f"{inst.name}_{sub}"] = f"{_short(inst)}: {text} ({t['mean_score']} {scale})"
+            else:
+                labels[f"{inst.name}_{sub}"] = f"{_short(inst)}: {text} ({t['share']}, 0-1)"
+        if inst.kind == "minmax":
+            labels[f"{inst.name}_index"] = f"{_short(inst)}: {t['index']}"
+            labels[f"{inst.name}_type"] = f"{_short(inst)}: {t['type']}"
+    return labels
+
+
+def style_value_labels(styles, language: str = "en") -> dict:
+    """Value labels ``code -> text`` of the styles present (the four styles always; profiles when present)."""
+    labels = {STYLE_CODES[s]: STYLE_LABELS[language][s] for s in STYLES}
+    for s in sorted({str(s) for s in styles if isinstance(s, str) and s.startswith("profile_")}):
+        labels[10 + int(s.split("_", 1)[1])] = f"{_TEXTS[language]['profile']} {s.split('_', 1)[1]}"
+    return labels
+
+
+def style_codes(styles: pd.Series) -> pd.Series:
+    """Numeric codes of styles (:data:`STYLE_CODES`; ``profile_k`` -> 10 + k; missing stays missing)."""
+    def code(s):
+        if isinstance(s, str) and s in STYLE_CODES:
+            return float(STYLE_CODES[s])
+        if isinstance(s, str) and s.startswith("profile_"):
+            return float(10 + int(s.split("_", 1)[1]))
+        return np.nan
+    return styles.map(code).astype(float)
+
+
+# ---------------------------------------------------------------------------
+# .sav
+
+
+def _text_column(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
+def _sav_frame(frame: pd.DataFrame, labels: dict, value_labels: dict, text_columns: set) -> tuple:
+    """Rename to SPSS names; returns (frame, column labels, value labels, measures) keyed by the new names."""
+    taken: set = set()
+    names = {c: spss_name(c, taken) for c in frame.columns}
+    out = pd.DataFrame(index=range(len(frame)))
+    col_labels, measures = {}, {}
+    for c in frame.columns:
+        new = names[c]
+        col = frame[c].reset_index(drop=True)
+        if c in text_columns:
+            out[new] = _text_column(col)
+            measures[new] = "nominal"
+        else:
+            out[new] = pd.to_numeric(col, errors="coerce").astype(float)
+            measures[new] = "nominal" if c in value_labels else "scale"
+        label = labels.get(c, c)
+        if new != c and c not in label:
+            label = f"{label} [{c}]"
+        col_labels[new] = label[:255]
+    vlabels = {names[c]: v for c, v in value_labels.items() if c in names}
+    return out, col_labels, vlabels, measures
+
+
+def _fix_sav_header(path: Path) -> None:
+    """Fix the creation date and time in the SPSS header so identical data give identical bytes."""
+    with open(path, "r+b") as fh:
+        head = fh.read(_SAV_DATE_OFFSET + 17)
+        if not head.startswith(b"$FL2") and not head.startswith(b"$FL3"):
+            return
+        fh.seek(_SAV_DATE_OFFSET)
+        fh.write(_FIXED_SAV_DATE + _FIXED_SAV_TIME)
+
+
+def write_sav(frame: pd.DataFrame, path: Path, *, labels: dict, value_labels: dict, text_columns: set,
+              file_label: str = "") -> Path:
+    """Write ``frame`` as SPSS ``.sav`` with variable and value labels (names made valid by :func:`spss_name`)."""
+    out, col_labels, vlabels, measures = _sav_frame(frame, labels, value_labels, text_columns)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pyreadstat.write_sav(out, str(path), file_label=file_label[:64], column_labels=col_labels,
+                         variable_value_labels=vlabels, variable_measure=measures)
+    _fix_sav_header(path)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# .xlsx
+
+
+def _normalise_xlsx(path: Path) -> None:
+    """Fixed time stamps inside the workbook package (zip entries and docProps/core.xml)."""
+    with zipfile.ZipFile(path) as zin:
+        entries = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    with zipfile.ZipFile(path, "w") as zout:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" +
+                              _FIXED_ISO.encode() + rb"\g<3>", data)
+            new = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
+            new.compress_type = zipfile.ZIP_DEFLATED
+            new.external_attr = info.external_attr
+            zout.writestr(new, data)
+
+
+def write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str, labels: dict, language: str = "en") -> Path:
+    """Write ``frame`` to an Excel workbook (data sheet(s) plus a ``variables`` sheet), with fixed time stamps.
+
+    Text stays text (styles and min/max types as words, ids as text), as in the CSV.
+    """
+    t = _TEXTS[language]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    variables = pd.DataFrame({t["column"]: list(frame.columns), t["label"]: [labels.get(c, c) for c in frame.columns]})
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        chunks = max(1, int(np.ceil(len(frame) / EXCEL_MAX_ROWS)))
+        for i in range(chunks):
+            part = frame.iloc[i * EXCEL_MAX_ROWS:(i + 1) * EXCEL_MAX_ROWS]
+            part.to_excel(writer, sheet_name=sheet if chunks == 1 else f"{sheet}_{i + 1}", index=False)
+        variables.to_excel(writer, sheet_name="variables", index=False)
+    _normalise_xlsx(path)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# lavaan
+
+
+def lavaan_syntax(inst: Instrument) -> str:
+    """The instrument's theoretical CFA model as lavaan syntax, one line per subscale.
+
+    >>> from attachment_pipeline.instruments import load_instrument
+    >>> lavaan_syntax(load_instrument("ecr_r")).splitlines()[-2][:40]
+    'anxiety =~ ecr_r_1 + ecr_r_2 + ecr_r_3 +'
+    """
+    header = [
+        f"# Theoretical CFA model of the {inst.title}: one correlated factor per subscale,",
+        "# as fitted by attachment-pipeline (cfa_fit.csv, model 'theoretical'). The indicators are the keyed",
+        "# columns of items.csv (reverse-keyed items already reversed). To refit it in R:",
+        "#   library(lavaan)",
+        "#   items <- read.csv(\"items.csv\")   # results/<study>/<cohort>/items.csv",
+        "#   model <- paste(readLines(\"cfa_model.lavaan\"), collapse = \"\\n\")",
+        "#   fit <- cfa(model, data = items)  # ML, first loading fixed to 1, correlated factors, listwise",
+        "#   fitMeasures(fit, c(\"chisq\", \"df\", \"cfi\", \"tli\", \"rmsea\", \"srmr\"))",
+    ]
+    lines = [f"{sub} =~ " + " + ".join(f"{inst.name}_{n}" for n in inst.subscale_items(sub)) for sub in inst.subscales]
+    return "\n".join(header + lines) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# the cohort's exports
+
+
+def export_names(cohort: Cohort) -> list[str]:
+    """File names :func:`write_exports` writes for ``cohort`` (for a Snakemake rule's outputs)."""
+    names = ["scores.sav", "scores.xlsx"]
+    dims = cohort.dimension_instruments
+    if dims:
+        names += ["classification.sav", "classification.xlsx"]
+        names += ["cfa_model.lavaan"] if len(dims) == 1 else [f"cfa_model_{i.name}.lavaan" for i in dims]
+    return names
+
+
+def _scores_export(cohort_dir: Path, cohort: Cohort, out_dir: Path, language: str) -> list[Path]:
+    t = _TEXTS[language]
+    scores = read_scores(Path(cohort_dir) / "scores.csv")
+    id_name = scores.index.name
+    frame = scores.reset_index()
+    labels = {id_name: t["id"], **score_labels(cohort, language)}
+    value_labels, text_cols = {}, {id_name}
+    for inst in cohort.instruments:
+        type_col = f"{inst.name}_type"
+        if inst.kind == "minmax" and type_col in frame:
+            frame[type_col] = frame[type_col].map(lambda s: MINMAX_CODES.get(s, np.nan)).astype(float)
+            value_labels[type_col] = {MINMAX_CODES[m]: t[m] for m in MINMAX_TYPES}
+    known = set(labels) | set(value_labels)
+    for c in frame.columns:
+        if c not in known and c not in cohort.covariates:
+            text_cols.add(c)  # groups, couple and role columns
+    return [write_sav(frame, out_dir / "scores.sav", labels=labels, value_labels=value_labels, text_columns=text_cols,
+                      file_label=f"scores {cohort.name}"),
+            write_xlsx(scores.reset_index(), out_dir / "scores.xlsx", sheet="scores", labels=labels,
+                       language=language)]
+
+
+def _classification_export(cohort_dir: Path, cohort: Cohort, out_dir: Path, language: str) -> list[Path]:
+    t = _TEXTS[language]
+    path = Path(cohort_dir) / "classification.csv"
+    id_name = pd.read_csv(path, nrows=0).columns[0]
+    table = pd.read_csv(path, dtype={id_name: str})
+    labels = {id_name: t["id"], "instrument": t["instrument"], "method": t["method"], "anxiety": t["anxiety"],
+              "avoidance": t["avoidance"], "style": t["style"], "certainty": t["certainty"]}
+    value_labels = {"style": style_value_labels(table["style"].unique(), language)}
+    coded = table.assign(style=style_codes(table["style"]))
+    return [write_sav(coded, out_dir / "classification.sav", labels=labels, value_labels=value_labels,
+                      text_columns={id_name, "instrument", "method"}, file_label=f"classification {cohort.name}"),
+            write_xlsx(table, out_dir / "classification.xlsx", sheet="classification", labels=labels,
+                       language=language)]
+
+
+def write_exports(cohort_dir: Path, cohort: Cohort, out_dir: Path, *, language: str = "en") -> list[Path]:
+    """Write the SPSS, Excel and lavaan exports of one cohort (:func:`export_names` lists them).
+
+    Parameters
+    ----------
+    cohort_dir : ``results/<study>/<cohort>``; reads ``scores.csv`` and (with a dimension
+        instrument) ``classification.csv``.
+    cohort : the cohort's settings (instruments with their scales, covariates).
+    out_dir : folder to write into (created when missing).
+    language : ``en`` or ``nl``: language of the variable and value labels.
+
+    Returns
+    -------
+    The paths written, in the order of :func:`export_names`.
+    """
+    if language not in _TEXTS:
+        raise ValueError(f"language must be one of {', '.join(_TEXTS)}; got {language!r}.")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = _scores_export(cohort_dir, cohort, out_dir, language)
+    dims = cohort.dimension_instruments
+    if dims:
+        written += _classification_export(cohort_dir, cohort, out_dir, language)
+        for inst in dims:
+            name = "cfa_model.lavaan" if len(dims) == 1 else f"cfa_model_{inst.name}.lavaan"
+            path = out_dir / name
+            path.write_text(lavaan_syntax(inst).replace("cfa_model.lavaan", name), encoding="utf-8", newline="\n")
+            written.append(path)
+    return written

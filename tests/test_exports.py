@@ -1,0 +1,157 @@
+"""SPSS, Excel and lavaan exports: labels read back, valid names, every item once, stable bytes."""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+
+from attachment_pipeline import exports as ex
+from attachment_pipeline.classify import STYLE_LABELS
+from attachment_pipeline.config import Classification
+from attachment_pipeline.instruments import load_instrument
+from attachment_pipeline.steps import classify_cohort, score_cohort
+from helpers import make_responses, study_for
+
+
+def scored(tmp_path: Path, frame: pd.DataFrame, **over):
+    path = tmp_path / "responses.csv"
+    frame.to_csv(path, index=False)
+    study = study_for(path, **over)
+    cohort = study.cohorts["c"]
+    out = tmp_path / "c"
+    score_cohort(cohort, study.scoring, {"validation": out / "qc/validation.json", "missingness": out / "qc/missingness.csv",
+                                         "keyed_items": out / "items.csv", "scores": out / "scores.csv"})
+    if cohort.dimension_instruments:
+        names = {"classification": "classification", "counts": "style_counts", "agreement": "classification_agreement",
+                 "coverage": "classification_coverage"}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            classify_cohort(cohort, Classification(compare=("median", "kmeans")), 1, out / "scores.csv",
+                            {k: out / f"{v}.csv" for k, v in names.items()})
+    return cohort, out
+
+
+@pytest.fixture(scope="module")
+def cohort_dir(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("exp")
+    cohort, out = scored(tmp, make_responses(n=60, seed=5))
+    written = ex.write_exports(out, cohort, out / "exports")
+    return cohort, out, written
+
+
+def test_files_written_as_listed(cohort_dir):
+    cohort, out, written = cohort_dir
+    assert [p.name for p in written] == ex.export_names(cohort)
+    assert ex.export_names(cohort) == ["scores.sav", "scores.xlsx", "classification.sav", "classification.xlsx",
+                                       "cfa_model.lavaan"]
+    assert all(p.is_file() and p.stat().st_size > 0 for p in written)
+
+
+def test_scores_sav_reads_back_with_labels(cohort_dir):
+    cohort, out, _ = cohort_dir
+    data, meta = pyreadstat.read_sav(str(out / "exports/scores.sav"))
+    csv = pd.read_csv(out / "scores.csv", dtype={"respondent_id": str})
+    assert list(data.columns) == list(csv.columns)
+    assert meta.original_variable_types["respondent_id"].startswith("A")  # SPSS string
+    assert data["respondent_id"].tolist() == csv["respondent_id"].tolist()
+    assert np.allclose(data["ecr_r_anxiety"], csv["ecr_r_anxiety"], equal_nan=True)
+    labels = meta.column_names_to_labels
+    assert labels["ecr_r_anxiety"] == "ECR-R: Attachment anxiety (mean item score 1-7)"
+    assert labels["ecr_r_avoidance"] == "ECR-R: Attachment avoidance (mean item score 1-7)"
+    assert labels["minmax_index"].endswith("min/max index (maximiser - minimiser, -1 to +1)")
+    assert meta.variable_value_labels["minmax_type"] == {1.0: "minimiser", 2.0: "balanced", 3.0: "maximiser"}
+    decoded = data["minmax_type"].map(meta.variable_value_labels["minmax_type"])
+    assert decoded.fillna("").tolist() == csv["minmax_type"].fillna("").tolist()
+    assert data["gender"].tolist() == csv["gender"].tolist()
+    assert meta.variable_measure["ecr_r_anxiety"] == "scale" and meta.variable_measure["minmax_type"] == "nominal"
+
+
+def test_classification_sav_style_codes(cohort_dir):
+    _, out, _ = cohort_dir
+    data, meta = pyreadstat.read_sav(str(out / "exports/classification.sav"))
+    csv = pd.read_csv(out / "classification.csv", dtype={"respondent_id": str})
+    vl = meta.variable_value_labels["style"]
+    assert {vl[k] for k in (1.0, 2.0, 3.0, 4.0)} == set(STYLE_LABELS["en"].values())
+    back = data["style"].map(lambda c: {1.0: "secure", 2.0: "preoccupied", 3.0: "dismissing", 4.0: "fearful"}[c])
+    assert back.tolist() == csv["style"].tolist()
+    assert data["method"].tolist() == csv["method"].tolist()
+    assert meta.column_names_to_labels["style"] == "Attachment style"
+
+
+def test_xlsx_copies(cohort_dir):
+    _, out, _ = cohort_dir
+    book = pd.read_excel(out / "exports/scores.xlsx", sheet_name=None, dtype={"respondent_id": str})
+    csv = pd.read_csv(out / "scores.csv", dtype={"respondent_id": str})
+    assert list(book) == ["scores", "variables"]
+    pd.testing.assert_frame_equal(book["scores"], csv, check_dtype=False)
+    assert "ECR-R: Attachment anxiety (mean item score 1-7)" in book["variables"]["label"].tolist()
+    cl = pd.read_excel(out / "exports/classification.xlsx", sheet_name="classification", dtype={"respondent_id": str})
+    assert cl["style"].tolist() == pd.read_csv(out / "classification.csv")["style"].tolist()
+
+
+def test_lavaan_names_every_item_once(cohort_dir):
+    _, out, _ = cohort_dir
+    text = (out / "exports/cfa_model.lavaan").read_text(encoding="utf-8")
+    model = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    inst = load_instrument("ecr_r")
+    factors = {}
+    for line in model:
+        lhs, rhs = line.split("=~")
+        factors[lhs.strip()] = [t.strip() for t in rhs.split("+")]
+    assert list(factors) == ["anxiety", "avoidance"]
+    items = [i for its in factors.values() for i in its]
+    assert sorted(items) == sorted(inst.item_columns()) and len(items) == len(set(items)) == 36
+    assert factors["anxiety"] == [f"ecr_r_{n}" for n in range(1, 19)]
+    assert "cfa(model, data = items)" in text
+
+
+def test_lavaan_ecr_order():
+    text = ex.lavaan_syntax(load_instrument("ecr"))
+    lines = dict(ln.split(" =~ ") for ln in text.splitlines() if not ln.startswith("#"))
+    assert lines["avoidance"].split(" + ")[:3] == ["ecr_1", "ecr_3", "ecr_5"]
+    assert lines["anxiety"].split(" + ")[:3] == ["ecr_2", "ecr_4", "ecr_6"]
+
+
+def test_same_inputs_same_bytes(cohort_dir, tmp_path):
+    cohort, out, written = cohort_dir
+    time.sleep(1.1)  # a clock second later: time stamps must not leak into the files
+    again = ex.write_exports(out, cohort, tmp_path / "again")
+    for a, b in zip(written, again):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_spss_names():
+    taken = set()
+    names = [ex.spss_name(n, taken) for n in ["1 id", "with", "Q1", "q1", "ångst-score", "x" * 80, "a.", "_z", "$x"]]
+    assert names[:5] == ["v1_id", "with_v", "Q1", "q1_2", "angst_score"]
+    assert names[5] == "x" * 64 and names[6] == "a" and names[7] == "v_z" and names[8] == "v$x"
+    for n in names:
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_.@#$]{0,63}", n) and not n.endswith(".")
+    assert len({n.upper() for n in names}) == len(names)
+
+
+def test_awkward_id_column_and_dutch_labels(tmp_path):
+    frame = make_responses(n=30, seed=2, couples=False).rename(columns={"respondent_id": "1 Respondent-ID"})
+    cohort, out = scored(tmp_path, frame, id_column="1 Respondent-ID", couples=None, instruments=["minmax"],
+                         items={"minmax": "mm_{n}"})
+    written = ex.write_exports(out, cohort, out / "exports", language="nl")
+    assert [p.name for p in written] == ["scores.sav", "scores.xlsx"]
+    data, meta = pyreadstat.read_sav(str(out / "exports/scores.sav"))
+    assert data.columns[0] == "v1_Respondent_ID"
+    assert meta.column_names_to_labels["v1_Respondent_ID"] == "Respondentnummer [1 Respondent-ID]"
+    assert meta.variable_value_labels["minmax_type"][2.0] == "in balans"
+    assert data["v1_Respondent_ID"].tolist() == [f"P{i:03d}" for i in range(30)]
+
+
+def test_style_codes_for_profiles():
+    s = pd.Series(["secure", "profile_2", "fearful", None])
+    assert ex.style_codes(s).tolist()[:3] == [1.0, 12.0, 4.0] and np.isnan(ex.style_codes(s).iloc[3])
+    assert ex.style_value_labels(["profile_2", "secure"], "nl")[12] == "profiel 2"
+    assert ex.style_value_labels([], "nl")[2] == "gepreoccupeerd"

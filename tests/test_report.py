@@ -1,0 +1,378 @@
+"""The cohort report and the study page: sections, embedded figures, no external resources, privacy, languages."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import warnings
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from attachment_pipeline import figures as fg
+from attachment_pipeline import report as rp
+from attachment_pipeline.classify import STYLE_LABELS
+from attachment_pipeline.config import Classification, Factors, Reliability, load_study
+from attachment_pipeline.i18n import STRINGS, Translator
+from attachment_pipeline.instruments import load_instrument
+from attachment_pipeline.steps import (classify_cohort, factors_cohort, minmax_by_style_table, reliability_cohort,
+                                       score_cohort)
+from helpers import REPO, make_responses, study_for
+
+SECTION_IDS = ["overview", "quality", "items", "reliability", "factors", "dimensions", "styles", "couples",
+               "hypotheses", "provenance"]
+RUN_TIME = "2026-01-01 12:00 UTC"
+
+
+def run_steps(cohort, study, out: Path, *, factors: bool = True, classify: bool = True) -> Path:
+    """The pipeline's steps for one cohort, with fast settings (few bootstrap and parallel-analysis draws)."""
+    score_cohort(cohort, study.scoring, {"validation": out / "qc/validation.json", "missingness": out / "qc/missingness.csv",
+                                         "keyed_items": out / "items.csv", "scores": out / "scores.csv"})
+    reliability_cohort(cohort, Reliability(n_boot=20), 1, out / "items.csv", out / "scores.csv",
+                       {"reliability": out / "reliability.csv", "item_stats": out / "item_stats.csv"})
+    if factors and cohort.dimension_instruments:
+        names = {"factorability": "factorability", "parallel": "parallel_analysis", "efa_loadings": "efa_loadings",
+                 "efa_fit": "efa_fit", "cfa_fit": "cfa_fit", "cfa_loadings": "cfa_loadings"}
+        factors_cohort(cohort, Factors(parallel_iterations=10), 1, out / "items.csv",
+                       {k: out / f"{v}.csv" for k, v in names.items()})
+    if classify and cohort.dimension_instruments:
+        names = {"classification": "classification", "counts": "style_counts", "agreement": "classification_agreement",
+                 "coverage": "classification_coverage", "gmm_profiles": "gmm_profiles", "gmm_bic": "gmm_bic"}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the mixture may choose other than four profiles
+            classify_cohort(cohort, Classification(), 1, out / "scores.csv", {k: out / f"{v}.csv" for k, v in names.items()})
+        if any(i.kind == "minmax" for i in cohort.instruments):
+            minmax_by_style_table(out / "classification.csv", out / "scores.csv", out / "minmax_by_style.csv")
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_config():
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory, demo_config):
+    """The shipped demo cohort run through the pipeline's steps (no hypotheses, no pairing table)."""
+    cfg = dict(demo_config)
+    cfg["cohorts"] = {"demo": dict(demo_config["cohorts"]["demo"])}
+    for key in ("responses", "children"):
+        cfg["cohorts"]["demo"][key] = str(REPO / demo_config["cohorts"]["demo"][key])
+    study = load_study(cfg, REPO)
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    return run_steps(study.cohorts["demo"], study, out)
+
+
+def build(cohort_dir, out, config, language="en", run_time=RUN_TIME, **kw) -> str:
+    rp.build_report(cohort_dir, study="demo", cohort="demo", config=config, language=language, seed=20261124,
+                    run_time=run_time, out=out, git_commit="0123abc", **kw)
+    return Path(out).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def demo_html(demo_dir, demo_config, tmp_path_factory):
+    return build(demo_dir, tmp_path_factory.mktemp("r") / "report.html", demo_config)
+
+
+class Tags(HTMLParser):
+    """Collects tags with their attributes, section ids and visible text."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.text = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html: str) -> Tags:
+    p = Tags()
+    p.feed(html)
+    return p
+
+
+def without_images(html: str) -> str:
+    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)
+
+
+# ---------------------------------------------------------------------------
+# the demo report
+
+
+def test_every_section_present_in_order(demo_html):
+    ids = [a["id"] for t, a in parse(demo_html).tags if t == "section"]
+    assert ids == SECTION_IDS
+    for sid in SECTION_IDS:
+        assert f'href="#{sid}"' in demo_html  # table of contents
+
+
+def test_figures_are_embedded_png(demo_html):
+    imgs = [a for t, a in parse(demo_html).tags if t == "img"]
+    # missingness x2, items x2, scree, loadings, dimensions, style counts, min/max by style, partners
+    assert len(imgs) >= 10
+    for a in imgs:
+        assert a["src"].startswith("data:image/png;base64,")
+        assert base64.b64decode(a["src"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+        assert a.get("alt")
+
+
+def test_no_external_resources(demo_html):
+    for tag, attrs in parse(demo_html).tags:
+        for key in ("src", "href", "data", "poster", "action"):
+            value = attrs.get(key) or ""
+            assert not re.match(r"\s*(https?:)?//", value), (tag, key, value)
+        assert tag not in ("script", "link", "iframe", "object", "embed")
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", demo_html)
+    assert "@import" not in demo_html
+
+
+def test_no_respondent_or_couple_id(demo_html, demo_dir):
+    scores = pd.read_csv(demo_dir / "scores.csv", dtype=str)
+    ids = set(scores["respondent_id"]) | set(scores["couple_id"].dropna())
+    text = without_images(demo_html)
+    found = [i for i in ids if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", text)]
+    assert found == []
+
+
+def test_empty_hypotheses_and_pairing_say_so(demo_html):
+    T = Translator("en")
+    assert T("no_hypotheses") in demo_html
+    assert T("no_pairing_table").replace("'", "&#39;") in demo_html
+    assert T("prereg_none") in demo_html
+
+
+def test_overview_and_quality_facts(demo_html, demo_dir):
+    v = json.loads((demo_dir / "qc/validation.json").read_text())
+    text = " ".join(parse(demo_html).text)
+    assert f"{v['respondents']}" in text
+    assert "Experiences in Close Relationships - Revised (ECR-R)" in text
+    assert "listwise deletion over all items" in text  # factor-analysis exclusions with their reason
+    assert RUN_TIME in text
+
+
+def test_reverse_keyed_marked_and_flagged_items_highlighted(demo_html):
+    assert "9 (R) I rarely worry about my partner leaving me." in demo_html
+    assert 'class="flag"' in demo_html or "Highlighted rows (0)" in demo_html
+
+
+def test_cfa_cutoffs_explained(demo_html):
+    T = Translator("en")
+    for key in ("cutoff_cfi", "cutoff_rmsea", "cutoff_srmr"):
+        assert T(key).replace("&", "&amp;") in demo_html
+
+
+def test_midpoint_cut_lines_described(demo_html):
+    assert "the midpoint of the response scale (anxiety 4.00, avoidance 4.00)" in demo_html
+
+
+def test_provenance(demo_html, demo_dir, demo_config):
+    v = json.loads((demo_dir / "qc/validation.json").read_text())
+    assert v["input"]["sha256"] in demo_html
+    assert v["children"]["sha256"] in demo_html
+    assert rp.sha256_file(demo_dir / "scores.csv") in demo_html
+    assert rp.config_hash(demo_config) in demo_html
+    assert "0123abc" in demo_html and "20261124" in demo_html
+    for pkg in ("numpy", "pandas", "scipy", "factor_analyzer", "scikit-learn", "snakemake", "attachment-pipeline"):
+        assert f"<td>{pkg}</td>" in demo_html
+    assert "classification:\n  method: midpoint" in demo_html  # the config as YAML
+
+
+def test_same_inputs_same_bytes_except_run_time(demo_dir, demo_config, tmp_path, demo_html):
+    later = build(demo_dir, tmp_path / "b.html", demo_config, run_time="2027-02-02 08:00 UTC")
+    assert later != demo_html
+    assert later.replace("2027-02-02 08:00 UTC", RUN_TIME) == demo_html
+
+
+def test_dutch_report(demo_dir, demo_config, tmp_path):
+    html = build(demo_dir, tmp_path / "nl.html", demo_config, language="nl")
+    assert '<html lang="nl">' in html
+    assert "Datakwaliteit" in html and "Betrouwbaarheid" in html and "Herkomst" in html
+    for style in ("veilig", "gepreoccupeerd", "vermijdend", "gedesorganiseerd"):
+        assert style in STYLE_LABELS["nl"].values() and style in html
+    assert Translator("nl")("no_hypotheses") in html
+    assert "Data quality" not in html and "Reliability" not in html
+
+
+def test_languages_have_the_same_keys():
+    assert set(STRINGS["en"]) == set(STRINGS["nl"])
+    for key in STRINGS["en"]:
+        fields_en = set(re.findall(r"{(\w+)}", STRINGS["en"][key]))
+        fields_nl = set(re.findall(r"{(\w+)}", STRINGS["nl"][key]))
+        assert fields_en == fields_nl, key
+    with pytest.raises(ValueError):
+        Translator("de")
+
+
+# ---------------------------------------------------------------------------
+# with hypotheses, a pairing table, a preregistration status and a small group
+
+
+def fake_hypotheses(path: Path) -> None:
+    rows = [
+        ["H1", "complementarity", "demo", "Anxiety of one partner goes with avoidance of the other", 148,
+         "r_double_entry", 0.182, np.nan, 0.0021, 0.011, "r_double_entry", 0.182, 0.06, 0.29, "greater", 0.05, True,
+         0.0, True, ""],
+        ["H1[anxiety_A~avoidance_B]", "complementarity", "demo", "directed", 148, "t", 2.87, 146, 0.002, np.nan,
+         "r", 0.23, 0.07, 0.38, "greater", 0.05, None, 0.0, False, ""],
+        ["H5", "prevalence", "demo", "Style prevalence against Hazan & Shaver (1987)", 366, "chi2", 27.0, 2,
+         0.00000135, 0.0000081, "cohens_w", 0.27, 0.16, 0.37, "two-sided", 0.05, True, 0.0, True, ""],
+        ["H8", "duration", "demo", "Security grows with duration", 150, "t", 0.6, 147, 0.276, 1.0, "partial_r",
+         0.05, -0.11, 0.21, "greater", 0.05, False, 0.0, True, ""],
+    ]
+    cols = ["id", "family", "cohort", "description", "n", "statistic_name", "statistic", "df", "p_value", "p_adjusted",
+            "effect_size_name", "effect_size", "ci_low", "ci_high", "direction", "alpha", "supported", "null_value",
+            "primary", "note"]
+    pd.DataFrame(rows, columns=cols).to_csv(path, index=False)
+
+
+def fake_pairing(path: Path) -> None:
+    styles = ["secure", "preoccupied", "dismissing", "fearful"]
+    rows = []
+    obs = iter([40, 20, 18, 9, 6, 30, 3, 5, 12, 5])
+    for i, a in enumerate(styles):
+        for b in styles[i:]:
+            o = next(obs)
+            rows.append(["H1b", a, b, 148, o, o * 0.9 + 1, 100 * o / 148, 100 * (o * 0.9 + 1) / 148, o / (o * 0.9 + 1)])
+    for i, a in enumerate(["minimiser", "balanced", "maximiser"]):
+        for b in ["minimiser", "balanced", "maximiser"][i:]:
+            rows.append(["H2", a, b, 148, 16, 15.2, 10.8, 10.3, 1.05])
+    pd.DataFrame(rows, columns=["id", "category_1", "category_2", "n_couples", "observed", "expected",
+                                "percent_observed", "percent_expected", "ratio"]).to_csv(path, index=False)
+
+
+@pytest.fixture(scope="module")
+def full_html(demo_dir, demo_config, tmp_path_factory):
+    d = tmp_path_factory.mktemp("full") / "demo"
+    shutil.copytree(demo_dir, d)
+    fake_hypotheses(d / "hypotheses.csv")
+    (d / "hypothesis_tables").mkdir(exist_ok=True)
+    fake_pairing(d / "hypothesis_tables" / "pairing_table.csv")
+    v = json.loads((d / "qc/validation.json").read_text())
+    v["groups"]["gender"]["levels"]["rare"] = 3
+    (d / "qc/validation.json").write_text(json.dumps(v))
+    prereg = {"status": "differs", "hash": "feedbeef", "differences": ["hypotheses[H1].alpha: 0.05 -> 0.01"]}
+    return build(d, d / "report.html", demo_config, prereg=prereg)
+
+
+def test_hypotheses_apa_table(full_html):
+    table = full_html[full_html.index('id="hypotheses"'):full_html.index('id="provenance"')]
+    assert "&lt; .001" in table  # p-values
+    assert "χ²(2) = 27.00" in table  # chi-square keeps its leading digits
+    assert "r = .18" in table and "[.06, .29]" in table  # correlations without leading zero
+    assert "Cohen&#39;s w = 0.27" in table  # w can exceed 1: leading zero kept
+    assert "t(147) = 0.60" in table
+    assert "H1: supported" in table and "H8: not supported" in table
+    assert "H1[anxiety_A~avoidance_B]" in table  # secondary row, in its own table
+    assert table.count("<img") == 1  # the forest plot
+
+
+def test_pairing_heatmaps_and_prereg(full_html):
+    couples = full_html[full_html.index('id="couples"'):full_html.index('id="hypotheses"')]
+    assert couples.count("<img") == 3  # partner plots, two pairing tables
+    assert "category pair for H1b." in couples and "category pair for H2." in couples
+    assert "differ from the preregistration lock made" in full_html
+    assert "hypotheses[H1].alpha: 0.05 -&gt; 0.01" in full_html
+
+
+def test_small_counts_suppressed(full_html):
+    assert "<td>rare</td><td class=\"num\">&lt;5</td>" in full_html
+
+
+# ---------------------------------------------------------------------------
+# a cohort without couples and without a dimension instrument
+
+
+def test_checklist_only_cohort_without_couples(tmp_path):
+    path = tmp_path / "responses.csv"
+    make_responses(n=40, seed=3, couples=False).to_csv(path, index=False)
+    study = study_for(path, instruments=["minmax"], items={"minmax": "mm_{n}"}, couples=None)
+    cohort = study.cohorts["c"]
+    out = run_steps(cohort, study, tmp_path / "c")
+    cfg = {"study": "t", "cohorts": {"c": {"responses": str(path), "instruments": ["minmax"]}}}
+    html = build(out, tmp_path / "report.html", cfg, language="nl")
+    T = Translator("nl")
+    assert [a["id"] for t, a in parse(html).tags if t == "section"] == SECTION_IDS
+    for key in ("no_factors", "no_dimensions", "no_styles", "no_couples", "no_hypotheses"):
+        assert T(key) in html
+    assert "P001" not in without_images(html)
+
+
+def test_study_index(tmp_path, demo_dir):
+    study_dir = tmp_path / "demo"
+    shutil.copytree(demo_dir, study_dir / "demo")
+    out = rp.build_study_index(study_dir, ["demo", "second"], study="demo", language="en", out=study_dir / "index.html")
+    html = out.read_text(encoding="utf-8")
+    hrefs = [a["href"] for t, a in parse(html).tags if t == "a"]
+    assert hrefs == ["demo/report.html", "second/report.html"]
+    assert "<td class=\"num\">400</td>" in html
+
+
+# ---------------------------------------------------------------------------
+# formatting and helpers
+
+
+def test_apa_numbers():
+    assert rp.fmt_p(0.0009) == "< .001" and rp.fmt_p(0.01234) == ".012" and rp.fmt_p(np.nan) == "–"
+    assert rp.fmt_bounded(0.944) == ".94" and rp.fmt_bounded(-0.381) == "−.38" and rp.fmt_bounded(-0.001) == ".00"
+    assert rp.fmt_num(2.5) == "2.50" and rp.fmt_num(-1.3) == "−1.30" and rp.fmt_num(-0.001) == "0.00"
+    assert rp.fmt_ci(0.1, 0.25) == "[.10, .25]" and rp.fmt_ci(0.5, 1.5, bounded=False) == "[0.50, 1.50]"
+    assert rp.fmt_statistic("t_welch", 2.0, 383.7) == "t(383.7) = 2.00"
+    assert rp.fmt_statistic("observed_couples", 12.0, np.nan) == "O = 12"
+    assert rp.fmt_count(4, 5) == "<5" and rp.fmt_count(5, 5) == "5" and rp.fmt_count(0, 5) == "0"
+    assert rp.fmt_count(9, 10) == "<10"
+
+
+def test_fit_verdicts():
+    assert rp.fit_verdict("cfi", 0.96) == "good" and rp.fit_verdict("tli", 0.90) == "acceptable"
+    assert rp.fit_verdict("rmsea", 0.07) == "acceptable" and rp.fit_verdict("rmsea", 0.09) == "poor"
+    assert rp.fit_verdict("srmr", 0.08) == "good" and rp.fit_verdict("cfi", np.nan) == "unknown"
+
+
+def test_raw_answers_undo_reverse_keying():
+    inst = load_instrument("ecr").with_scale(1, 5)
+    keyed = pd.DataFrame({"ecr_3": [1.0, 5.0, np.nan], "ecr_1": [2.0, 4.0, 1.0]})
+    raw = rp.raw_answers(keyed, inst)
+    assert raw["ecr_3"].tolist()[:2] == [5.0, 1.0] and np.isnan(raw["ecr_3"].iloc[2])
+    assert raw["ecr_1"].tolist() == [2.0, 4.0, 1.0]
+    pct = rp.answer_percentages(raw, [1, 2, 3, 4, 5])
+    assert pct.loc["ecr_3"].tolist() == [50.0, 0.0, 0.0, 0.0, 50.0]
+
+
+def test_partner_pairs_use_role_order_and_skip_incomplete():
+    s = pd.DataFrame({"couple": ["c1", "c1", "c2", "c2", "c3", None], "role": ["B", "A", "A", "B", "A", None]},
+                     index=list("pqrstu"))
+    pairs = rp.partner_pairs(s, "couple", "role")
+    assert pairs[["a", "b"]].values.tolist() == [[1, 0], [2, 3]]
+    no_roles = rp.partner_pairs(s, "couple", None)
+    assert no_roles[["a", "b"]].values.tolist() == [[0, 1], [2, 3]]
+
+
+def test_hexbin_for_large_samples_and_stable_png():
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(1, 7, 2500), rng.uniform(1, 7, 2500)
+    kw = dict(scale=(1, 7), cuts={"anxiety": 4.0, "avoidance": 4.0}, quadrant_labels=STYLE_LABELS["en"],
+              style_labels={}, labels={"xlabel": "x", "ylabel": "y", "count": "n"})
+    fig = fg.dimension_plot(x, y, None, **kw)
+    assert any(c.__class__.__name__ == "PolyCollection" for c in fig.axes[0].collections)
+    assert fg.png_data_uri(fig) == fg.png_data_uri(fg.dimension_plot(x, y, None, **kw))
+
+
+def test_prereg_status_from_lock(tmp_path):
+    prereg = pytest.importorskip("attachment_pipeline.prereg")
+    cfg = {"seed": 1, "hypotheses": [{"id": "H1", "family": "complementarity"}]}
+    lock = prereg.write_lock(prereg.make_lock(cfg, now="2026-01-01T00:00:00Z"), tmp_path / "lock.json")
+    assert rp.prereg_status(cfg, lock)["status"] == "matches"
+    changed = {"seed": 2, "hypotheses": cfg["hypotheses"]}
+    st = rp.prereg_status(changed, lock)
+    assert st["status"] == "differs" and st["differences"] and st["created"] == "2026-01-01T00:00:00Z"
+    assert rp.prereg_status(cfg, tmp_path / "none.json") == {"status": "no lock", "differences": []}
+    assert rp.prereg_status(cfg, None)["status"] == "no lock"

@@ -1,0 +1,5 @@
+"""Thin rule script: one cohort's HTML report (logic in attachment_pipeline.steps)."""
+from attachment_pipeline.steps import report_cohort, run_step
+
+p = snakemake.params
+run_step(report_cohort, p.study, snakemake.wildcards.cohort, p.prereg, snakemake.output[0])
