@@ -155,3 +155,15 @@ def test_style_codes_for_profiles():
     assert ex.style_codes(s).tolist()[:3] == [1.0, 12.0, 4.0] and np.isnan(ex.style_codes(s).iloc[3])
     assert ex.style_value_labels(["profile_2", "secure"], "nl")[12] == "profiel 2"
     assert ex.style_value_labels([], "nl")[2] == "gepreoccupeerd"
+
+
+def test_large_tables_get_no_excel_copy_and_say_why(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from attachment_pipeline import exports as ex_mod
+
+    monkeypatch.setattr(ex_mod, "XLSX_LIMIT_ROWS", 2)
+    frame = pd.DataFrame({"a": [1, 2, 3]})
+    assert ex_mod.write_xlsx(frame, tmp_path / "big.xlsx", sheet="s", labels={}) is None
+    assert not (tmp_path / "big.xlsx").exists()
+    assert "big.xlsx not written: 3 rows exceed the 2-row limit" in (tmp_path / "README.txt").read_text()

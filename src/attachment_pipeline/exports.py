@@ -59,6 +59,9 @@ STYLE_CODES = {s: i + 1 for i, s in enumerate(STYLES)}
 MINMAX_CODES = {t: i + 1 for i, t in enumerate(MINMAX_TYPES)}
 #: Rows per Excel sheet (the limit is 1,048,576 including the header).
 EXCEL_MAX_ROWS = 1_000_000
+#: Larger tables get no Excel copy (openpyxl holds the whole sheet in memory; a million-row
+#: sheet is no use in Excel anyway): the .csv and .sav files carry them, and exports/README.txt says so.
+XLSX_LIMIT_ROWS = 200_000
 
 _TEXTS = {
     "en": {"id": "Respondent id", "mean_score": "mean item score", "index": "min/max index (maximiser - minimiser, "
@@ -238,14 +241,23 @@ def _normalise_xlsx(path: Path) -> None:
             zout.writestr(new, data)
 
 
-def write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str, labels: dict, language: str = "en") -> Path:
+def write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str, labels: dict, language: str = "en") -> Path | None:
     """Write ``frame`` to an Excel workbook (data sheet(s) plus a ``variables`` sheet), with fixed time stamps.
+
+    Tables over :data:`XLSX_LIMIT_ROWS` rows are not written (None is returned) and the
+    reason is appended to ``README.txt`` beside them.
 
     Text stays text (styles and min/max types as words, ids as text), as in the CSV.
     """
     t = _TEXTS[language]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if len(frame) > XLSX_LIMIT_ROWS:
+        note = path.parent / "README.txt"
+        previous = note.read_text(encoding="utf-8") if note.exists() else ""
+        note.write_text(previous + f"{path.name} not written: {len(frame):,} rows exceed the {XLSX_LIMIT_ROWS:,}-row "
+                        "limit for Excel copies; use the .csv or .sav file.\n", encoding="utf-8")
+        return None
     variables = pd.DataFrame({t["column"]: list(frame.columns), t["label"]: [labels.get(c, c) for c in frame.columns]})
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         chunks = max(1, int(np.ceil(len(frame) / EXCEL_MAX_ROWS)))
@@ -352,6 +364,7 @@ def write_exports(cohort_dir: Path, cohort: Cohort, out_dir: Path, *, language: 
         raise ValueError(f"language must be one of {', '.join(_TEXTS)}; got {language!r}.")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "README.txt").unlink(missing_ok=True)
     written = _scores_export(cohort_dir, cohort, out_dir, language)
     dims = cohort.dimension_instruments
     if dims:
@@ -361,4 +374,4 @@ def write_exports(cohort_dir: Path, cohort: Cohort, out_dir: Path, *, language: 
             path = out_dir / name
             path.write_text(lavaan_syntax(inst).replace("cfa_model.lavaan", name), encoding="utf-8", newline="\n")
             written.append(path)
-    return written
+    return [p for p in written if p is not None]
