@@ -255,6 +255,8 @@ def test_study_of_two_cohorts_gets_pooled_outputs(tmp_path):
     assert any((pooled / "forest_plots").glob("*.png"))
     prev = pd.read_csv(pooled / "style_prevalence.csv")
     assert {"demo", "wave2"} <= set(prev["cohort"])
+    index = (work / "results/two/index.html").read_text()
+    assert 'id="pooled"' in index and "data:image/png;base64," in index and "configural" in index
 
 
 def test_demo_report_is_self_contained_and_private(demo_run):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -68,16 +67,22 @@ def many_cohorts(folder: Path, n_cohorts: int, size: int, seed: int) -> Path:
 ANALYSIS_TABLES = ("scores.csv", "reliability.csv", "cfa_fit.csv", "classification.csv")
 
 
+#: runs a command and prints the peak RSS (kB) of its largest descendant: a fresh process per
+#: measurement, because RUSAGE_CHILDREN is a running maximum over a process's whole life
+_PEAK_WRAPPER = ("import resource, subprocess, sys; rc = subprocess.run(sys.argv[1:]).returncode; "
+                 "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(rc)")
+
+
 def run_pipeline(workdir: Path, config: Path, targets: list[str] = ()) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of the largest process of one snakemake run (default target: all)."""
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), *targets, "--cores", "2", "--quiet",
            "--configfile", str(config), "--directory", str(workdir)]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", _PEAK_WRAPPER, *cmd], capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"pipeline failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mb = int(proc.stderr.strip().splitlines()[-1]) / 1024
     return seconds, peak_mb
 
 

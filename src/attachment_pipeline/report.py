@@ -52,6 +52,7 @@ import platform
 import subprocess
 from dataclasses import dataclass, field
 from importlib import metadata
+import math
 from pathlib import Path
 from typing import ClassVar
 
@@ -1431,9 +1432,50 @@ def build_report(cohort_dir: Path, *, study: str, cohort: str, config: dict, lan
     return out
 
 
+#: pooled tables shown on the study page: file, title key, columns shown
+POOLED_TABLES = (
+    ("invariance.csv", "pooled_invariance",
+     ["instrument", "comparison", "model", "n", "n_groups", "chi2", "df", "cfi", "rmsea", "srmr", "delta_cfi",
+      "delta_rmsea", "decision"]),
+    ("reliability.csv", "pooled_reliability",
+     ["instrument", "subscale", "cohort", "n", "k", "alpha", "test", "statistic", "df", "df2", "p"]),
+    ("style_prevalence.csv", "pooled_prevalence", None),
+    ("meta_analysis.csv", "pooled_meta",
+     ["measure", "cohort", "k", "n", "r", "ci_low", "ci_high", "weight", "tau2", "i2", "q_p"]),
+)
+
+
+def _pooled_cell(value) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return DASH
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def pooled_blocks(pooled_dir: Path) -> tuple[list[dict], list[str]]:
+    """The study page's pooled tables (title key, columns, rows as text) and forest plots (data URIs)."""
+    import base64
+
+    tables = []
+    for name, key, columns in POOLED_TABLES:
+        path = Path(pooled_dir) / name
+        if not path.is_file():
+            continue
+        frame = pd.read_csv(path)
+        cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+        rows = [[_pooled_cell(v) for v in rec] for rec in frame[cols].itertuples(index=False)]
+        tables.append({"title": key, "columns": cols, "rows": rows})
+    plots = ["data:image/png;base64," + base64.b64encode(p.read_bytes()).decode("ascii")
+             for p in sorted((Path(pooled_dir) / "forest_plots").glob("*.png"))]
+    return tables, plots
+
+
 def build_study_index(study_dir: Path, cohorts: list[str], *, study: str, language: str, out: Path,
                       run_time: str | None = None) -> Path:
-    """Write ``results/<study>/index.html``: one line per cohort with its counts and a link to its report.
+    """Write ``results/<study>/index.html``: one line per cohort with its counts and a link to its report,
+    then the pooled results (``results/<study>/pooled/``: invariance, equal alphas, style
+    prevalence, meta-analysis with its forest plots) where they exist.
 
     Parameters
     ----------
@@ -1452,7 +1494,9 @@ def build_study_index(study_dir: Path, cohorts: list[str], *, study: str, langua
         couples = (v.get("couples") or {}).get("couples")
         rows.append({"name": name, "href": f"{name}/report.html", "respondents": fmt_int(v.get("respondents")),
                      "instruments": insts, "couples": fmt_int(couples) if couples else DASH})
-    html = render("index.html.j2", T=T, lang=language, study=study, cohorts=rows, run_time=run_time)
+    pooled, forest = pooled_blocks(Path(study_dir) / "pooled")
+    html = render("index.html.j2", T=T, lang=language, study=study, cohorts=rows, run_time=run_time,
+                  pooled=pooled, forest=forest)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8", newline="\n")

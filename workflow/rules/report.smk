@@ -28,6 +28,7 @@ rule report:
 rule study_index:
     input:
         expand(f"{RESULTS}/{{cohort}}/report.html", cohort=COHORTS),
+        list(POOLED_OUTPUTS.values()),
     output:
         f"{RESULTS}/index.html",
     params:
