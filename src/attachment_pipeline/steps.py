@@ -68,6 +68,11 @@ def score_cohort(cohort: Cohort, scoring: Scoring, out: dict) -> dict:
     return report
 
 
+def instrument_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same table with its ``instrument`` column moved to the front."""
+    return frame[["instrument"] + [c for c in frame.columns if c != "instrument"]]
+
+
 def read_scores(path: Path | str) -> pd.DataFrame:
     """Read ``scores.csv`` (or ``items.csv``) indexed by the id column, ids as text."""
     id_name = pd.read_csv(path, nrows=0).columns[0]
@@ -91,12 +96,10 @@ def classify_cohort(cohort: Cohort, settings: Classification, seed: int, scores_
         table = cl.classify_all(dims, settings.methods, instrument=inst.name, scale_min=inst.scale_min,
                                 scale_max=inst.scale_max, seed=seed, ties=settings.ties,
                                 reference=settings.reference, cut=settings.cut)
-        table = table.rename(columns={"id": scores.index.name})
-        with_id = table.rename(columns={scores.index.name: "id"})
-        tables["classification"].append(table)
-        tables["counts"].append(cl.style_counts(with_id).assign(instrument=inst.name))
-        tables["agreement"].append(cl.agreement(with_id).assign(instrument=inst.name))
-        tables["coverage"].append(cl.classification_coverage(dims, with_id).assign(instrument=inst.name))
+        tables["classification"].append(table.rename(columns={"id": scores.index.name}))
+        tables["counts"].append(cl.style_counts(table).assign(instrument=inst.name))
+        tables["agreement"].append(cl.agreement(table).assign(instrument=inst.name))
+        tables["coverage"].append(cl.classification_coverage(dims, table).assign(instrument=inst.name))
         if "gmm" in settings.methods:
             profiles, bic = cl.gmm_profiles(dims, seed)
             tables["gmm_profiles"].append(profiles.assign(instrument=inst.name))
@@ -105,9 +108,7 @@ def classify_cohort(cohort: Cohort, settings: Classification, seed: int, scores_
         if key not in out:
             continue
         frame = pd.concat(parts, ignore_index=True)
-        if key != "classification":
-            frame = frame[["instrument"] + [c for c in frame.columns if c != "instrument"]]
-        write_csv(frame, out[key])
+        write_csv(frame if key == "classification" else instrument_first(frame), out[key])
 
 
 def minmax_by_style_table(classification_path, scores_path, out_path) -> None:
@@ -120,7 +121,7 @@ def minmax_by_style_table(classification_path, scores_path, out_path) -> None:
     parts = [cl.minmax_by_style(t, scores["minmax_type"]).assign(instrument=inst)
              for inst, t in table.groupby("instrument", sort=False)]
     frame = pd.concat(parts, ignore_index=True)
-    write_csv(frame[["instrument"] + [c for c in frame.columns if c != "instrument"]], out_path)
+    write_csv(instrument_first(frame), out_path)
 
 
 def reliability_cohort(cohort: Cohort, settings: Reliability, seed: int, items_path, scores_path, out: dict) -> None:
@@ -295,7 +296,7 @@ def pooled_study(study, inputs: dict, out: dict) -> None:
                     part = _group_invariance(frames[c], model, scores[g].reindex(frames[c].index), f"{c}:{g}")
                     parts.append(part.assign(instrument=name))
         table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["instrument", "comparison"])
-        write_csv(table[["instrument"] + [c for c in table.columns if c != "instrument"]], out["invariance"])
+        write_csv(instrument_first(table), out["invariance"])
     if "meta_analysis" in out:
         rows = []
         for c in cohorts:
