@@ -270,3 +270,14 @@ def test_demo_report_is_self_contained_and_private(demo_run):
         assert not re.search(rf"\b{re.escape(ident)}\b", text), ident
     index = (demo_run / "results/demo/index.html").read_text()
     assert 'href="demo/report.html"' in index
+
+
+def test_hypothesis_that_cannot_run_stops_with_a_message(tmp_path):
+    work = project_copy(tmp_path)
+    cfg = (work / "config/config.yaml").read_text().replace(
+        "group: gender, levels: [female, male]", "group: gender, levels: [female, robot]")
+    (work / "bad.yaml").write_text(cfg)
+    proc = snakemake(work, "--configfile", "bad.yaml")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "hypotheses[G1]" in output and "Traceback" not in output

@@ -201,7 +201,10 @@ def hypotheses_cohort(cohort: Cohort, entries: list, testing, primary_method: st
         role_column=cohort.couples.role_column if cohort.couples else None, primary_method=primary_method,
         instruments=cohort.instruments, reliability=pd.read_csv(inputs["reliability"]),
     )
-    result = hy.run_hypotheses(entries, data, testing, seed)
+    try:
+        result = hy.run_hypotheses(entries, data, testing, seed)
+    except ValueError as exc:  # a family refused these data: its message names hypothesis and cohort
+        raise DataError(f"{exc} Check the hypothesis' keys in the config, or its cohort's data.") from None
     write_csv(result.table, out["hypotheses"])
     folder = Path(out["tables"])
     folder.mkdir(parents=True, exist_ok=True)
