@@ -51,3 +51,31 @@ def study_for(path: Path, **over):
     return load_study(config, REPO)
 
 
+
+
+def load_items(dataset: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The recoded ECR item matrix of a shipped data set and its item -> subscale map.
+
+    The same recoding as the R reference scripts (``tests/r/*.R``): ``demo`` is the
+    ECR-R (1-7; -1 and 99 missing; reverse keys as 8 - x; columns ``ecr_r_<n>``),
+    ``ecr_5point``/``ecr5`` the ECR 1998 (1-5; 0 missing; 6 - x; columns ``ecr_<n>``).
+    """
+    if dataset == "demo":
+        raw = pd.read_csv(REPO / "data/raw/demo/responses.csv")
+        x = raw[[f"ecr_{j}" for j in range(1, 37)]].astype(float)
+        x = x.mask(x.isin([-1, 99]))
+        for j in (9, 11, 20, 22, 26, 27, 28, 29, 30, 31, 33, 34, 35, 36):
+            x[f"ecr_{j}"] = 8 - x[f"ecr_{j}"]
+        x.columns = [f"ecr_r_{j}" for j in range(1, 37)]
+        sub = {f"ecr_r_{j}": "anxiety" if j <= 18 else "avoidance" for j in range(1, 37)}
+    elif dataset in ("ecr_5point", "ecr5"):
+        raw = pd.read_csv(REPO / "data/raw/ecr_5point/responses.csv")
+        x = raw[[f"Q{j}" for j in range(1, 37)]].astype(float)
+        x = x.mask(x == 0)
+        for j in (3, 15, 19, 22, 25, 27, 29, 31, 33, 35):
+            x[f"Q{j}"] = 6 - x[f"Q{j}"]
+        x.columns = [f"ecr_{j}" for j in range(1, 37)]
+        sub = {f"ecr_{j}": "anxiety" if j % 2 == 0 else "avoidance" for j in range(1, 37)}
+    else:
+        raise ValueError(f"Unknown shipped data set {dataset!r}.")
+    return x, sub

@@ -1,0 +1,232 @@
+"""Information matrices, casewise scores and standard errors, as lavaan computes them.
+
+Notation: ``m`` is a group's moment vector ``[mu, vech(Sigma)]``; ``Delta_g = dm_g/dtheta``;
+``f_g = n_g / N``; information matrices are *per observation*.
+
+- expected information (ML, complete data): ``I = sum_g f_g Delta_g' A_g Delta_g``
+  with ``A_g`` the normal information at the implied moments
+  (:func:`~attachment_pipeline.sem.data.normal_information`);
+- observed information: ``I = H / 2``, with H the Hessian of the discrepancy F
+  (``F = -2 logL / N + const``) from central differences of the analytic gradient
+  (lavaan's ``observed.information = "hessian"``);
+- first-order information: ``B = sum_g f_g (1/n_g) sum_i s_i s_i'`` with ``s_i``
+  the casewise score ``d logL_i / dtheta = Delta_g' u_i`` and ``u_i`` the score in
+  the moments: ``d/dmu = P_o d_i``, ``d/dsigma_a = m_a/2 [P_o d_i d_i' P_o - P_o]_a``
+  over the items observed for respondent i (``P_o`` the inverse of their implied
+  covariance, ``d_i`` the deviation from their implied mean, ``m_a`` 2 off the
+  diagonal);
+- standard errors: ``vcov = I^-1 / N`` (ML, FIML); robust (MLR, Huber-White):
+  ``vcov = I^-1 B I^-1 / N`` with the observed information (lavaan 0.6's default
+  for MLR and for FIML); DWLS robust (``se = "robust.sem"``):
+  ``vcov = (D'WD)^-1 (sum_g f_g D_g' W_g Gamma_g W_g D_g) (D'WD)^-1 / (N - G)`` with
+  ``D'WD = sum_g f_g Delta_g' W_g Delta_g`` (Muthen, du Toit & Spisic, 1997).
+
+References: Savalei (2010) for the observed vs expected information with
+incomplete data; Yuan & Bentler (2000) for the sandwich with FIML.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .data import normal_information, trace_pairs, vech_multiplicity
+from .linalg import inv_sym as _inv_pd
+from .optimize import numerical_jacobian
+
+__all__ = [
+    "expected_information",
+    "observed_information",
+    "first_order_moments",
+    "first_order_information",
+    "fiml_observed_h1_information",
+    "vcov_from_information",
+    "sandwich",
+]
+
+_CHUNK = 20000
+
+
+
+
+def expected_information(est, theta: np.ndarray) -> np.ndarray:
+    """Per-observation expected information of a normal-theory model at ``theta``."""
+    model = est.model
+    q = model.q
+    out = np.zeros((q, q))
+    w = est.n_g / est.N
+    for g in range(model.G):
+        imp = model.implied(theta, g)
+        inv = _inv_pd(imp["cov"])
+        a = normal_information(inv, model.vech_rows, model.vech_cols, model.meanstructure)
+        jac = model.jacobian(theta, g)
+        out += w[g] * jac.T @ a @ jac
+    return (out + out.T) / 2
+
+
+def observed_information(est, theta: np.ndarray) -> np.ndarray:
+    """Per-observation observed information: half the Hessian of F.
+
+    ``H = sum_g c_g (Delta_g' H_g Delta_g + d/dtheta [Delta_g(theta)' f_g])`` with
+    ``H_g = 2 A_g`` the Hessian of F_g in the moments (``A_g`` from
+    :func:`fiml_observed_h1_information` at the implied moments) and ``f_g = dF_g/dm``
+    held fixed; the last term, which needs only the model (no data), by central
+    differences. Equal to lavaan's numerical Hessian of the analytic gradient
+    (``observed.information = "hessian"``) up to its differencing error.
+    """
+    model = est.model
+    q = model.q
+    h = np.zeros((q, q))
+    for g, gd in enumerate(est.groups):
+        imp = model.implied(theta, g)
+        mean = imp["mean"] if model.meanstructure else gd.mean
+        a = fiml_observed_h1_information(model, gd, mean, imp["cov"])
+        jac = model.jacobian(theta, g)
+        fm = est.moment_gradient(theta, g)
+        second = numerical_jacobian(lambda th: model.jacobian(th, g).T @ fm, theta)
+        h += est.c[g] * (jac.T @ (2 * a) @ jac + (second + second.T) / 2)
+    return (h + h.T) / 4
+
+
+def _moment_layout(model):
+    rows, cols = model.vech_rows, model.vech_cols
+    p = model.p
+    index = np.full((p, p), -1, dtype=np.int64)
+    off = p if model.meanstructure else 0
+    index[rows, cols] = off + np.arange(len(rows))
+    index[cols, rows] = off + np.arange(len(rows))
+    return index, off
+
+
+def first_order_moments(model, gd, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """``B1_g = (1/n_g) sum_i u_i u_i'``: first-order information of group g in the moments.
+
+    ``u_i`` are the casewise scores of the normal log-likelihood at ``(mean, cov)``
+    over each respondent's observed items (see the module docstring). Rows are
+    gathered pattern by pattern into a buffer of at most ``_CHUNK`` rows, each full
+    buffer adding one matrix product (memory O(chunk x moments)).
+    """
+    if gd.x is None:
+        raise ValueError("Robust statistics need the raw data, not only moments.")
+    index, off = _moment_layout(model)
+    k = model.n_moments
+    out = np.zeros((k, k))
+    buf = np.zeros((min(_CHUNK, gd.n), k))
+    used = 0
+    for pt in gd.patterns:
+        obs = pt.obs
+        inv = _inv_pd(cov[np.ix_(obs, obs)])
+        li, lj = np.tril_indices(len(obs))
+        glob = index[obs[li], obs[lj]]
+        mult = np.where(li == lj, 1.0, 2.0)
+        half_p = 0.5 * mult * inv[li, lj]
+        for start in range(0, pt.n, _CHUNK):
+            rows = pt.rows[start:start + _CHUNK]
+            if used + len(rows) > len(buf):
+                out += buf[:used].T @ buf[:used]
+                buf[:used] = 0.0
+                used = 0
+            d = gd.x[np.ix_(rows, obs)] - mean[obs]
+            v = d @ inv                                   # P d_i (rows)
+            block = buf[used:used + len(rows)]
+            block[:, glob] = 0.5 * mult * (v[:, li] * v[:, lj]) - half_p
+            if model.meanstructure:
+                block[:, obs] = v
+            used += len(rows)
+    out += buf[:used].T @ buf[:used]
+    return out / gd.n
+
+
+def first_order_information(est, theta: np.ndarray) -> np.ndarray:
+    """``B0 = sum_g f_g Delta_g' B1_g(implied) Delta_g``: first-order information at the model."""
+    model = est.model
+    q = model.q
+    out = np.zeros((q, q))
+    w = est.n_g / est.N
+    for g, gd in enumerate(est.groups):
+        imp = model.implied(theta, g)
+        mean = imp["mean"] if model.meanstructure else gd.mean  # saturated means without a mean structure
+        b1 = first_order_moments(model, gd, mean, imp["cov"])
+        jac = model.jacobian(theta, g)
+        out += w[g] * jac.T @ b1 @ jac
+    return (out + out.T) / 2
+
+
+def fiml_observed_h1_information(model, gd, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Observed information (per observation) of the normal log-likelihood in the moments, at (mean, cov).
+
+    Per pattern k with ``P = Sigma_oo^-1``, ``d = m_k - mu_o``, ``W = S_k + d d'``,
+    ``Q = P W P`` (lavaan ``lav_mvnorm_missing_information_observed_samplestats``):
+    ``mu,mu: n_k P``; ``mu_i,sigma_a: n_k (P E_a P d)_i``;
+    ``sigma_a,sigma_b: n_k/2 (2 tr(P E_a Q E_b) - tr(P E_a P E_b))``; summed over
+    patterns and divided by n_g. At the saturated estimates with complete data it
+    is the normal information at the sample moments.
+
+    The sums over patterns are formed once, in the full item space, as
+    ``Z = sum_k n_k vec(P_k) vec(Q_k)'`` (P_k and Q_k padded with zeros for the
+    missing items; one matrix product), from which every ``tr(X E_a Y E_b)`` is
+    gathered (:func:`~attachment_pipeline.sem.data.trace_pairs` with ``Z``).
+    """
+    p = model.p
+    rows, cols = model.vech_rows, model.vech_cols
+    k_pat = len(gd.patterns)
+    pv = np.zeros((k_pat, p, p))
+    qv = np.zeros((k_pat, p, p))
+    vv = np.zeros((k_pat, p))
+    n = np.zeros(k_pat)
+    for t, pt in enumerate(gd.patterns):
+        obs = pt.obs
+        p_ = _inv_pd(cov[np.ix_(obs, obs)])
+        d = pt.mean - mean[obs]
+        w = pt.cov + np.outer(d, d)
+        pv[t][np.ix_(obs, obs)] = p_
+        qv[t][np.ix_(obs, obs)] = p_ @ w @ p_
+        vv[t, obs] = p_ @ d
+        n[t] = pt.n
+    pflat = pv.reshape(k_pat, -1)
+    z_pq = (pflat * n[:, None]).T @ qv.reshape(k_pat, -1)
+    z_pp = (pflat * n[:, None]).T @ pflat
+    cov_block = 0.5 * (2 * _trace_pairs_z(z_pq, p, rows, cols) - _trace_pairs_z(z_pp, p, rows, cols))
+    if not model.meanstructure:
+        return cov_block / gd.n
+    k = model.n_moments
+    out = np.zeros((k, k))
+    out[:p, :p] = np.einsum("k,kij->ij", n, pv)
+    out[p:, p:] = cov_block
+    # C[i, a, l] = sum_k n_k P_k[i, a] v_k[l]
+    c = np.einsum("k,kia,kl->ial", n, pv, vv)
+    mult = vech_multiplicity(rows, cols)
+    cross = 0.5 * mult[None, :] * (c[:, rows, cols] + c[:, cols, rows])
+    out[:p, p:] = cross
+    out[p:, :p] = cross.T
+    return out / gd.n
+
+
+def _trace_pairs_z(z: np.ndarray, p: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``sum_k n_k tr(X_k E_a Y_k E_b)`` from ``Z = sum_k n_k vec(X_k) vec(Y_k)'`` (row-major vec).
+
+    ``tr(X E_a Y E_b) = m_a m_b / 4 (X_ik Y_jl + X_il Y_jk + X_jk Y_il + X_jl Y_ik)`` for
+    ``a = (i, j)``, ``b = (k, l)``, and ``X_ik Y_jl = Z[i p + k, j p + l]``.
+    """
+    i, j = rows[:, None], cols[:, None]
+    kk, ll = rows[None, :], cols[None, :]
+    t = z[i * p + kk, j * p + ll] + z[i * p + ll, j * p + kk] + z[j * p + kk, i * p + ll] + z[j * p + ll, i * p + kk]
+    m = vech_multiplicity(rows, cols)
+    return t * np.outer(m, m) / 4
+
+
+def vcov_from_information(info: np.ndarray, n: float) -> np.ndarray:
+    """``I^-1 / n`` (NaN if the information is singular)."""
+    try:
+        return _inv_pd(info) / n
+    except np.linalg.LinAlgError:
+        return np.full_like(info, np.nan)
+
+
+def sandwich(info: np.ndarray, meat: np.ndarray, n: float) -> np.ndarray:
+    """``I^-1 B I^-1 / n`` (Huber, 1967; White, 1982)."""
+    try:
+        a = _inv_pd(info)
+    except np.linalg.LinAlgError:
+        return np.full_like(info, np.nan)
+    v = a @ meat @ a
+    return (v + v.T) / 2 / n

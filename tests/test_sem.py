@@ -1,0 +1,195 @@
+"""Tests for the model-fitting engine attachment_pipeline.sem against lavaan 0.6-14.
+
+Reference values: ``tests/r/sem_reference.R`` wrote ``tests/reference/sem_cfa.json`` from the two
+shipped data sets with missing answers (ECR-R demo, 2% missing; ECR 5-point, 1-2% missing); the
+helper ``load_items`` applies the same recoding. The suite does not need R.
+Tolerances (issue 10): fit indices 0.002, chi-square 0.5%, loadings 0.005, standard errors 2%;
+the engine meets them with a wide margin (see the max deviations in each test's assertion).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import REPO, load_items
+
+from attachment_pipeline import sem
+from attachment_pipeline.sem.engine import fit
+from attachment_pipeline.sem.syntax import build_partable, parse
+
+REF = json.loads((REPO / "tests/reference/sem_cfa.json").read_text())
+
+#: lavaan fitMeasures name (dots as underscores) -> engine name
+RENAME = {"chisq": "chi2", "pvalue": "p", "chisq_scaled": "chi2_scaled", "pvalue_scaled": "p_scaled",
+          "chisq_scaling_factor": "scaling_factor", "baseline_chisq": "baseline_chi2",
+          "baseline_chisq_scaled": "baseline_chi2_scaled", "baseline_chisq_scaling_factor": "baseline_scaling_factor",
+          "rmsea_ci_lower": "rmsea_low", "rmsea_ci_upper": "rmsea_high", "rmsea_ci_lower_scaled": "rmsea_low_scaled",
+          "rmsea_ci_upper_scaled": "rmsea_high_scaled", "rmsea_ci_lower_robust": "rmsea_low_robust",
+          "rmsea_ci_upper_robust": "rmsea_high_robust", "logl": "loglik", "unrestricted_logl": "unrestricted_loglik",
+          "ntotal": "n"}
+RELATIVE = ("chisq", "baseline_chisq", "logl", "unrestricted_logl", "aic", "bic")
+DATASET_NAMES = {"demo": "demo", "ecr5": "ecr_5point"}
+
+
+def _cases():
+    for ds, block in REF["datasets"].items():
+        for key in block["fits"]:
+            if key.startswith(("two_", "one_")):
+                yield ds, key
+
+
+def _check_md5(block):
+    path = REPO / block["data_file"]
+    assert hashlib.md5(path.read_bytes()).hexdigest() == block["data_md5"], (
+        f"{path} changed since the lavaan reference values were made; rerun "
+        "`Rscript tests/r/sem_reference.R` and commit tests/reference/sem_cfa.json.")
+
+
+@pytest.fixture(scope="module")
+def fits():
+    cache = {}
+
+    def get(ds, key):
+        if (ds, key) not in cache:
+            block = REF["datasets"][ds]
+            _check_md5(block)
+            x, _ = load_items(DATASET_NAMES[ds])
+            kind, est, miss = key.split("_")
+            model = block["model_two"] if kind == "two" else block["model_one"]
+            cache[(ds, key)] = fit(model, x, estimator=est, missing=miss)
+        return cache[(ds, key)]
+    return get
+
+
+# lavaan 0.6-14 stops at a worse point for the ECR 5-point one-factor FIML model
+# (its chi-square is 112 points above the engine's minimum; see test_better_optimum_than_lavaan)
+AGREEING = [c for c in _cases() if c != ("ecr5", "one_mlr_fiml")]
+
+
+@pytest.mark.parametrize("ds,key", AGREEING)
+def test_fit_measures_agree_with_lavaan(fits, ds, key):
+    res = fits(ds, key)
+    ref = REF["datasets"][ds]["fits"][key]
+    assert res.converged and ref["converged"]
+    bad = {}
+    for name, want in ref["fit"].items():
+        got = res.fit.get(RENAME.get(name, name))
+        if want is None:
+            continue
+        assert got is not None, f"{name} not reported"
+        if name.startswith(RELATIVE) and abs(want) > 1:
+            dev = abs(got - want) / abs(want)
+            tol = 1e-5  # issue: 0.5%
+        else:
+            dev = abs(got - want)
+            tol = 2e-4  # issue: 0.002
+        if dev > tol:
+            bad[name] = (got, want)
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("ds,key", AGREEING)
+def test_estimates_and_standard_errors_agree_with_lavaan(fits, ds, key):
+    res = fits(ds, key)
+    ref = pd.DataFrame(REF["datasets"][ds]["fits"][key]["params"])
+    ref["group"] -= 1
+    both = res.estimates.merge(ref, on=["lhs", "op", "rhs", "group"], suffixes=("", "_r"))
+    assert len(both) == len(ref) == len(res.estimates)
+    free = both.free > 0
+    assert np.abs(both.est - both.est_r).max() < 5e-4            # issue: 0.005
+    assert (np.abs(both.se - both.se_r) / both.se_r)[free].max() < 2e-3   # issue: 2%
+    assert np.abs(both.std_all - both.std_all_r).max() < 1e-4
+
+
+def test_better_optimum_than_lavaan(fits):
+    """Where lavaan stops early, the engine's likelihood is higher (a better maximum), and converged."""
+    res = fits("ecr5", "one_mlr_fiml")
+    ref = REF["datasets"]["ecr5"]["fits"]["one_mlr_fiml"]["fit"]
+    assert res.converged
+    assert res.fit["loglik"] > ref["logl"] + 50
+    assert res.fit["chi2"] < ref["chisq"] - 100
+
+
+@pytest.mark.parametrize("ds", list(REF["datasets"]))
+def test_one_versus_two_factors_lrt(fits, ds):
+    ref = REF["datasets"][ds]["fits"]["lrt_ml_listwise"]
+    one, two = fits(ds, "one_ml_listwise"), fits(ds, "two_ml_listwise")
+    d = sem.compare(one, two)
+    assert d.delta_df == ref["df_diff"] == 1
+    assert d.delta_chi2 == pytest.approx(ref["chisq_diff"], rel=1e-6)
+
+
+def test_fiml_uses_every_respondent_who_answered(fits):
+    """Listwise deletion drops 154 of the demo's 400 respondents; FIML keeps all 400."""
+    lw, fi = fits("demo", "two_ml_listwise"), fits("demo", "two_ml_fiml")
+    assert (lw.n, lw.n_excluded) == (246, 154)
+    assert (fi.n, fi.n_excluded) == (400, 0)
+
+
+# ----------------------------------------------------------------- engine behaviour
+def _simulate(n=500, seed=3, loadings=(0.8, 0.7, 0.6, 0.7, 0.8, 0.6), phi=0.3):
+    rng = np.random.default_rng(seed)
+    f = rng.multivariate_normal([0, 0], [[1, phi], [phi, 1]], size=n)
+    lam = np.zeros((6, 2))
+    lam[:3, 0], lam[3:, 1] = loadings[:3], loadings[3:]
+    e = rng.normal(size=(n, 6)) * np.sqrt(1 - np.array(loadings) ** 2)
+    return pd.DataFrame(f @ lam.T + e, columns=[f"y{j}" for j in range(1, 7)])
+
+
+def test_perfect_fit_converges():
+    """A model that reproduces the sample covariance exactly has gradient 0: converged at once."""
+    lam = np.array([[1.0, 0.8, 0.6]]).T
+    sigma = lam @ lam.T + np.diag([0.5, 0.4, 0.3])
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(200, 3))
+    z = (z - z.mean(0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(z.T, bias=True)).T)  # exactly whitened
+    x = pd.DataFrame(z @ np.linalg.cholesky(sigma).T, columns=list("abc"))
+    res = fit("f =~ a + b + c", x)
+    assert res.converged
+    assert res.chi2 == pytest.approx(0.0, abs=1e-10) and res.df == 0
+    assert res.param("f", "=~", "b").est == pytest.approx(0.8, abs=1e-6)
+
+
+def test_recovers_population_values():
+    x = _simulate(n=20000, seed=11)
+    res = fit("a =~ y1 + y2 + y3\nb =~ y4 + y5 + y6", x, std_lv=True)
+    assert res.converged
+    load = res.estimates.query("op == '=~'").est.to_numpy()
+    assert np.allclose(load, [0.8, 0.7, 0.6, 0.7, 0.8, 0.6], atol=0.03)
+    assert res.param("a", "~~", "b").est == pytest.approx(0.3, abs=0.03)
+
+
+def test_row_order_and_labels_do_not_matter():
+    x = _simulate(n=300, seed=5)
+    x.iloc[::7, 2] = np.nan
+    a = fit("a =~ y1 + y2 + y3\nb =~ y4 + y5 + y6", x, estimator="mlr", missing="fiml")
+    b = fit("a =~ y1 + y2 + y3\nb =~ y4 + y5 + y6", x.sample(frac=1, random_state=1), estimator="mlr",
+            missing="fiml")
+    assert a.chi2 == pytest.approx(b.chi2, rel=1e-9)
+    assert np.allclose(a.estimates.se, b.estimates.se, rtol=1e-6, equal_nan=True)
+
+
+def test_equality_labels_share_one_parameter():
+    x = _simulate(n=400, seed=2)
+    free = fit("a =~ y1 + y2 + y3\nb =~ y4 + y5 + y6", x)
+    equal = fit("a =~ y1 + l*y2 + l*y3\nb =~ y4 + y5 + y6", x)
+    assert equal.fit["npar"] == free.fit["npar"] - 1
+    assert equal.param("a", "=~", "y2").est == equal.param("a", "=~", "y3").est
+    assert equal.chi2 >= free.chi2
+
+
+def test_syntax_and_bad_input():
+    assert [s.op for s in parse("f =~ a + b\n a ~~ b; y ~ 1")] == ["=~", "~~", "~"]
+    with pytest.raises(ValueError, match="no operator"):
+        parse("f = a + b")
+    with pytest.raises(ValueError, match="not columns of the data"):
+        fit("f =~ a + b + zz", pd.DataFrame({"a": [1.0, 2, 3], "b": [2.0, 1, 3]}))
+    with pytest.raises(ValueError, match="Pairwise deletion is not a likelihood method"):
+        fit("f =~ y1 + y2 + y3", _simulate(), missing="pairwise")
+    pt = build_partable("f =~ a*x1 + x2 + x3")
+    first = pt.params[0]
+    assert (first.free, first.value, first.label) == (0, 1.0, "a")   # a label keeps the marker fixed
