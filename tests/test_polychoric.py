@@ -359,6 +359,20 @@ def test_groups_share_categories_or_are_refused():
     assert PC.ordinal_moments(x.loc[x.g == "f", ["a", "b"]], gamma=False).levels[0] == (1, 2)
 
 
+@pytest.mark.filterwarnings("ignore:ordinal items. polychoric correlations")
+def test_by_group_shares_the_samples_categories():
+    x = pd.DataFrame({"a": [1, 2, 3, 1, 2, 3, 1, 2, 1], "b": [1, 2, 2, 2, 2, 1, 1, 1, 2]})
+    g = ["m", "m", "m", "m", "f", "f", "f", "f", None]
+    res = PC.ordinal_moments_by_group(x, g, gamma=False)
+    assert list(res) == ["f", "m"] and res["f"].n == 4 and res["m"].n == 4
+    np.testing.assert_array_equal(res["m"].corr, PC.ordinal_moments(x.iloc[:4], gamma=False).corr)
+    x.loc[4:7, "a"] = [1, 2, 1, 2]
+    with pytest.raises(ValueError, match=r"group 'f': ordinal items: item 'a' has no answers in categories \[3\]"):
+        PC.ordinal_moments_by_group(x, g)
+    with pytest.raises(ValueError, match="3 labels for 9 rows"):
+        PC.ordinal_moments_by_group(x, ["m", "f", "m"])
+
+
 def test_listwise_deletion_emptying_a_category_is_refused_like_lavaan():
     x = pd.DataFrame({"a": [1, 2, 3, 1, 2, 3, 1, 2], "b": [1, 2, np.nan, 2, 1, np.nan, 1, 2]})
     with pytest.raises(ValueError, match="after listwise deletion.*missing='pairwise'"):
@@ -450,9 +464,12 @@ def test_bad_arguments():
         PC.psych_polychoric(pd.DataFrame({"a": [1, 9, 3], "b": [1, 2, 2]}))
 
 
-def test_numpy_input_gets_default_names():
+def test_numpy_and_nullable_integer_input():
     m = PC.ordinal_moments(np.array([[1, 2], [2, 1], [1, 1], [2, 2], [2, 2]]), gamma=False)
     assert m.items == ("x1", "x2")
+    x = pd.DataFrame({"a": [1, 2, None, 2, 1, 2], "b": [1, 1, 2, 2, None, 2]}, dtype="Int64")
+    np.testing.assert_array_equal(PC.ordinal_moments(x, missing="pairwise").gamma,
+                                  PC.ordinal_moments(x.astype(float), missing="pairwise").gamma)
 
 
 # ------------------------------------------------------------------------------ psych bits
