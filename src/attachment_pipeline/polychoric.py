@@ -1152,7 +1152,7 @@ def _psych_optimize(freq, tau1, tau2, exact: bool) -> np.ndarray:
 
 # ------------------------------------------------------------------------------- bench
 def bench(n: int = 50_000, p: int = 36, k: int = 7, seed: int = 20261124, gamma: bool = True,
-          missing_rate: float = 0.0) -> dict:
+          missing_rate: float = 0.0, save_data: str | None = None) -> dict:
     """Time :func:`ordinal_moments` on simulated two-factor ordinal data (a command, not a test).
 
     >>> r = bench(n=500, p=6, k=5)
@@ -1172,6 +1172,8 @@ def bench(n: int = 50_000, p: int = 36, k: int = 7, seed: int = 20261124, gamma:
     if missing_rate:
         x[rng.random(x.shape) < missing_rate] = np.nan
     frame = pd.DataFrame(x, columns=[f"x{j + 1}" for j in range(p)])
+    if save_data:  # for the R side: Rscript tests/r/polychoric_reference.R --bench <file>
+        frame.to_csv(save_data, index=False, float_format="%.0f")
     t0 = time.perf_counter()
     m = ordinal_moments(frame, missing="pairwise" if missing_rate else "listwise", gamma=gamma)
     seconds = time.perf_counter() - t0
@@ -1180,7 +1182,9 @@ def bench(n: int = 50_000, p: int = 36, k: int = 7, seed: int = 20261124, gamma:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m attachment_pipeline.polychoric --bench [--n N --items P --categories K --no-gamma]``."""
+    """``python -m attachment_pipeline.polychoric --bench [--n N --items P --categories K --no-gamma
+    --missing-rate R --save-data CSV]``; time R on the same data with
+    ``Rscript tests/r/polychoric_reference.R --bench CSV``."""
     ap = argparse.ArgumentParser(prog="python -m attachment_pipeline.polychoric",
                                  description="Benchmark lavaan-compatible ordinal sample statistics.")
     ap.add_argument("--bench", action="store_true", help="time ordinal_moments on simulated data")
@@ -1190,12 +1194,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--missing-rate", type=float, default=0.0,
                     help="share of answers set missing (then missing='pairwise')")
     ap.add_argument("--no-gamma", action="store_true", help="thresholds and correlations only")
+    ap.add_argument("--save-data", metavar="CSV", help="also write the simulated data (to time R on it)")
     args = ap.parse_args(argv)
     if not args.bench:
         ap.print_help()
         return
     res = bench(n=args.n, p=args.items, k=args.categories, gamma=not args.no_gamma,
-                missing_rate=args.missing_rate)
+                missing_rate=args.missing_rate, save_data=args.save_data)
     print(", ".join(f"{key} = {val}" for key, val in res.items()))
 
 

@@ -2,8 +2,11 @@
 #
 # Run from the repository top:
 #   Rscript tests/r/polychoric_reference.R            writes tests/reference/polychoric_<set>.json
-#   Rscript tests/r/polychoric_reference.R --bench N  times lavCor(ordered = TRUE) on N simulated
-#                                                     respondents x 36 seven-point items (no JSON)
+#   Rscript tests/r/polychoric_reference.R --bench N  times lavCor(ordered = TRUE), without and with
+#                                                     Gamma, on N simulated respondents x 36
+#                                                     seven-point items (no JSON)
+#   Rscript tests/r/polychoric_reference.R --bench data.csv   the same on the data written by
+#       python -m attachment_pipeline.polychoric --bench --save-data data.csv
 #
 # Item sets (recoding as tests/r/factors_reference.R; the Python tests apply the same):
 #   demo7_listwise   data/raw/demo/responses.csv, ECR-R 1-7 (missing codes -1, 99, blanks -> NA;
@@ -119,27 +122,34 @@ write_set <- function(name, res, file) {
   cat("wrote", out, "\n")
 }
 
-bench <- function(n) {
-  set.seed(20261124)
-  p <- 36
-  lam <- matrix(0, p, 2)
-  lam[1:18, 1] <- 0.7
-  lam[19:36, 2] <- 0.7
-  s <- lam %*% matrix(c(1, .2, .2, 1), 2) %*% t(lam)
-  diag(s) <- 1
-  z <- matrix(rnorm(n * p), n) %*% chol(s)
-  cuts <- qnorm(seq(0, 1, length.out = 8)[2:7]^1.3)
-  x <- as.data.frame(apply(z, 2, function(v) findInterval(v, cuts) + 1))
+bench <- function(arg) {
+  if (grepl("\\.csv$", arg)) {  # the data the Python bench wrote (--save-data)
+    x <- read.csv(arg)
+  } else {
+    n <- as.integer(arg)
+    set.seed(20261124)
+    p <- 36
+    lam <- matrix(0, p, 2)
+    lam[1:18, 1] <- 0.7
+    lam[19:36, 2] <- 0.7
+    s <- lam %*% matrix(c(1, .2, .2, 1), 2) %*% t(lam)
+    diag(s) <- 1
+    z <- matrix(rnorm(n * p), n) %*% chol(s)
+    cuts <- qnorm(seq(0, 1, length.out = 8)[2:7]^1.3)
+    x <- as.data.frame(apply(z, 2, function(v) findInterval(v, cuts) + 1))
+  }
+  n <- nrow(x)
+  p <- ncol(x)
   t_cor <- system.time(invisible(lavCor(x, ordered = TRUE)))[["elapsed"]]
   t_fit <- system.time(invisible(lavCor(x, ordered = TRUE, se = "robust.sem", output = "fit")))[["elapsed"]]
-  cat(toJSON(list(n = n, items = p, categories = 7, lavcor_seconds = t_cor,
+  cat(toJSON(list(n = n, items = p, lavcor_seconds = t_cor,
                   lavcor_with_gamma_seconds = t_fit, lavaan = as.character(packageVersion("lavaan"))),
              auto_unbox = TRUE), "\n")
 }
 
 args <- commandArgs(trailingOnly = TRUE)
 if (length(args) >= 1 && args[1] == "--bench") {
-  bench(if (length(args) >= 2) as.integer(args[2]) else 50000L)
+  bench(if (length(args) >= 2) args[2] else "50000")
   quit(save = "no")
 }
 
