@@ -59,8 +59,9 @@ def fits():
             _check_md5(block)
             x, _ = load_items(DATASET_NAMES[ds])
             kind, est, miss = key.split("_")
-            model = block["model_two"] if kind == "two" else block["model_one"]
-            cache[(ds, key)] = fit(model, x, estimator=est, missing=miss)
+            suffix = "_wlsmv" if est == "wlsmv" else ""
+            model = block[f"model_{kind}{suffix}"]
+            cache[(ds, key)] = fit(model, x, estimator=est, missing=miss, ordered=est == "wlsmv")
         return cache[(ds, key)]
     return get
 
@@ -121,6 +122,15 @@ def test_one_versus_two_factors_lrt(fits, ds):
     d = sem.compare(one, two)
     assert d.delta_df == ref["df_diff"] == 1
     assert d.delta_chi2 == pytest.approx(ref["chisq_diff"], rel=1e-6)
+
+
+@pytest.mark.parametrize("ds", list(REF["datasets"]))
+@pytest.mark.parametrize("missing", ["listwise", "pairwise"])
+def test_one_versus_two_factors_wlsmv_satorra_2000(fits, ds, missing):
+    ref = REF["datasets"][ds]["fits"][f"lrt_wlsmv_{missing}"]
+    d = sem.compare(fits(ds, f"one_wlsmv_{missing}"), fits(ds, f"two_wlsmv_{missing}"))
+    assert d.method == "satorra.2000" and d.delta_df == ref["df_diff"]
+    assert d.delta_chi2 == pytest.approx(ref["chisq_diff"], rel=1e-4)
 
 
 def test_fiml_uses_every_respondent_who_answered(fits):

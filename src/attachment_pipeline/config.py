@@ -80,6 +80,8 @@ class Factors:
     extraction: str = "minres"
     rotation: str = "oblimin"
     parallel_iterations: int = 100
+    estimator: str = "mlr"
+    missing: str = "fiml"
 
 
 @dataclass(frozen=True)
@@ -301,6 +303,15 @@ def load_study(config: dict, root: Path | str = ".") -> Study:
                         f"config key `classification`: method brennan1998 uses the published functions for the "
                         f"original ECR on its 1-7 scale, but cohort {cohort.name} has {inst.name} on "
                         f"{inst.scale_min}-{inst.scale_max}. Remove brennan1998 from `classification.method`/`compare`.")
+    est, miss = config["factors"]["estimator"], config["factors"]["missing"]
+    if est == "wlsmv" and miss == "fiml":
+        raise ConfigError("config keys `factors.estimator` / `factors.missing`: wlsmv analyses items as ordered "
+                          "categories and cannot use fiml (as in lavaan). Use `missing: pairwise` (or listwise) "
+                          "with wlsmv, or `estimator: mlr` with fiml.")
+    if est in ("ml", "mlr") and miss == "pairwise":
+        raise ConfigError(f"config keys `factors.estimator` / `factors.missing`: pairwise deletion is not a "
+                          f"likelihood method, so {est} cannot use it. Use `missing: fiml` (every respondent who "
+                          "answered) or listwise, or `estimator: wlsmv` with pairwise.")
     from . import hypotheses as hy  # the family registry is the one place that knows each family's keys
 
     try:

@@ -20,9 +20,10 @@ Public entry points
   oblimin, promax, geomin, varimax or none) with psych's fit statistics;
   :func:`match_factors` matches factors to theoretical subscales (Tucker's
   congruence, Hungarian assignment) and :meth:`EFAResult.reorder` applies it.
-- :func:`cfa` -- maximum-likelihood confirmatory factor analysis of any
-  simple-structure model, as ``lavaan::cfa`` computes it by default;
-  :func:`chi2_difference` compares nested models (e.g. one versus two factors).
+- :func:`cfa` -- confirmatory factor analysis of a simple-structure model, as
+  ``lavaan::cfa``, fitted by the one engine :mod:`attachment_pipeline.sem` (ML,
+  MLR or WLSMV; listwise, FIML or pairwise); :func:`attachment_pipeline.sem.compare`
+  tests nested models (e.g. one versus two factors).
 - :func:`factorability_table`, :func:`parallel_table`, :func:`efa_tables`,
   :func:`cfa_tables` -- the tidy tables written to ``factorability.csv``,
   ``parallel_analysis.csv``, ``efa_loadings.csv``, ``efa_fit.csv``,
@@ -67,16 +68,24 @@ model (``factor`` empty): ``n``, ``n_factors``, ``objective``, ``chi2``, ``df``,
 
 ``cfa_fit.csv``: one row per model (``model`` = ``theoretical``: one factor per
 subscale, correlated; ``one_factor``: all items on one factor ``general``):
-``instrument, model, n, npar, chi2, df, p, cfi, tli, rmsea, rmsea_low,
-rmsea_high, srmr, baseline_chi2, baseline_df, loglik, aic, bic, converged``.
+:data:`CFA_FIT_COLUMNS` -- ``estimator``, ``missing``, ``n`` (respondents used),
+``n_excluded``, ``npar``, ``chi2``, ``df``, ``p``, ``cfi``, ``tli``, ``rmsea`` (with
+its 90% interval), ``srmr``; for ``mlr`` and ``wlsmv`` also ``chi2_scaled``,
+``df_scaled``, ``p_scaled``, ``scaling_factor``, ``cfi_scaled``, ``tli_scaled``,
+``rmsea_scaled``, ``cfi_robust``, ``tli_robust``, ``rmsea_robust`` (NaN for ``ml``);
+``baseline_chi2``, ``baseline_df``, ``loglik``, ``aic``, ``bic`` (NaN for
+``wlsmv``), ``converged`` -- lavaan's ``fitMeasures`` in snake_case.
 
 ``cfa_loadings.csv``: ``instrument, model, factor, item, loading, se,
 std_loading, residual_variance``: one row per item (unstandardised loading,
-lavaan's first-indicator ``1`` with ``se`` NaN, standard error from the expected
-information, ``std.all`` loading and unstandardised residual variance), then one
-row per factor pair with ``factor`` = ``item`` = ``"<f1>~~<f2>"``, ``loading`` =
-the factor covariance, ``se`` its standard error and ``std_loading`` the factor
-correlation.
+lavaan's first-indicator ``1`` with ``se`` NaN, the estimator's standard error
+-- robust for ``mlr`` and ``wlsmv`` --, ``std.all`` loading and unstandardised
+residual variance, implied for ordered items), then one row per factor pair
+with ``factor`` = ``item`` = ``"<f1>~~<f2>"``, ``loading`` = the factor
+covariance, ``se`` its standard error and ``std_loading`` the factor correlation.
+
+``cfa_thresholds.csv`` (``wlsmv`` only; header alone otherwise): ``instrument,
+model, item, threshold, estimate, se``.
 
 Agreement with R (``tests/r/factors_reference.R``; psych 2.2.9, lavaan 0.6-14,
 GPArotation 2022.10-2) on the shipped demo and ECR 5-point data (max
@@ -133,7 +142,7 @@ Example
 >>> L[:4, 0].round(2), bool(np.abs(L[4:, 0]).max() < 0.05)
 (array([0.71, 0.74, 0.66, 0.71]), True)
 >>> fit = cfa(m, {"a": ["x1", "x2", "x3", "x4"], "b": ["x5", "x6", "x7", "x8"]})
->>> fit.df, round(fit.chi2, 2), round(fit.cfi, 3), round(fit.rmsea, 3)
+>>> fit.df, round(fit.chi2, 2), round(fit.fit["cfi"], 3), round(fit.fit["rmsea"], 3)
 (19, 12.3, 1.0, 0.0)
 """
 
@@ -169,10 +178,9 @@ __all__ = [
     "FactorMatch",
     "match_factors",
     "congruence",
-    "CFAResult",
+    "CFA_FIT_COLUMNS",
     "cfa",
-    "ChiSquareDifference",
-    "chi2_difference",
+    "cfa_rows",
     "factorability_table",
     "parallel_table",
     "efa_tables",
@@ -978,291 +986,38 @@ def match_factors(loadings, subscale_of_item, subscales: Sequence[str] | None = 
 
 
 # ------------------------------------------------------------------------- CFA
-@dataclass(frozen=True)
-class CFAResult:
-    """A maximum-likelihood CFA (R: ``lavaan::cfa(model, data)`` with defaults).
-
-    Fit: ``chi2 = N F_ML`` with ``F_ML = ln|Sigma| + tr(S Sigma^-1) - ln|S| - p``
-    and S the covariance with divisor N; ``df = p(p+1)/2 - npar``; baseline
-    (independence) model ``baseline_chi2 = N (sum ln s_ii - ln|S|)`` on
-    ``p(p-1)/2`` df; ``cfi``, ``tli``, ``rmsea`` (N in the divisor) with its 90%
-    interval, Bentler's ``srmr``, ``loglik``, ``aic``, ``bic`` -- all as lavaan's
-    ``fitMeasures``. Parameters: ``loading`` (first indicator fixed to 1),
-    ``std_loading`` (std.all), ``se`` (expected information; NaN for fixed),
-    ``residual_variance``, ``factor_cov`` (+ ``factor_cov_se``) and
-    ``factor_cor``.
-    """
-
-    factors: tuple[str, ...]
-    items: tuple[str, ...]
-    factor_of_item: tuple[str, ...]
-    n: int
-    npar: int
-    chi2: float
-    df: int
-    p: float
-    cfi: float
-    tli: float
-    rmsea: float
-    rmsea_low: float
-    rmsea_high: float
-    srmr: float
-    baseline_chi2: float
-    baseline_df: int
-    loglik: float
-    aic: float
-    bic: float
-    loading: np.ndarray
-    se: np.ndarray
-    std_loading: np.ndarray
-    residual_variance: np.ndarray
-    residual_variance_se: np.ndarray
-    factor_cov: np.ndarray
-    factor_cov_se: np.ndarray
-    factor_cor: np.ndarray
-    converged: bool
-    iterations: int
-
-    def loadings_frame(self) -> pd.DataFrame:
-        """Item rows then factor-pair rows (see the module docstring, ``cfa_loadings.csv``)."""
-        rows = pd.DataFrame({
-            "factor": list(self.factor_of_item), "item": list(self.items), "loading": self.loading,
-            "se": self.se, "std_loading": self.std_loading, "residual_variance": self.residual_variance,
-        })
-        pairs = [
-            {"factor": f"{a}~~{b}", "item": f"{a}~~{b}", "loading": self.factor_cov[i, j],
-             "se": self.factor_cov_se[i, j], "std_loading": self.factor_cor[i, j],
-             "residual_variance": np.nan}
-            for i, a in enumerate(self.factors) for j, b in enumerate(self.factors) if j > i
-        ]
-        return pd.concat([rows, pd.DataFrame(pairs, columns=rows.columns)], ignore_index=True) if pairs else rows
-
-    def fit_row(self) -> dict:
-        """The ``cfa_fit.csv`` fields of this model."""
-        keys = ("n", "npar", "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_low", "rmsea_high",
-                "srmr", "baseline_chi2", "baseline_df", "loglik", "aic", "bic", "converged")
-        return {k: getattr(self, k) for k in keys}
+#: Columns of ``cfa_fit.csv`` (lavaan ``fitMeasures`` names in snake_case; scaled and robust
+#: measures NaN for ``ml``).
+CFA_FIT_COLUMNS = (
+    "instrument", "model", "estimator", "missing", "n", "n_excluded", "npar", "chi2", "df", "p", "cfi", "tli",
+    "rmsea", "rmsea_low", "rmsea_high", "srmr", "chi2_scaled", "df_scaled", "p_scaled", "scaling_factor",
+    "cfi_scaled", "tli_scaled", "rmsea_scaled", "cfi_robust", "tli_robust", "rmsea_robust", "baseline_chi2",
+    "baseline_df", "loglik", "aic", "bic", "converged",
+)
+#: Columns of ``cfa_loadings.csv`` and ``cfa_thresholds.csv``.
+CFA_LOADING_COLUMNS = ("instrument", "model", "factor", "item", "loading", "se", "std_loading", "residual_variance")
+CFA_THRESHOLD_COLUMNS = ("instrument", "model", "item", "threshold", "estimate", "se")
 
 
-class _SimpleStructure:
-    """Parameter bookkeeping for a simple-structure CFA with marker-variable identification."""
+def cfa(items, model: Mapping[str, Sequence[str]], estimator: str = "ml", missing: str = "listwise"):
+    """Confirmatory factor analysis of a simple-structure model, as ``lavaan::cfa``, by the engine.
 
-    def __init__(self, p: int, factor_index: np.ndarray, m: int):
-        self.p, self.m = p, m
-        self.fac = factor_index
-        first = {}
-        for i, f in enumerate(factor_index):
-            first.setdefault(int(f), i)
-        self.marker = np.array([first[int(f)] == i for i, f in enumerate(factor_index)])
-        self.free_items = np.nonzero(~self.marker)[0]
-        self.phi_pairs = [(a, b) for a in range(m) for b in range(a + 1)]
-        self.n_load, self.n_phi = len(self.free_items), len(self.phi_pairs)
-        self.q = self.n_load + self.n_phi + p
-
-    def unpack(self, theta: np.ndarray):
-        lam = np.zeros((self.p, self.m))
-        vals = np.ones(self.p)
-        vals[self.free_items] = theta[:self.n_load]
-        lam[np.arange(self.p), self.fac] = vals
-        phi = np.zeros((self.m, self.m))
-        for v, (a, b) in zip(theta[self.n_load:self.n_load + self.n_phi], self.phi_pairs):
-            phi[a, b] = phi[b, a] = v
-        return lam, phi, theta[self.n_load + self.n_phi:]
-
-    def pack(self, lam, phi, resid) -> np.ndarray:
-        return np.concatenate([lam[self.free_items, self.fac[self.free_items]],
-                               [phi[a, b] for a, b in self.phi_pairs], resid])
-
-    def sigma(self, theta):
-        lam, phi, resid = self.unpack(theta)
-        return lam @ phi @ lam.T + np.diag(resid)
-
-    def second_derivative_term(self, theta, mmat) -> np.ndarray:
-        """``tr(M d2Sigma / dtheta_a dtheta_b)`` for all parameter pairs (q x q)."""
-        lam, phi, _ = self.unpack(theta)
-        out = np.zeros((self.q, self.q))
-        ia = self.free_items
-        fa = self.fac[ia]
-        nl = self.n_load
-        out[:nl, :nl] = 2 * phi[np.ix_(fa, fa)] * mmat[np.ix_(ia, ia)]
-        ml = mmat @ lam
-        for t, (g, h) in enumerate(self.phi_pairs):
-            col = np.zeros(nl)
-            on_g = fa == g
-            col[on_g] += 2 * ml[ia[on_g], h]
-            if g != h:
-                on_h = fa == h
-                col[on_h] += 2 * ml[ia[on_h], g]
-            out[:nl, nl + t] = col
-            out[nl + t, :nl] = col
-        return out
-
-    def derivatives(self, theta) -> np.ndarray:
-        """dSigma/dtheta_a for every free parameter: array (q, p, p)."""
-        lam, phi, _ = self.unpack(theta)
-        p, q = self.p, self.q
-        d = np.zeros((q, p, p))
-        lp = lam @ phi
-        a = np.arange(self.n_load)
-        v = lp[:, self.fac[self.free_items]].T  # (n_load, p)
-        d[a, self.free_items, :] += v
-        d[a, :, self.free_items] += v
-        for t, (f, g) in enumerate(self.phi_pairs):
-            outer = np.outer(lam[:, f], lam[:, g])
-            d[self.n_load + t] = outer if f == g else outer + outer.T
-        off = self.n_load + self.n_phi
-        d[off + np.arange(p), np.arange(p), np.arange(p)] = 1.0
-        return d
-
-
-def _ml_discrepancy(sigma: np.ndarray, s: np.ndarray, logdet_s: float):
-    """F_ML and Sigma^-1, or (inf, None) if Sigma is not positive definite."""
-    try:
-        chol = np.linalg.cholesky(sigma)
-    except np.linalg.LinAlgError:
-        return np.inf, None
-    inv = np.linalg.inv(sigma)
-    inv = (inv + inv.T) / 2
-    logdet = 2 * np.log(np.diag(chol)).sum()
-    return float(logdet + np.sum(s * inv) - logdet_s - s.shape[0]), inv
-
-
-def _ml_gradient_hessian(struct: "_SimpleStructure", theta: np.ndarray, s: np.ndarray, inv: np.ndarray):
-    """Gradient, exact Hessian and expected (Fisher) Hessian of F_ML.
-
-    With ``P = Sigma^-1``, ``Q = P S P``, ``M = P - Q`` and ``D_a = dSigma/dtheta_a``:
-    ``g_a = tr(M D_a)``; Fisher ``E_ab = tr(P D_a P D_b)``; exact
-    ``H_ab = -E_ab + 2 tr(P D_a Q D_b) + tr(M d2Sigma/dtheta_a dtheta_b)``.
-    """
-    q = struct.q
-    d = struct.derivatives(theta)
-    qmat = inv @ s @ inv
-    mmat = inv - qmat
-    grad = np.einsum("aij,ij->a", d, mmat)
-    dflat = d.reshape(q, -1)
-    pd_ = inv @ d                                   # P D_b
-    fisher = dflat @ (pd_ @ inv).reshape(q, -1).T   # tr(D_a P D_b P)
-    cross = dflat @ (pd_ @ qmat).reshape(q, -1).T   # tr(D_a P D_b Q)
-    hess = -fisher + 2 * cross + struct.second_derivative_term(theta, mmat)
-    return grad, (hess + hess.T) / 2, (fisher + fisher.T) / 2
-
-
-def _cfa_start(struct: _SimpleStructure, s: np.ndarray) -> np.ndarray:
-    """Start values: per factor the first principal component of its items' covariance block."""
-    p, m = struct.p, struct.m
-    lam = np.zeros((p, m))
-    phi = np.zeros((m, m))
-    resid = np.diag(s) * 0.5
-    scale = np.ones(m)
-    for f in range(m):
-        idx = np.nonzero(struct.fac == f)[0]
-        vals, vecs = np.linalg.eigh(s[np.ix_(idx, idx)])
-        load = vecs[:, -1] * np.sqrt(max(vals[-1], 1e-6))
-        if load.sum() < 0:
-            load = -load
-        marker = load[0]
-        if marker < 0.1 * np.abs(load).max():
-            load = np.full(len(idx), np.sqrt(max(np.mean(s[np.ix_(idx, idx)]), 1e-3)))
-            marker = load[0]
-        lam[idx, f] = load / marker
-        scale[f] = marker
-        phi[f, f] = marker ** 2
-        resid[idx] = np.clip(np.diag(s)[idx] - load ** 2, 0.05 * np.diag(s)[idx], np.diag(s)[idx])
-    for f in range(m):
-        for g in range(f):
-            fi, gi = np.nonzero(struct.fac == f)[0], np.nonzero(struct.fac == g)[0]
-            cov = s[np.ix_(fi, gi)].sum() / (lam[fi, f].sum() * lam[gi, g].sum())
-            bound = 0.9 * np.sqrt(phi[f, f] * phi[g, g])
-            phi[f, g] = phi[g, f] = np.clip(cov, -bound, bound)
-    return struct.pack(lam, phi, resid)
-
-
-def _lavaan_rmsea_ci(x2: float, df: int, n: int, level: float = 0.90) -> tuple[float, float]:
-    """lavaan's lav_fit_rmsea_ci: roots of the noncentral chi-square cdf, N in the divisor."""
-    if df < 1 or not np.isfinite(x2):
-        return 0.0, 0.0
-    upper_p, lower_p = 1 - (1 - level) / 2, (1 - level) / 2
-
-    def cdf(lam):
-        return stats.chi2.cdf(x2, df) if lam <= 0 else stats.ncx2.cdf(x2, df, lam)
-
-    if cdf(0.0) - upper_p < 0:
-        low = 0.0
-    else:
-        lam = optimize.brentq(lambda v: cdf(v) - upper_p, 0.0, x2, xtol=1e-12, rtol=1e-14, maxiter=500)
-        low = float(np.sqrt(lam / (n * df)))
-    n_rmsea = max(n, x2 * 4)
-    if cdf(n_rmsea) - lower_p > 0 or cdf(0.0) - lower_p < 0:
-        high = 0.0
-    else:
-        lam = optimize.brentq(lambda v: cdf(v) - lower_p, 0.0, n_rmsea, xtol=1e-12, rtol=1e-14, maxiter=500)
-        high = float(np.sqrt(lam / (n * df)))
-    return low, high
-
-
-def _validate_model(model, available: Sequence[str]) -> tuple[list[str], list[str], list[int]]:
-    if not isinstance(model, Mapping) or not model:
-        raise ValueError("model must be a non-empty dict {factor name: [item columns]}.")
-    factors, items, fac = [], [], []
-    seen: dict[str, str] = {}
-    for f, cols in model.items():
-        if isinstance(cols, str) or not isinstance(cols, Sequence):
-            raise ValueError(f"Factor {f!r}: give its items as a list of column names, got {cols!r}.")
-        if "~~" in str(f):
-            raise ValueError(f"Factor name {f!r} must not contain '~~'.")
-        if len(cols) < 2:
-            raise ValueError(f"Factor {f!r} has {len(cols)} item(s); each factor needs at least 2 (3 for a "
-                             "one-factor model) to be identified.")
-        for c in cols:
-            if c in seen:
-                raise ValueError(f"Item {c!r} is assigned to both {seen[c]!r} and {f!r}; cfa fits "
-                                 "simple-structure models (each item on one factor).")
-            seen[c] = str(f)
-            items.append(str(c))
-            fac.append(len(factors))
-        factors.append(str(f))
-    missing = [c for c in items if c not in set(available)]
-    if missing:
-        raise ValueError(f"Model item(s) {missing} are not columns of the item matrix "
-                         f"({', '.join(available)}).")
-    return factors, items, fac
-
-
-def cfa(items, model: Mapping[str, Sequence[str]], max_iter: int = 200, tol: float = 1e-10) -> CFAResult:
-    """Maximum-likelihood confirmatory factor analysis of a simple-structure model, as ``lavaan::cfa``.
-
-    Model: ``Sigma = Lambda Phi Lambda' + Theta`` with each item loading on one
-    factor, the first item of each factor fixed to 1 (lavaan's marker), all
-    factor variances and covariances free, diagonal residual variances free
-    (no bounds, as lavaan). Estimation (Joreskog, 1969) minimises
-    ``F_ML = ln|Sigma| + tr(S Sigma^-1) - ln|S| - p`` with S the covariance
-    with divisor N (lavaan's ``likelihood = "normal"``) by Newton's method with
-    the analytic gradient ``g_a = tr(M dSigma_a)``, ``M = Sigma^-1 - Sigma^-1 S
-    Sigma^-1``, and analytic Hessian, falling back to Fisher scoring (expected
-    Hessian ``E_ab = tr(Sigma^-1 dSigma_a Sigma^-1 dSigma_b)``) where the Hessian
-    is not positive definite, with step halving (a loop over iterations, never
-    over respondents; converged when max |g| < ``tol``). Standard errors from
-    the expected information, as lavaan: ``Cov(theta) = (2 / N) E^-1``.
-
-    Fit measures follow lavaan 0.6 (``fitMeasures``): ``chi2 = N F_ML``;
-    ``cfi = 1 - max(chi2 - df, 0) / max(chi2 - df, chi2_0 - df_0, 0)``;
-    ``tli = 1 - (chi2 - df) df_0 / ((chi2_0 - df_0) df)``;
-    ``rmsea = sqrt(max(chi2 / (N df) - 1 / N, 0))`` with a 90% interval from the
-    noncentral chi-square; ``srmr`` = Bentler's, root mean square of
-    ``(s_ij - sigma_ij) / sqrt(s_ii s_jj)`` over i <= j; ``loglik =
-    -N/2 (p ln 2pi + ln|Sigma| + tr(S Sigma^-1))``, ``aic = -2 loglik + 2 npar``,
-    ``bic = -2 loglik + npar ln N``.
+    The model ``{factor: [item, ...]}`` has each item on one factor, the first
+    item of each factor fixed to 1 (lavaan's marker), correlated factors and free
+    residual variances. Estimation, standard errors, tests and fit measures are
+    :func:`attachment_pipeline.sem.fit`'s (ML, MLR or WLSMV; listwise, FIML or
+    pairwise): see that module for the formulas and the agreement with lavaan.
 
     Parameters
     ----------
-    items : DataFrame (columns = item names; extra columns ignored) or ItemMoments.
-        Respondents missing any model item are dropped (listwise).
+    items : DataFrame (columns = item names; extra columns ignored), or
+        :class:`ItemMoments` (ML on complete data only).
     model : ``{factor: [item, ...]}``; one factor gives the one-factor model.
-    max_iter, tol : iteration limit and convergence tolerance (max |gradient of F_ML|).
+    estimator, missing : see :func:`attachment_pipeline.sem.fit`.
 
     Returns
     -------
-    CFAResult
+    attachment_pipeline.sem.SEMResult
 
     Examples
     --------
@@ -1270,140 +1025,54 @@ def cfa(items, model: Mapping[str, Sequence[str]], max_iter: int = 200, tol: flo
     >>> f = rng.normal(size=(300, 1))
     >>> x = pd.DataFrame(f @ np.full((1, 4), 0.7) + rng.normal(scale=0.7, size=(300, 4)), columns=list("abcd"))
     >>> res = cfa(x, {"g": ["a", "b", "c", "d"]})
-    >>> res.df, res.npar, res.loading.round(2), round(res.chi2, 2)
-    (2, 8, array([1.  , 1.2 , 1.34, 1.35]), 2.44)
+    >>> res.df, res.fit["npar"], res.estimates.query("op == '=~'").est.round(2).tolist(), round(res.chi2, 2)
+    (2, 8, [1.0, 1.2, 1.34, 1.35], 2.44)
     """
+    from . import sem
+    from .sem.syntax import simple_structure
+
+    syntax = simple_structure(model)
+    names = [str(c) for cols in model.values() for c in cols]
     if isinstance(items, ItemMoments):
-        available = items.items
-    elif isinstance(items, pd.DataFrame):
-        available = [str(c) for c in items.columns]
-    else:
+        if estimator != "ml" or missing != "listwise":
+            raise ValueError("ItemMoments hold complete-data moments: use estimator ml with missing listwise, "
+                             "or pass the item DataFrame.")
+        m = items.subset(names)
+        return sem.fit(syntax, [("1", m.n, m.mean, m.cov_ml)])
+    if not isinstance(items, pd.DataFrame):
         raise ValueError("cfa needs a DataFrame with named item columns (or ItemMoments) so that the model "
                          "can name its items.")
-    factors, names, fac = _validate_model(model, available)
-    if isinstance(items, ItemMoments):
-        mom = items.subset(names)
-    else:
-        mom = item_moments(items.loc[:, names])
-    p, m, n = len(names), len(factors), mom.n
-    struct = _SimpleStructure(p, np.array(fac), m)
-    df = p * (p + 1) // 2 - struct.q
-    if df < 0:
-        raise ValueError(f"The model has {struct.q} free parameters but only {p * (p + 1) // 2} variances "
-                         f"and covariances; it is not identified (df = {df}). Add items.")
-    with _one_blas_thread():
-        s = mom.cov_ml
-        logdet_s = np.linalg.slogdet(s)[1]
-        theta = _cfa_start(struct, s)
-        fval, inv = _ml_discrepancy(struct.sigma(theta), s, logdet_s)
-        if inv is None:
-            indicator = (np.arange(m) == np.array(fac)[:, None]).astype(float)
-            theta = struct.pack(indicator, np.eye(m) * 0.5 * np.diag(s).mean(), np.diag(s) * 0.5)
-            fval, inv = _ml_discrepancy(struct.sigma(theta), s, logdet_s)
-        converged, it = False, 0
-        for it in range(1, max_iter + 1):
-            grad, hess, fisher = _ml_gradient_hessian(struct, theta, s, inv)
-            if np.max(np.abs(grad)) < tol:
-                converged = True
-                break
-            step = None
-            try:  # Newton step if the Hessian is positive definite, else Fisher scoring
-                np.linalg.cholesky(hess)
-                step = np.linalg.solve(hess, grad)
-            except np.linalg.LinAlgError:
-                pass
-            if step is None or not np.all(np.isfinite(step)) or grad @ step <= 0:
-                step = np.linalg.lstsq(fisher, grad, rcond=None)[0]
-            t, decrease = 1.0, float(grad @ step)
-            while t > 1e-12:
-                new = theta - t * step
-                fnew, inew = _ml_discrepancy(struct.sigma(new), s, logdet_s)
-                if fnew <= fval - 1e-4 * t * max(decrease, 0.0):
-                    break
-                t /= 2
-            else:  # no decrease possible: at the optimum up to rounding, or stuck
-                converged = bool(np.max(np.abs(grad)) < 1e-6)
-                break
-            theta, fval, inv = new, fnew, inew
-        _, _, fisher = _ml_gradient_hessian(struct, theta, s, inv)
-        lam, phi, resid = struct.unpack(theta)
-        try:
-            vcov = 2.0 / n * np.linalg.inv(fisher)
-            se_all = np.sqrt(np.clip(np.diag(vcov), 0, None))
-        except np.linalg.LinAlgError:
-            se_all = np.full(struct.q, np.nan)
-        _, phi_se, resid_se = struct.unpack(se_all)
-        load_se = np.full(p, np.nan)
-        load_se[struct.free_items] = se_all[:struct.n_load]
-        sigma = struct.sigma(theta)
-        loading = lam[np.arange(p), struct.fac]
-        std_loading = loading * np.sqrt(np.diag(phi)[struct.fac]) / np.sqrt(np.diag(sigma))
-        dphi = np.sqrt(np.diag(phi))
-        factor_cor = phi / np.outer(dphi, dphi)
-
-        chi2 = float(n * max(fval, 0.0))
-        base_df = p * (p - 1) // 2
-        base_chi2 = float(n * (np.log(np.diag(s)).sum() - logdet_s))
-        t1, t2 = max(chi2 - df, 0.0), max(chi2 - df, base_chi2 - base_df, 0.0)
-        cfi = 1.0 if (np.isclose(t1, 0, atol=1.5e-8) and np.isclose(t2, 0, atol=1.5e-8)) else 1 - t1 / t2
-        tt2 = (base_chi2 - base_df) * df
-        tli = 1 - (chi2 - df) * base_df / tt2 if (df > 0 and abs(tt2) > 0) else 1.0
-        rmsea = float(np.sqrt(max(chi2 / n / df - 1 / n, 0.0))) if df > 0 else 0.0
-        rmsea_low, rmsea_high = _lavaan_rmsea_ci(chi2, df, n)
-        sd = np.sqrt(np.diag(s))
-        resid_std = (s - sigma) / np.outer(sd, sd)
-        srmr = float(np.sqrt(np.mean(resid_std[np.tril_indices(p)] ** 2)))
-        loglik = float(-n / 2 * (p * np.log(2 * np.pi) + np.linalg.slogdet(sigma)[1] + np.sum(s * inv)))
-        return CFAResult(
-            factors=tuple(factors), items=tuple(names), factor_of_item=tuple(factors[f] for f in fac), n=n,
-            npar=struct.q, chi2=chi2, df=int(df), p=float(stats.chi2.sf(chi2, df)) if df > 0 else np.nan,
-            cfi=float(cfi), tli=float(tli), rmsea=rmsea, rmsea_low=rmsea_low, rmsea_high=rmsea_high, srmr=srmr,
-            baseline_chi2=base_chi2, baseline_df=int(base_df), loglik=loglik,
-            aic=float(-2 * loglik + 2 * struct.q), bic=float(-2 * loglik + struct.q * np.log(n)),
-            loading=loading, se=load_se, std_loading=std_loading, residual_variance=resid,
-            residual_variance_se=resid_se, factor_cov=phi, factor_cov_se=phi_se, factor_cor=factor_cor,
-            converged=bool(converged), iterations=int(it),
-        )
+    return sem.fit(syntax, items, estimator=estimator, missing=missing, ordered=estimator == "wlsmv")
 
 
-@dataclass(frozen=True)
-class ChiSquareDifference:
-    """Likelihood-ratio (chi-square difference) test of nested CFA models (lavaan ``anova``)."""
-
-    chi2_diff: float
-    df_diff: int
-    p: float
-
-
-def chi2_difference(restricted: CFAResult, general: CFAResult) -> ChiSquareDifference:
-    """Chi-square difference test of a restricted model nested in a general one (e.g. 1 vs 2 factors).
-
-    ``chi2_diff = chi2_restricted - chi2_general`` on ``df_restricted - df_general``
-    degrees of freedom (lavaan::lavTestLRT for standard ML). The one-factor model
-    is the two-factor model with the factor correlation fixed to 1.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(4)
-    >>> f = rng.normal(size=(400, 2))
-    >>> x = pd.DataFrame(f @ np.kron(np.eye(2), np.full((1, 3), 0.7)) + rng.normal(scale=0.7, size=(400, 6)),
-    ...                  columns=list("abcdef"))
-    >>> two = cfa(x, {"f1": list("abc"), "f2": list("def")})
-    >>> one = cfa(x, {"g": list("abcdef")})
-    >>> d = chi2_difference(one, two)
-    >>> d.df_diff, d.p < 1e-10
-    (1, True)
-    """
-    if restricted.n != general.n or sorted(restricted.items) != sorted(general.items):
-        raise ValueError("Nested models must be fitted to the same items and respondents "
-                         f"(n {restricted.n} vs {general.n}).")
-    ddf = restricted.df - general.df
-    if ddf <= 0:
-        raise ValueError(f"The restricted model must have more degrees of freedom than the general one "
-                         f"(got {restricted.df} vs {general.df}); swap the arguments?")
-    diff = restricted.chi2 - general.chi2
-    return ChiSquareDifference(chi2_diff=float(diff), df_diff=int(ddf),
-                               p=float(stats.chi2.sf(max(diff, 0.0), ddf)))
+def cfa_rows(res, instrument_name: str, model_name: str) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """One fitted CFA as its ``cfa_fit.csv`` row and its ``cfa_loadings.csv`` / ``cfa_thresholds.csv`` rows."""
+    row = {"instrument": instrument_name, "model": model_name, "estimator": res.estimator, "missing": res.missing,
+           "n_excluded": res.n_excluded, "converged": res.converged}
+    for k in CFA_FIT_COLUMNS:
+        if k not in row:
+            row[k] = res.fit.get(k, np.nan)
+    e = res.estimates
+    e = e[e.group == 0]
+    resid = {r.lhs: r.est for r in e[(e.op == "~~") & (e.lhs == e.rhs)].itertuples()}
+    lo = e[e.op == "=~"]
+    loadings = pd.DataFrame({"factor": lo.lhs.to_numpy(), "item": lo.rhs.to_numpy(), "loading": lo.est.to_numpy(),
+                             "se": lo.se.to_numpy(), "std_loading": lo.std_all.to_numpy(),
+                             "residual_variance": [resid.get(i, np.nan) for i in lo.rhs]})
+    factors = list(dict.fromkeys(lo.lhs))
+    pairs = e[(e.op == "~~") & e.lhs.isin(factors) & e.rhs.isin(factors) & (e.lhs != e.rhs)]
+    pair_rows = pd.DataFrame({"factor": [f"{a}~~{b}" for a, b in zip(pairs.lhs, pairs.rhs)],
+                              "item": [f"{a}~~{b}" for a, b in zip(pairs.lhs, pairs.rhs)],
+                              "loading": pairs.est.to_numpy(), "se": pairs.se.to_numpy(),
+                              "std_loading": pairs.std_all.to_numpy(), "residual_variance": np.nan})
+    loadings = pd.concat([loadings, pair_rows], ignore_index=True) if len(pair_rows) else loadings
+    loadings.insert(0, "model", model_name)
+    loadings.insert(0, "instrument", instrument_name)
+    th = e[e.op == "|"]
+    thresholds = pd.DataFrame({"instrument": instrument_name, "model": model_name, "item": th.lhs.to_numpy(),
+                               "threshold": th.rhs.to_numpy(), "estimate": th.est.to_numpy(),
+                               "se": th.se.to_numpy()}, columns=list(CFA_THRESHOLD_COLUMNS))
+    return row, loadings[list(CFA_LOADING_COLUMNS)], thresholds
 
 
 # ----------------------------------------------------------- tables for the CSVs
@@ -1517,25 +1186,34 @@ def efa_tables(items, instrument, n_factors: int | None = None, extraction: str 
     return lo, fit
 
 
-def cfa_tables(items, instrument, one_factor: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``cfa_fit.csv`` and ``cfa_loadings.csv`` for one instrument's theoretical model.
+def cfa_tables(items, instrument, one_factor: bool = True, estimator: str = "ml", missing: str = "listwise"
+               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``cfa_fit.csv``, ``cfa_loadings.csv`` and ``cfa_thresholds.csv`` for one instrument.
 
     ``theoretical``: one factor per subscale (named as the subscale), factors
     correlated, each item on its subscale; with ``one_factor`` (and more than one
     subscale) also ``one_factor``: every item on one factor ``general`` (for the
-    chi-square difference test of H7, :func:`chi2_difference`).
+    chi-square difference test of H7). ``items`` is the DataFrame of keyed items
+    (``<instrument>_<n>`` columns; NaN = missing). Thresholds exist for
+    ``wlsmv`` only (the table is empty otherwise).
     """
-    m = _instrument_items(items, instrument)
+    cols = list(instrument.item_columns())
+    if isinstance(items, pd.DataFrame):
+        absent = [c for c in cols if c not in items.columns]
+        if absent:
+            raise ValueError(f"Instrument {instrument.name}: item column(s) {absent} are missing from the "
+                             "item matrix (expected <instrument>_<n> columns).")
+        items = items.loc[:, cols]
     models = {"theoretical": {s: [f"{instrument.name}_{n}" for n in instrument.subscale_items(s)]
                               for s in instrument.subscales}}
     if one_factor and len(instrument.subscales) > 1:
-        models["one_factor"] = {"general": list(instrument.item_columns())}
-    fit_rows, load_frames = [], []
+        models["one_factor"] = {"general": cols}
+    fit_rows, load_frames, th_frames = [], [], []
     for name, spec in models.items():
-        res = cfa(m, spec)
-        fit_rows.append({"instrument": instrument.name, "model": name, **res.fit_row()})
-        lf = res.loadings_frame()
-        lf.insert(0, "model", name)
-        lf.insert(0, "instrument", instrument.name)
-        load_frames.append(lf)
-    return pd.DataFrame(fit_rows), pd.concat(load_frames, ignore_index=True)
+        res = cfa(items, spec, estimator=estimator, missing=missing)
+        row, lo, th = cfa_rows(res, instrument.name, name)
+        fit_rows.append(row)
+        load_frames.append(lo)
+        th_frames.append(th)
+    return (pd.DataFrame(fit_rows, columns=list(CFA_FIT_COLUMNS)), pd.concat(load_frames, ignore_index=True),
+            pd.concat(th_frames, ignore_index=True))

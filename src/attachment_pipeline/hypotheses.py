@@ -1325,7 +1325,8 @@ def family_dimensions_distinct(data: CohortData, e: dict, st: HypothesisTestingS
                 f"two one-sided Fisher-z tests of -{r_max:g} < rho < {r_max:g}; Fisher-z CI; "
                 f"{int(len(x) - c.n)} respondent(s) without both scores excluded")]
     if e["cfa"] and data.items is not None:
-        from .factors import cfa, chi2_difference
+        from .factors import cfa
+        from .sem import compare
         instrument = data.instrument(inst)
         model = {s: [f"{inst}_{k}" for k in instrument.subscale_items(s)] for s in ("anxiety", "avoidance")}
         cols = model["anxiety"] + model["avoidance"]
@@ -1333,14 +1334,15 @@ def family_dimensions_distinct(data: CohortData, e: dict, st: HypothesisTestingS
         if missing:
             raise ValueError(f"items lack {inst} item column(s) {missing[:3]}...; the CFA needs the keyed items.")
         items = data.items[cols].apply(pd.to_numeric, errors="coerce")
-        two = cfa(items, model)
-        one = cfa(items, {"general": cols})
-        d = chi2_difference(one, two)
+        two = cfa(items, model, estimator="ml", missing="fiml")
+        one = cfa(items, {"general": cols}, estimator="ml", missing="fiml")
+        d = compare(one, two)
+        r12 = float(two.param("anxiety", "~~", "avoidance").std_all)
         rows.append(Row(f"{inst}: two correlated factors fit better than one (chi-square difference)", two.n,
-                        "chi2_diff", d.chi2_diff, d.df_diff, d.p, "factor_correlation", float(two.factor_cor[0, 1]),
-                        NAN, NAN, NAN, bool(d.chi2_diff > 0),
-                        f"secondary; ML CFA (listwise, {two.n} respondents); one factor: chi2 {one.chi2:.2f} "
-                        f"(df {one.df}), two factors: chi2 {two.chi2:.2f} (df {two.df}), cfi {two.cfi:.3f}",
+                        "chi2_diff", d.delta_chi2, d.delta_df, d.p, "factor_correlation", r12,
+                        NAN, NAN, NAN, bool(d.delta_chi2 > 0),
+                        f"secondary; ML CFA with FIML ({two.n} respondents); one factor: chi2 {one.chi2:.2f} "
+                        f"(df {one.df}), two factors: chi2 {two.chi2:.2f} (df {two.df}), cfi {two.fit['cfi']:.3f}",
                         False, "[cfa_two_vs_one]", "greater"))
     return FamilyOutput(tuple(rows))
 

@@ -192,7 +192,19 @@ _EN = {
     "model_theoretical": "two correlated factors (theoretical)",
     "model_one_factor": "one factor",
     "rmsea_ci": "RMSEA [90% CI]",
-    "cfa_caption": "{instrument}: confirmatory factor analysis (maximum likelihood, listwise).",
+    "cfa_caption": "{instrument}: confirmatory factor analysis ({method}; {missing}).",
+    "cfa_method_ml": "maximum likelihood",
+    "cfa_method_mlr": "robust maximum likelihood, MLR",
+    "cfa_method_wlsmv": "WLSMV, items as ordered categories",
+    "cfa_missing_listwise": "listwise deletion",
+    "cfa_missing_fiml": "full-information maximum likelihood: every respondent who answered at least one item",
+    "cfa_missing_pairwise": "pairwise available cases",
+    "cfa_note_mlr": "χ² is the Yuan-Bentler scaled statistic; CFI, TLI and RMSEA are the robust versions "
+                    "(Brosseau-Liard & Savalei); standard errors are Huber-White.",
+    "cfa_note_wlsmv": "χ² is the mean-and-variance adjusted (scaled-shifted) statistic of the DWLS fit to the "
+                      "polychoric correlations; CFI, TLI and RMSEA are the robust versions (Savalei, 2021) where "
+                      "they exist, otherwise the scaled ones.",
+    "cfa_note_excluded": "{n} respondent(s) without usable answers were left out.",
     "cfa_note": "Fit judged by the cut-offs listed below the tables; a model is described, not proven, by them.",
     "verdict_good": "good",
     "verdict_acceptable": "acceptable",
@@ -524,7 +536,19 @@ _NL = {
     "model_theoretical": "twee gecorreleerde factoren (theoretisch)",
     "model_one_factor": "één factor",
     "rmsea_ci": "RMSEA [90%-BI]",
-    "cfa_caption": "{instrument}: confirmatieve factoranalyse (maximum likelihood, listwise).",
+    "cfa_caption": "{instrument}: confirmatieve factoranalyse ({method}; {missing}).",
+    "cfa_method_ml": "maximum likelihood",
+    "cfa_method_mlr": "robuuste maximum likelihood, MLR",
+    "cfa_method_wlsmv": "WLSMV, items als geordende categorieën",
+    "cfa_missing_listwise": "listwise deletie",
+    "cfa_missing_fiml": "full-information maximum likelihood: iedere respondent die minstens één item beantwoordde",
+    "cfa_missing_pairwise": "paarsgewijs beschikbare gevallen",
+    "cfa_note_mlr": "χ² is de Yuan-Bentler-geschaalde toetsgrootheid; CFI, TLI en RMSEA zijn de robuuste versies "
+                    "(Brosseau-Liard & Savalei); de standaardfouten zijn Huber-White.",
+    "cfa_note_wlsmv": "χ² is de voor gemiddelde en variantie gecorrigeerde (scaled-shifted) toetsgrootheid van de "
+                      "DWLS-schatting op de polychorische correlaties; CFI, TLI en RMSEA zijn de robuuste versies "
+                      "(Savalei, 2021) waar die bestaan, anders de geschaalde.",
+    "cfa_note_excluded": "{n} respondent(en) zonder bruikbare antwoorden zijn weggelaten.",
     "cfa_note": "De fit is beoordeeld met de grenswaarden onder de tabellen; die beschrijven een model, ze bewijzen "
                 "het niet.",
     "verdict_good": "goed",

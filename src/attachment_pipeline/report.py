@@ -830,6 +830,15 @@ def _efa_para(ctx: Context, inst: Instrument) -> Para | None:
     return Para(text)
 
 
+def _cfa_headline(r) -> tuple[str, str, str]:
+    """Which chi2 and CFI/TLI/RMSEA a CFA row reports: scaled chi2 and robust indices for mlr/wlsmv."""
+    est = r.get("estimator", "ml")
+    if est in ("mlr", "wlsmv") and np.isfinite(r.get("chi2_scaled", np.nan)):
+        kind = "robust" if np.isfinite(r.get("cfi_robust", np.nan)) else "scaled"
+        return "chi2_scaled", f"_{kind}", "p_scaled"
+    return "chi2", "", "p"
+
+
 def _cfa_table(ctx: Context, inst: Instrument) -> Table | None:
     fit = _rows(ctx.res["cfa_fit"], instrument=inst.name)
     if fit.empty:
@@ -837,16 +846,26 @@ def _cfa_table(ctx: Context, inst: Instrument) -> Table | None:
     T = ctx.T
     rows = []
     for _, r in fit.iterrows():
-        verdicts = {k: T(f"verdict_{fit_verdict(k, r[k])}") for k in ("cfi", "tli", "rmsea", "srmr")}
-        rows.append([T.get(f"model_{r['model']}", r["model"]), fmt_int(r["n"]), fmt_num(r["chi2"]), fmt_int(r["df"]),
-                     fmt_p(r["p"]), f"{fmt_bounded(r['cfi'], 3)} ({verdicts['cfi']})",
-                     f"{fmt_num(r['tli'], 3)} ({verdicts['tli']})",
-                     f"{fmt_bounded(r['rmsea'], 3)} {fmt_ci(r['rmsea_low'], r['rmsea_high'], decimals=3)} "
-                     f"({verdicts['rmsea']})",
+        chi, suffix, pcol = _cfa_headline(r)
+        idx = {k: r.get(k + suffix, r[k]) for k in ("cfi", "tli", "rmsea")}
+        idx["srmr"] = r["srmr"]
+        verdicts = {k: T(f"verdict_{fit_verdict(k, v)}") for k, v in idx.items()}
+        ci = fmt_ci(r.get("rmsea_low" + suffix, np.nan), r.get("rmsea_high" + suffix, np.nan), decimals=3)
+        rows.append([T.get(f"model_{r['model']}", r["model"]), fmt_int(r["n"]), fmt_num(r[chi]), fmt_int(r["df"]),
+                     fmt_p(r[pcol]), f"{fmt_bounded(idx['cfi'], 3)} ({verdicts['cfi']})",
+                     f"{fmt_num(idx['tli'], 3)} ({verdicts['tli']})",
+                     f"{fmt_bounded(idx['rmsea'], 3)} {ci} ({verdicts['rmsea']})",
                      f"{fmt_bounded(r['srmr'], 3)} ({verdicts['srmr']})", fmt_num(r["aic"], 1), fmt_num(r["bic"], 1)])
     cols = [T("model"), "n", "χ²", "df", "p", "CFI", "TLI", T("rmsea_ci"), "SRMR", "AIC", "BIC"]
-    return Table(cols, rows, caption=T("cfa_caption", instrument=short_name(inst)), note=T("cfa_note"),
-                 numeric=list(range(1, len(cols))))
+    first = fit.iloc[0]
+    est, miss = first.get("estimator", "ml"), first.get("missing", "listwise")
+    caption = T("cfa_caption", instrument=short_name(inst), method=T(f"cfa_method_{est}"),
+                missing=T(f"cfa_missing_{miss}"))
+    note = T("cfa_note") + (" " + T(f"cfa_note_{est}") if est in ("mlr", "wlsmv") else "")
+    excluded = int(first.get("n_excluded", 0) or 0)
+    if excluded:
+        note += " " + T("cfa_note_excluded", n=fmt_int(excluded))
+    return Table(cols, rows, caption=caption, note=note, numeric=list(range(1, len(cols))))
 
 
 def section_factors(ctx: Context) -> Section:

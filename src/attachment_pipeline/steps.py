@@ -154,14 +154,17 @@ def factors_cohort(cohort: Cohort, settings: Factors, seed: int, items_path, out
 
     The items of an instrument are analysed together, listwise; their moments are
     computed once (:func:`attachment_pipeline.factors.item_moments`) and shared by
-    every analysis. Parallel analysis uses a seed derived from the study seed and
-    the instrument name. Writes the six tables named in ``out``.
+    every analysis. The CFA uses the configured estimator and missing-data method
+    (:func:`attachment_pipeline.factors.cfa_tables`). Parallel analysis uses a seed
+    derived from the study seed and the instrument name. Writes the seven tables
+    named in ``out``.
     """
     from . import factors as fa
     from .reliability import derive_seed
 
     items = read_scores(items_path)
-    tables = {k: [] for k in ("factorability", "parallel", "efa_loadings", "efa_fit", "cfa_fit", "cfa_loadings")}
+    tables = {k: [] for k in ("factorability", "parallel", "efa_loadings", "efa_fit", "cfa_fit", "cfa_loadings",
+                              "cfa_thresholds")}
     for inst in cohort.dimension_instruments:
         moments = fa.item_moments(items[inst.item_columns()])
         pa = fa.parallel_table(moments, inst, n_iter=settings.parallel_iterations,
@@ -171,9 +174,11 @@ def factors_cohort(cohort: Cohort, settings: Factors, seed: int, items_path, out
         loadings, fit = fa.efa_tables(moments, inst, settings.n_factors, settings.extraction, settings.rotation)
         tables["efa_loadings"].append(loadings)
         tables["efa_fit"].append(fit)
-        cfa_fit, cfa_loadings = fa.cfa_tables(moments, inst)
+        cfa_fit, cfa_loadings, cfa_thresholds = fa.cfa_tables(items[inst.item_columns()], inst,
+                                                              estimator=settings.estimator, missing=settings.missing)
         tables["cfa_fit"].append(cfa_fit)
         tables["cfa_loadings"].append(cfa_loadings)
+        tables["cfa_thresholds"].append(cfa_thresholds)
     for key, parts in tables.items():
         write_csv(pd.concat(parts, ignore_index=True), out[key])
 

@@ -11,7 +11,10 @@
 # the two-factor model (marker identification, lavaan defaults) fitted with
 #   estimator ML  and missing "listwise" / "ml" (FIML)
 #   estimator MLR and missing "listwise" / "ml"
-# and the one-factor model with ML listwise and MLR FIML, and lavTestLRT of one vs two factors.
+# and the one-factor model with ML listwise and MLR FIML, and lavTestLRT of one vs two factors;
+# WLSMV (ordered = TRUE) with missing "listwise" and "pairwise" (demo: the first 6 items of each
+# subscale; ecr5: all 36) and lavTestLRT (satorra.2000) of one vs two factors.
+# Invariance references: tests/r/sem_invariance_reference.R.
 # Recorded: fitMeasures (all names the engine reports), parameterEstimates (est, se) and
 # standardizedSolution (std.all). The Python tests (tests/test_sem.py) apply the same recoding.
 #
@@ -80,6 +83,7 @@ for (name in names(datasets)) {
     paste(s, "=~", paste(rec$subscales[[s]], collapse = " + "))), collapse = "\n")
   one <- paste("general =~", paste(unlist(rec$subscales), collapse = " + "))
   fits <- list()
+  out$datasets[[name]] <- list()
   for (est in c("ML", "MLR")) {
     for (miss in c("listwise", "ml")) {
       key <- paste0("two_", tolower(est), "_", ifelse(miss == "ml", "fiml", "listwise"))
@@ -92,16 +96,40 @@ for (name in names(datasets)) {
   lrt <- lavTestLRT(f2, f1)
   fits$lrt_ml_listwise <- list(chisq_diff = num(lrt[2, "Chisq diff"]), df_diff = num(lrt[2, "Df diff"]),
                                p = num(lrt[2, "Pr(>Chisq)"]))
+  if (name == "demo") {
+    sub <- unlist(lapply(rec$subscales, function(v) v[1:6]))
+    xw <- x[, sub]
+    two_w <- paste(sapply(names(rec$subscales), function(s)
+      paste(s, "=~", paste(rec$subscales[[s]][1:6], collapse = " + "))), collapse = "\n")
+    one_w <- paste("general =~", paste(sub, collapse = " + "))
+  } else {
+    xw <- x; two_w <- two; one_w <- one
+  }
+  for (miss in c("listwise", "pairwise")) {
+    w2 <- cfa(two_w, xw, ordered = TRUE, estimator = "WLSMV", missing = miss)
+    w1 <- cfa(one_w, xw, ordered = TRUE, estimator = "WLSMV", missing = miss)
+    fits[[paste0("two_wlsmv_", miss)]] <- summary_of(w2)
+    fits[[paste0("one_wlsmv_", miss)]] <- summary_of(w1)
+    lrt <- lavTestLRT(w2, w1)
+    fits[[paste0("lrt_wlsmv_", miss)]] <- list(chisq_diff = num(lrt[2, "Chisq diff"]),
+                                               df_diff = num(lrt[2, "Df diff"]), p = num(lrt[2, "Pr(>Chisq)"]))
+  }
+  out$datasets[[name]]$model_two_wlsmv <- two_w
+  out$datasets[[name]]$model_one_wlsmv <- one_w
   g1 <- cfa(one, x, estimator = "MLR", missing = "ml")
   g2 <- cfa(two, x, estimator = "MLR", missing = "ml")
   fits$one_mlr_fiml <- summary_of(g1)
   lrt <- lavTestLRT(g2, g1)  # satorra.bentler.2001 by default for MLR
   fits$lrt_mlr_fiml <- list(chisq_diff = num(lrt[2, "Chisq diff"]), df_diff = num(lrt[2, "Df diff"]),
                             p = num(lrt[2, "Pr(>Chisq)"]))
-  out$datasets[[name]] <- list(data_file = ds$file, data_md5 = unname(tools::md5sum(ds$file)),
-                               model_two = two, model_one = one, fits = fits)
+  out$datasets[[name]]$data_file <- ds$file
+  out$datasets[[name]]$data_md5 <- unname(tools::md5sum(ds$file))
+  out$datasets[[name]]$model_two <- two
+  out$datasets[[name]]$model_one <- one
+  out$datasets[[name]]$fits <- fits
 }
 dir.create("tests/reference", showWarnings = FALSE)
 write(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null"),
       "tests/reference/sem_cfa.json")
 cat("wrote tests/reference/sem_cfa.json\n")
+

@@ -11,6 +11,7 @@ rule factors:
         efa_fit=f"{RESULTS}/{{cohort}}/efa_fit.csv",
         cfa_fit=f"{RESULTS}/{{cohort}}/cfa_fit.csv",
         cfa_loadings=f"{RESULTS}/{{cohort}}/cfa_loadings.csv",
+        cfa_thresholds=f"{RESULTS}/{{cohort}}/cfa_thresholds.csv",
     threads: 1
     resources:
         mem_mb=mem_mb(6),

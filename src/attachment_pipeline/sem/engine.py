@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from . import inference
-from .data import GroupData, group_data, normal_information
+from .data import GroupData, group_data, group_moments_only, normal_information
 from .estimators import DWLSEstimator, FIMLEstimator, MLEstimator
 from .linalg import nearest_pd as _nearest_pd
 from .linalg import one_blas_thread
@@ -73,6 +73,7 @@ class SEMResult:
     implied: tuple = field(default=(), repr=False)
     h1: tuple = field(default=(), repr=False)
     scaled: ScaledTest | None = field(default=None, repr=False)
+    internals: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def chi2(self) -> float:
@@ -238,7 +239,7 @@ def start_values(model: Model, groups: list[GroupData]) -> np.ndarray:
             "beta": lambda r, c: np.zeros(len(r)),
             "nu": lambda r, c: means[r],
             "alpha": lambda r, c: _phantom_means(model, means, r),
-            "tau": lambda r, c: (gd.ordinal.thresholds_vector()[r] if model.categorical else np.zeros(len(r))),
+            "tau": lambda r, c: (gd.ordinal.threshold_vector[r] if model.categorical else np.zeros(len(r))),
             "delta": lambda r, c: np.ones(len(r)),
         }
         for key, fn in vals.items():
@@ -370,7 +371,9 @@ def fit(model: str, data: pd.DataFrame, *, group=None, estimator: str = "ml", mi
     Parameters
     ----------
     model : lavaan-style syntax (:mod:`attachment_pipeline.sem.syntax`).
-    data : DataFrame with the model's observed variables (NaN = missing).
+    data : DataFrame with the model's observed variables (NaN = missing); or, for ML on
+        complete data, the sample moments: a list of ``(group label, n, mean, covariance
+        with divisor n)``.
     group : column name or Series of group labels (groups in order of first appearance).
     estimator : ``ml``, ``mlr`` or ``wlsmv`` (see the module docstring).
     missing : ``listwise``, ``fiml`` (ml/mlr) or ``pairwise`` (wlsmv).
@@ -414,6 +417,9 @@ def _fit(model, data, *, group, estimator, missing, ordered, group_equal, group_
         raise ValueError("wlsmv treats items as ordered categories; pass ordered=True.")
     if estimator != "wlsmv" and ordered:
         raise ValueError("Ordered items need estimator wlsmv.")
+    if isinstance(data, Sequence) and not isinstance(data, (str, pd.DataFrame)):
+        return _fit_moments(model, data, items, group_equal, group_partial, std_lv, meanstructure, baseline,
+                            estimator, missing)
     labels, arrays, n_excluded = _prepare(data, items, group, "listwise" if missing == "listwise" else "available")
     for lab, a in zip(labels, arrays):
         if len(a) <= 1:
@@ -428,6 +434,7 @@ def _fit(model, data, *, group, estimator, missing, ordered, group_equal, group_
     pt = build_partable(model, labels, meanstructure=meanstructure, std_lv=std_lv, group_equal=group_equal,
                         group_partial=group_partial)
     mod = Model(pt)
+    _identified(mod)
     if fiml:
         h1_means, h1_covs, h1_ll, _ = fit_h1_fiml(groups)
         est = FIMLEstimator(mod, groups, h1_ll)
@@ -488,6 +495,52 @@ def _fit(model, data, *, group, estimator, missing, ordered, group_equal, group_
         n_excluded=n_excluded, partable=pt, theta=theta, vcov=vcov, estimates=estimates, fit=fm,
         converged=opt.converged, iterations=opt.iterations, message=opt.message, implied=implied,
         h1=tuple({"mean": mu, "cov": c} for mu, c in zip(h1_means, h1_covs)), scaled=scaled)
+
+
+def _fit_moments(model, moments, items, group_equal, group_partial, std_lv, meanstructure, baseline, estimator,
+                 missing) -> SEMResult:
+    """ML from sample moments only: ``data`` = [(label, n, mean, covariance with divisor n), ...]."""
+    if estimator != "ml" or missing != "listwise":
+        raise ValueError("Fitting from sample moments supports only estimator ml with complete data.")
+    labels, groups = [], []
+    for entry in moments:
+        label, n, mean, cov = entry
+        labels.append(str(label))
+        gd = group_moments_only(items, int(n), np.asarray(mean, float), np.asarray(cov, float))
+        groups.append(gd)
+    if meanstructure is None:
+        meanstructure = len(groups) > 1
+    pt = build_partable(model, labels, meanstructure=meanstructure, std_lv=std_lv, group_equal=group_equal,
+                        group_partial=group_partial)
+    mod = Model(pt)
+    _identified(mod)
+    est = MLEstimator(mod, groups)
+    opt = minimize(est, start_values(mod, groups))
+    theta, n = opt.theta, int(est.N)
+    vcov = inference.vcov_from_information(inference.expected_information(est, theta), n)
+    df = int(mod.G * mod.n_moments - mod.q)
+    chi2 = float(max(n * opt.objective, 0.0))
+    h1_ll = [-gd.n / 2 * (gd.p * _LOG2PI + np.linalg.slogdet(gd.cov)[1] + gd.p) for gd in groups]
+    ll0 = [h1_ll[g] - gd.n * est._f(theta, g) / 2 for g, gd in enumerate(groups)]
+    base = _baseline(items, labels, groups, False, False, meanstructure, h1_ll, None, None) if baseline else None
+    implied = tuple(mod.implied(theta, g) for g in range(mod.G))
+    fm = fit_measures(n=n, group_n=[gd.n for gd in groups], npar=mod.q, chi2=chi2, df=df, loglik=float(sum(ll0)),
+                      h1_loglik=float(sum(h1_ll)), baseline=base, scaled=None, implied=implied,
+                      h1_means=[gd.mean for gd in groups], h1_covs=[gd.cov for gd in groups],
+                      meanstructure=meanstructure, categorical=False)
+    return SEMResult(estimator="ml", missing="listwise", groups=tuple(labels), group_n=tuple(gd.n for gd in groups),
+                     n=n, n_excluded=0, partable=pt, theta=theta, vcov=vcov,
+                     estimates=_estimates_frame(mod, theta, vcov), fit=fm, converged=opt.converged,
+                     iterations=opt.iterations, message=opt.message, implied=implied,
+                     h1=tuple({"mean": gd.mean, "cov": gd.cov} for gd in groups))
+
+
+def _identified(mod: Model) -> None:
+    """Refuse a model with more free parameters than sample moments (df < 0)."""
+    moments = mod.G * mod.n_moments
+    if mod.q > moments:
+        raise ValueError(f"The model has {mod.q} free parameters but only {moments} sample moments; it is not "
+                         f"identified (df = {moments - mod.q}). Add items or constrain parameters.")
 
 
 def _start_from(prev: SEMResult, pt: ParTable) -> np.ndarray:
@@ -623,5 +676,164 @@ def _baseline(items, labels, groups, fiml, robust, meanstructure, h1_ll, a1, b1)
 
 
 # ----------------------------------------------------------------------------- WLSMV
-def _fit_wlsmv(*args, **kwargs):  # pragma: no cover - filled in with the polychoric statistics
-    raise NotImplementedError("wlsmv is not available yet.")
+def _fit_wlsmv(model, labels, arrays, n_excluded, items, missing, group_equal, group_partial, std_lv, start,
+               baseline) -> SEMResult:
+    """DWLS on thresholds and polychoric correlations with robust SEs and the scaled-shifted test."""
+    from ..polychoric import observed_categories, ordinal_moments
+
+    frames = [pd.DataFrame(a, columns=items) for a in arrays]
+    cats = observed_categories(pd.concat(frames, ignore_index=True))
+    oms = [ordinal_moments(f, missing=missing, categories=cats) for f in frames]
+    n_excluded += sum(om.n_excluded for om in oms)
+    groups = [GroupData(tuple(items), om.n, np.zeros(len(items)), om.corr, None, (), True, om) for om in oms]
+    n_levels = {v: len(cats[v]) for v in items}
+    pt = build_partable(model, labels, ordered=items, n_levels=n_levels, std_lv=std_lv, group_equal=group_equal,
+                        group_partial=group_partial)
+    mod = Model(pt)
+    _identified(mod)
+    est = DWLSEstimator(mod, groups)
+    theta0 = _start_from(start, pt) if start is not None else start_values(mod, groups)
+    opt = minimize(est, theta0)
+    theta = opt.theta
+    n_total = float(est.N)
+    fg = est.n_g / est.N
+    deltas = [mod.jacobian(theta, g) for g in range(mod.G)]
+    e = sum(fg[g] * (deltas[g].T * est.w[g]) @ deltas[g] for g in range(mod.G))
+    e_inv = np.linalg.inv((e + e.T) / 2)
+    meat = sum(fg[g] * (deltas[g].T * est.w[g]) @ oms[g].gamma @ (est.w[g][:, None] * deltas[g])
+               for g in range(mod.G))
+    vcov = e_inv @ meat @ e_inv / (n_total - mod.G)
+    vcov = (vcov + vcov.T) / 2
+    df = int(mod.G * mod.n_moments - mod.q)
+    chi2 = float(max(n_total * opt.objective, 0.0))
+    tr_ug, tr_ug2 = _ug_traces(deltas, est.w, [om.gamma for om in oms], fg, e_inv)
+    scaled = scaled_shifted(chi2, df, tr_ug, tr_ug2)
+    base = _baseline_ordinal(items, labels, groups, n_levels, est) if baseline else None
+    implied = tuple(mod.implied(theta, g) for g in range(mod.G))
+    robust_extra = _catml(mod, theta, groups, oms, est, e_inv, deltas, df) if base is not None else None
+    if robust_extra is not None and base is not None:
+        robust_extra.setdefault("xx3_null", np.nan)
+    fm = fit_measures(
+        n=int(n_total), group_n=[gd.n for gd in groups], npar=mod.q, chi2=chi2, df=df, loglik=None,
+        h1_loglik=None, baseline=base, scaled=scaled, implied=implied, h1_means=None,
+        h1_covs=[om.corr for om in oms], meanstructure=True, categorical=True, robust_extra=robust_extra)
+    estimates = _estimates_frame(mod, theta, vcov)
+    return SEMResult(
+        estimator="wlsmv", missing=missing, groups=tuple(labels), group_n=tuple(gd.n for gd in groups),
+        n=int(n_total), n_excluded=n_excluded, partable=pt, theta=theta, vcov=vcov, estimates=estimates, fit=fm,
+        converged=opt.converged, iterations=opt.iterations, message=opt.message, implied=implied,
+        h1=tuple({"cor": om.corr, "th": om.threshold_vector} for om in oms), scaled=scaled,
+        internals={"deltas": deltas, "weights": est.w, "gammas": [om.gamma for om in oms], "fg": fg,
+                   "information": e})
+
+
+def satorra_2000(restricted: SEMResult, general: SEMResult):
+    """Mean-and-variance adjusted difference test of nested WLSMV models (lavaan ``lavTestLRT``'s default).
+
+    Satorra (2000) with lavaan's ``A.method = "delta"`` and ``scaled.shifted = TRUE``:
+    ``H = Delta_1^+ Delta_0`` (Jacobians of the general and restricted model at their
+    estimates), ``A`` a basis of the orthogonal complement of the columns of H,
+    ``M = P^-1 A' (A P^-1 A')^+ A P^-1`` with P the general model's information
+    ``sum_g f_g Delta_g' W_g Delta_g``; ``U = V Delta_1 M Delta_1' V`` with
+    ``V = diag(W_g)``; ``tr(U Gamma)`` with ``Gamma = diag(f_g Gamma_g)``;
+    ``a = sqrt(m / tr((U Gamma)^2))``, ``b = m - a tr(U Gamma)``,
+    ``T = a (T_0 - T_1) + b`` on ``m = df_0 - df_1`` degrees of freedom.
+    """
+    from scipy.linalg import block_diag, null_space
+
+    from .teststats import LRTResult
+    m = restricted.df - general.df
+    if m <= 0:
+        raise ValueError(f"The restricted model must have more degrees of freedom ({restricted.df} vs {general.df}).")
+    g1, g0 = general.internals, restricted.internals
+    d1 = np.vstack(g1["deltas"])
+    d0 = np.vstack(g0["deltas"])
+    h = np.linalg.pinv(d1) @ d0
+    a = null_space(h.T).T                       # rows: orthogonal complement of the columns of H
+    p_inv = np.linalg.inv(g1["information"])
+    apa = a @ p_inv @ a.T
+    mid = p_inv @ a.T @ np.linalg.pinv(apa) @ a @ p_inv
+    fg = g1["fg"]
+    v_all = block_diag(*[np.diag(w) for w in g1["weights"]])
+    g_all = block_diag(*[fg[g] * gam for g, gam in enumerate(g1["gammas"])])
+    u = v_all @ d1 @ mid @ d1.T @ v_all
+    ug = u @ g_all
+    tr_ug, tr_ug2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
+    aa = np.sqrt(m / tr_ug2)
+    b = m - aa * tr_ug
+    t = (restricted.chi2 - general.chi2) * aa + b
+    return LRTResult(float(t), m, float(stats.chi2.sf(max(t, 0.0), m)), "satorra.2000", float(1 / aa))
+
+
+def _ug_traces(deltas, weights, gammas, fg, e_inv) -> tuple[float, float]:
+    """``tr(U Gamma)`` and ``tr((U Gamma)^2)`` over all groups (lavaan's Satorra-Bentler 'original')."""
+    from scipy.linalg import block_diag
+    v_all = block_diag(*[np.diag(fg[g] * weights[g]) for g in range(len(deltas))])
+    d_all = np.vstack(deltas)
+    g_all = block_diag(*[gammas[g] / fg[g] for g in range(len(deltas))])
+    u = v_all - v_all @ d_all @ e_inv @ d_all.T @ v_all
+    ug = u @ g_all
+    return float(np.trace(ug)), float(np.sum(ug * ug.T))
+
+
+def _baseline_ordinal(items, labels, groups, n_levels, est_model) -> dict:
+    """The independence model for ordered items: free thresholds, zero correlations."""
+    syntax = "\n".join(f"{v} ~~ {v}" for v in items)
+    pt = build_partable(syntax, labels, ordered=items, n_levels=n_levels)
+    mod = Model(pt)
+    est = DWLSEstimator(mod, groups)
+    opt = minimize(est, start_values(mod, groups))
+    df = int(mod.G * mod.n_moments - mod.q)
+    chi2 = float(max(est.N * opt.objective, 0.0))
+    fg = est.n_g / est.N
+    deltas = [mod.jacobian(opt.theta, g) for g in range(mod.G)]
+    e = sum(fg[g] * (deltas[g].T * est.w[g]) @ deltas[g] for g in range(mod.G))
+    e_inv = np.linalg.inv((e + e.T) / 2)
+    tr_ug, tr_ug2 = _ug_traces(deltas, est.w, [gd.ordinal.gamma for gd in groups], fg, e_inv)
+    return {"chi2": chi2, "df": df, "model": mod, "theta": opt.theta, "scaled": scaled_shifted(chi2, df, tr_ug, tr_ug2)}
+
+
+def _catml(mod, theta, groups, oms, est, e_inv, deltas, df) -> dict | None:
+    """Savalei's (2021) catML ingredients of the robust CFI/TLI/RMSEA with ordered items (lavaan 0.6-13+).
+
+    ``XX3 = sum_g n_g F_ML(R_g, Sigma_g)``: the normal-theory ML discrepancy of the
+    polychoric matrix R from the DWLS-implied correlation matrix; ``k = tr(A' V A
+    Gamma)`` on the correlations with ``A = I - D E^-1 D' W``, ``V`` the normal-theory
+    weight of a correlation structure at Sigma (``1/2 D_c' (Sigma^-1 x Sigma^-1) D_c``),
+    ``W`` the DWLS weight and ``Gamma`` the polychoric NACOV (weighted by ``f_g``);
+    ``c = k / df``. Baseline: ``XX3_0 = -sum_g n_g ln|R_g|``, ``c_0 = tr(Gamma) / df_0``.
+    None when a polychoric matrix is not positive definite (lavaan then reports NA).
+    """
+    from scipy.linalg import block_diag
+
+    from .data import trace_pairs
+    fg = est.n_g / est.N
+    ntau = mod.n_tau
+    rows, cols = mod.cor_rows, mod.cor_cols
+    xx3 = xx0 = 0.0
+    v_g, w_g, gam_g, d_g = [], [], [], []
+    for g, om in enumerate(oms):
+        r = om.corr
+        if np.linalg.eigvalsh(r).min() < np.sqrt(np.finfo(float).eps):
+            return None
+        sigma = mod.implied(theta, g)["cor"]
+        inv = np.linalg.inv(sigma)
+        p = r.shape[0]
+        ld_r = np.linalg.slogdet(r)[1]
+        xx3 += om.n * (np.linalg.slogdet(sigma)[1] + np.sum(r * inv) - ld_r - p)
+        xx0 += om.n * (-ld_r)
+        v_g.append(fg[g] * trace_pairs(inv, inv, rows, cols) / 2)
+        w_g.append(np.diag(fg[g] * est.w[g][ntau:]))
+        gam_g.append(om.gamma[ntau:, ntau:] / fg[g])
+        d_g.append(deltas[g][ntau:])
+    v_all, w_all, g_all = block_diag(*v_g), block_diag(*w_g), block_diag(*gam_g)
+    d_all = np.vstack(d_g)
+    a = np.eye(len(v_all)) - d_all @ e_inv @ d_all.T @ w_all
+    k = float(np.trace(a.T @ v_all @ a @ g_all))
+    n_struct = sum(1 for par in mod.pt.params if par.free > 0 and par.op not in ("|", "~1"))
+    free_struct = len({par.free for par in mod.pt.params if par.free > 0 and par.op not in ("|", "~1")})
+    del n_struct
+    df3 = int(mod.G * len(rows) - free_struct)
+    df0 = int(mod.G * len(rows))
+    return {"xx3": float(xx3), "df3": df3, "c_hat3": k / df3 if df3 > 0 else np.nan,
+            "xx3_null": float(xx0), "df3_null": df0, "c_hat3_null": float(np.trace(g_all)) / df0}

@@ -240,11 +240,14 @@ class DWLSEstimator(_Base):
         if not model.categorical:
             raise ValueError("DWLS here needs ordered items.")
         self.c = (self.n_g - 1) / self.N
-        self.s = [np.asarray(gd.ordinal.moment_vector(), dtype=float) for gd in groups]
+        self.s = [np.asarray(gd.ordinal.wls_obs, dtype=float) for gd in groups]
         self.w = [np.asarray(gd.ordinal.wls_weight, dtype=float) for gd in groups]
         for g in range(model.G):
             if self.s[g].shape != (model.n_moments,):
                 raise ValueError("The ordinal sample statistics do not match the model's thresholds and items.")
+            if not np.all(np.isfinite(self.w[g])):
+                raise ValueError("A DWLS weight is not finite (a perfect tetrachoric or polychoric correlation "
+                                 "between two items?); drop one of the two items.")
 
     def _f(self, theta, g):
         r = self.s[g] - self.model.moments(theta, g)

@@ -7,7 +7,8 @@ groups:
 - ``cfi = 1 - max(T - df, 0) / max(T - df, T_0 - df_0, 0)`` (Bentler, 1990);
 - ``tli = 1 - (T - df) df_0 / ((T_0 - df_0) df)`` (Tucker & Lewis, 1973);
 - ``rmsea = sqrt(max(T / (N df) - 1 / N, 0)) sqrt(G)`` (Steiger, 1998) with the
-  90% interval from the noncentral chi-square (Browne & Cudeck, 1993);
+  90% interval from the noncentral chi-square (Browne & Cudeck, 1993); lavaan uses
+  ``N - G`` instead of N for the least-squares (WLSMV) estimators;
 - ``srmr``: Bentler's, per group the root mean square of ``(s_ij - sigma_ij) /
   sqrt(s_ii s_jj)`` over ``i <= j`` (and of ``(m_i - mu_i) / sqrt(s_ii)`` with a
   mean structure), weighted by ``n_g / N``; the sample moments are the EM (H1)
@@ -119,8 +120,8 @@ def srmr(sample_covs, sample_means, implied_covs, implied_means, group_n, meanst
          correlation: bool = False) -> float:
     """Bentler's SRMR (lavaan ``srmr`` / ``srmr_bentler``), weighted over groups by ``n_g / N``.
 
-    With ``correlation`` (ordered items) the residuals are those of the correlations
-    off the diagonal only.
+    With ``correlation`` (ordered items) the residuals are those of the polychoric
+    correlations; lavaan divides by ``p (p + 1) / 2``, counting the unit diagonal.
 
     >>> s = [np.array([[1.0, 0.3], [0.3, 1.0]])] * 2
     >>> f = [np.array([[1.0, 0.2], [0.2, 1.0]])] * 2
@@ -134,9 +135,9 @@ def srmr(sample_covs, sample_means, implied_covs, implied_means, group_n, meanst
         p = s.shape[0]
         sd = np.sqrt(np.diag(s))
         res = (s - implied_covs[g]) / np.outer(sd, sd)
-        if correlation:
+        if correlation:  # lavaan: the unit diagonal counts among the elements (its residuals are 0)
             r = res[np.tril_indices(p, -1)]
-            out[g] = np.sqrt(np.mean(r ** 2))
+            out[g] = np.sqrt(np.sum(r ** 2) / (p * (p + 1) / 2))
             continue
         r = res[np.tril_indices(p)]
         if meanstructure:
@@ -151,6 +152,7 @@ def fit_measures(*, n, group_n, npar, chi2, df, loglik, h1_loglik, baseline, sca
                  meanstructure, categorical, robust_extra=None) -> dict:
     """The fit-measure dictionary of one model (keys are lavaan's names in snake_case)."""
     G = len(group_n)
+    n_fit = n - G if categorical else n   # lavaan: N - G for the least-squares estimators
     out = {"n": int(n), "npar": int(npar), "chi2": float(chi2), "df": int(df),
            "p": float(stats.chi2.sf(chi2, df)) if df > 0 else np.nan}
     if baseline is not None:
@@ -158,8 +160,8 @@ def fit_measures(*, n, group_n, npar, chi2, df, loglik, h1_loglik, baseline, sca
         out.update(baseline_chi2=x0, baseline_df=int(d0), cfi=cfi(chi2, df, x0, d0), tli=tli(chi2, df, x0, d0))
     else:
         out.update(baseline_chi2=np.nan, baseline_df=np.nan, cfi=np.nan, tli=np.nan)
-    out["rmsea"] = rmsea(chi2, df, n, G)
-    out["rmsea_low"], out["rmsea_high"] = rmsea_ci(chi2, df, n, G)
+    out["rmsea"] = rmsea(chi2, df, n_fit, G)
+    out["rmsea_low"], out["rmsea_high"] = rmsea_ci(chi2, df, n_fit, G)
     if categorical:
         out["srmr"] = srmr(h1_covs, h1_means, [imp["cor"] for imp in implied], None, group_n, False,
                            correlation=True)
@@ -189,8 +191,8 @@ def fit_measures(*, n, group_n, npar, chi2, df, loglik, h1_loglik, baseline, sca
             x2s, df2 = scaled.stat, df
         else:
             x2s, df2 = chi2, scaled.trace_ugamma
-        out["rmsea_scaled"] = rmsea(x2s, df2, n, G)
-        out["rmsea_low_scaled"], out["rmsea_high_scaled"] = rmsea_ci(x2s, df2, n, G)
+        out["rmsea_scaled"] = rmsea(x2s, df2, n_fit, G)
+        out["rmsea_low_scaled"], out["rmsea_high_scaled"] = rmsea_ci(x2s, df2, n_fit, G)
     # robust (population-corrected) indices
     robust = None
     if robust_extra is not None:  # FIML-corrected or catML
@@ -217,6 +219,6 @@ def fit_measures(*, n, group_n, npar, chi2, df, loglik, h1_loglik, baseline, sca
             out["tli_robust"] = tli(xx3, df, robust["xx3_null"], baseline["df"], c3, robust["c_hat3_null"])
         else:
             out["cfi_robust"] = out["tli_robust"] = np.nan
-        out["rmsea_robust"] = rmsea(xx3, df3, n, G, c=c3)
-        out["rmsea_low_robust"], out["rmsea_high_robust"] = rmsea_ci(robust["xx3_scaled"], df3, n, G, c=c3)
+        out["rmsea_robust"] = rmsea(xx3, df3, n_fit, G, c=c3)
+        out["rmsea_low_robust"], out["rmsea_high_robust"] = rmsea_ci(robust["xx3_scaled"], df3, n_fit, G, c=c3)
     return out

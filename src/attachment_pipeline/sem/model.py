@@ -250,6 +250,7 @@ class Model:
         return self._categorical_jacobian(theta, g, dsig, dmu, extra)
 
     def _d_sigma_mu(self, theta, g):
+        """dSigma/dtheta (q, p, p) and dmu/dtheta (q, p), vectorised over the matrix elements."""
         q, p = self.q, self.p
         mats = self.matrices(theta, g)
         ib, a, psi_star, common, eta_mean = self._core(mats)
@@ -257,37 +258,43 @@ class Model:
         dsig = np.zeros((q, p, p))
         dmu = np.zeros((q, p))
         arr = self._arrays[g]
+        cols = np.arange(p)
         r, c, f, _, _ = arr["lambda"]
         sel = f >= 0
-        for i, j, k in zip(r[sel], c[sel], f[sel]):
-            v = lmat[:, j]
-            dsig[k, i, :] += v
-            dsig[k, :, i] += v
-            dmu[k, i] += eta_mean[j]
+        if sel.any():
+            i, j, k = r[sel], c[sel], f[sel]
+            v = lmat[:, j].T                                     # (n, p)
+            np.add.at(dsig, (k[:, None], i[:, None], cols[None, :]), v)
+            np.add.at(dsig, (k[:, None], cols[None, :], i[:, None]), v)
+            np.add.at(dmu, (k, i), eta_mean[j])
         r, c, f, _, _ = arr["beta"]
         sel = f >= 0
-        for kk, ll, k in zip(r[sel], c[sel], f[sel]):
-            o = np.outer(a[:, kk], lmat[:, ll])
-            dsig[k] += o + o.T
-            dmu[k] += a[:, kk] * eta_mean[ll]
+        if sel.any():
+            kk, ll, k = r[sel], c[sel], f[sel]
+            o = a[:, kk].T[:, :, None] * lmat[:, ll].T[:, None, :]   # (n, p, p)
+            np.add.at(dsig, k, o + o.transpose(0, 2, 1))
+            np.add.at(dmu, k, a[:, kk].T * eta_mean[ll][:, None])
         r, c, f, _, _ = arr["psi"]
         sel = f >= 0
-        for kk, ll, k in zip(r[sel], c[sel], f[sel]):
-            o = np.outer(a[:, kk], a[:, ll])
-            dsig[k] += o if kk == ll else o + o.T
+        if sel.any():
+            kk, ll, k = r[sel], c[sel], f[sel]
+            o = a[:, kk].T[:, :, None] * a[:, ll].T[:, None, :]
+            o = np.where((kk == ll)[:, None, None], o, o + o.transpose(0, 2, 1))
+            np.add.at(dsig, k, o)
         r, c, f, _, _ = arr["theta"]
         sel = f >= 0
-        for i, j, k in zip(r[sel], c[sel], f[sel]):
-            dsig[k, i, j] += 1.0
-            if i != j:
-                dsig[k, j, i] += 1.0
+        if sel.any():
+            i, j, k = r[sel], c[sel], f[sel]
+            np.add.at(dsig, (k, i, j), 1.0)
+            off = i != j
+            np.add.at(dsig, (k[off], j[off], i[off]), 1.0)
         r, _, f, _, _ = arr["nu"]
         sel = f >= 0
         np.add.at(dmu, (f[sel], r[sel]), 1.0)
         r, _, f, _, _ = arr["alpha"]
         sel = f >= 0
-        for kk, k in zip(r[sel], f[sel]):
-            dmu[k] += a[:, kk]
+        if sel.any():
+            np.add.at(dmu, f[sel], a[:, r[sel]].T)
         return dsig, dmu, (mats, common)
 
     def _categorical_jacobian(self, theta, g, dsig, dmu, extra):
@@ -315,7 +322,9 @@ class Model:
         r, _, f, _, _ = self._arrays[g]["tau"]
         sel = f >= 0
         np.add.at(dth, (f[sel], r[sel]), d[item][r[sel]])
-        for i, k in zip(*[a[sel] for a in (self._arrays[g]["delta"][0], self._arrays[g]["delta"][2])]):
+        dr, _, df_, _, _ = self._arrays[g]["delta"]
+        dsel = df_ >= 0
+        for i, k in zip(dr[dsel], df_[dsel]):
             cols = np.nonzero(item == i)[0]
             dth[k, cols] += mats.tau[cols] - mu[i]
         return np.vstack([dth.T, cor_part])

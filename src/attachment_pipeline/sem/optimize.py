@@ -84,6 +84,10 @@ def minimize(est, theta0: np.ndarray, max_iter: int = 500, tol: float = TOL) -> 
     """Minimise ``est.objective`` from ``theta0`` (see the module docstring).
 
     ``est`` provides ``objective``, ``gradient``, ``hessian_approx`` and ``N``.
+    Three stages, each entered only when the previous one stalls: Fisher scoring
+    (the estimator's expected Hessian, recomputed every step); BFGS updates of that
+    Hessian (superlinear, one gradient per step; Dennis & Schnabel, 1983, ch. 9);
+    Newton with the Hessian from central differences of the analytic gradient.
     """
     n = float(est.N)
     theta = np.array(theta0, dtype=float)
@@ -92,19 +96,23 @@ def minimize(est, theta0: np.ndarray, max_iter: int = 500, tol: float = TOL) -> 
         raise ValueError("The start values give an implied covariance matrix that is not positive definite.")
     if theta.size == 0:
         return OptimResult(theta, f, True, 0, 0.0, "no free parameters")
-    newton = False
+    stage = "fisher"
+    slow = 0
     prev_dec = np.inf
     dec = np.inf
+    hq = None
+    g = est.gradient(theta)
     for it in range(1, max_iter + 1):
-        g = est.gradient(theta)
-        h = est.hessian_approx(theta)
-        if newton:
-            hn = numerical_jacobian(est.gradient, theta)
-            hn = (hn + hn.T) / 2
-            step = _solve_pd(hn, g)
-            if step is None or not np.all(np.isfinite(step)) or g @ step <= 0:
-                step = _direction(h, g)
+        if stage == "fisher":
+            h = est.hessian_approx(theta)
+        elif stage == "bfgs":
+            h = hq
         else:
+            h = numerical_jacobian(est.gradient, theta)
+            h = (h + h.T) / 2
+        step = _solve_pd(h, g)
+        if step is None or not np.all(np.isfinite(step)) or g @ step <= 0:
+            h = est.hessian_approx(theta)
             step = _direction(h, g)
         dec = float(g @ step)
         if n * abs(dec) < tol:
@@ -122,13 +130,21 @@ def minimize(est, theta0: np.ndarray, max_iter: int = 500, tol: float = TOL) -> 
             # F cannot decrease beyond its rounding error along this direction
             if n * abs(dec) < FLOOR_TOL:
                 return OptimResult(theta, f, True, it, n * abs(dec), "converged (rounding floor)")
-            if not newton:
-                newton = True
+            if stage != "newton":
+                stage = "newton"
                 continue
             return OptimResult(theta, f, False, it, n * abs(dec), "no decrease possible: not converged")
-        # slow (linear) progress of Fisher scoring: switch to Newton
-        if not newton and it >= 5 and dec > 0.25 * prev_dec:
-            newton = True
+        gnew = est.gradient(new)
+        if stage == "bfgs":
+            s_, y_ = new - theta, gnew - g
+            sy = float(s_ @ y_)
+            if sy > 1e-12 * float(np.linalg.norm(s_) * np.linalg.norm(y_)):
+                hs = hq @ s_
+                hq = hq + np.outer(y_, y_) / sy - np.outer(hs, hs) / float(s_ @ hs)
+        # slow (linear) progress of Fisher scoring: continue with BFGS from its Hessian
+        slow = slow + 1 if dec > 0.3 * prev_dec else 0
+        if stage == "fisher" and it >= 4 and slow >= 2:
+            stage, hq = "bfgs", (h + h.T) / 2
         prev_dec = dec
-        theta, f = new, fnew
+        theta, f, g = new, fnew, gnew
     return OptimResult(theta, f, False, max_iter, n * abs(dec), "iteration limit reached")

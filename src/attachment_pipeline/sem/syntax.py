@@ -35,7 +35,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-__all__ = ["SyntaxError_", "Statement", "parse", "Param", "ParTable", "build_partable", "GROUP_EQUAL"]
+__all__ = ["SyntaxError_", "Statement", "parse", "Param", "ParTable", "build_partable", "GROUP_EQUAL",
+           "simple_structure"]
 
 #: ``group.equal`` keywords, as lavaan names them.
 GROUP_EQUAL = ("loadings", "intercepts", "means", "thresholds", "regressions", "residuals",
@@ -143,6 +144,30 @@ def _split_terms(rhs: str) -> list[str]:
             cur += ch
     out.append(cur)
     return [t.strip() for t in out if t.strip()]
+
+
+def simple_structure(model) -> str:
+    """lavaan syntax of a simple-structure model ``{factor: [items]}`` (each item on one factor).
+
+    >>> simple_structure({"anx": ["a", "b"], "avo": ["c", "d"]})
+    'anx =~ a + b\\navo =~ c + d'
+    """
+    from collections.abc import Mapping
+    if not isinstance(model, Mapping) or not model:
+        raise ValueError("model must be a non-empty dict {factor name: [item columns]}.")
+    seen: dict[str, str] = {}
+    lines = []
+    for f, cols in model.items():
+        if isinstance(cols, str) or not isinstance(cols, Sequence) or len(cols) < 2:
+            raise ValueError(f"Factor {f!r}: give at least 2 items as a list of column names, got {cols!r}.")
+        if not _NAME.match(str(f)):
+            raise ValueError(f"Factor name {f!r} is not a valid name (letters, digits, '_' and '.').")
+        for c in cols:
+            if c in seen:
+                raise ValueError(f"Item {c!r} is assigned to both {seen[c]!r} and {f!r}; give each item one factor.")
+            seen[c] = str(f)
+        lines.append(f"{f} =~ " + " + ".join(str(c) for c in cols))
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- table
@@ -363,7 +388,10 @@ def build_partable(model: str, groups: Sequence[str] = ("1",), *, meanstructure:
                         add(s.lhs, "~", t.name, g, mod, 1)
             else:
                 for t in s.terms:
-                    add(s.lhs, "~~", t.name, g, _mod_for_group(t.modifiers, g, G, where), 1)
+                    mod = _mod_for_group(t.modifiers, g, G, where)
+                    if t.name == s.lhs and s.lhs in ordered and mod == "none":
+                        mod = 1.0  # delta parameterisation: an ordered item's variance is not a parameter
+                    add(s.lhs, "~~", t.name, g, mod, 1)
         # thresholds of ordered items
         for v in ordered:
             for k in range(1, n_levels[v]):
