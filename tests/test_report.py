@@ -38,7 +38,8 @@ def run_steps(cohort, study, out: Path, *, factors: bool = True, classify: bool 
                        {"reliability": out / "reliability.csv", "item_stats": out / "item_stats.csv"})
     if factors and cohort.dimension_instruments:
         names = {"factorability": "factorability", "parallel": "parallel_analysis", "efa_loadings": "efa_loadings",
-                 "efa_fit": "efa_fit", "cfa_fit": "cfa_fit", "cfa_loadings": "cfa_loadings"}
+                 "efa_fit": "efa_fit", "cfa_fit": "cfa_fit", "cfa_loadings": "cfa_loadings",
+                 "cfa_thresholds": "cfa_thresholds"}
         factors_cohort(cohort, Factors(parallel_iterations=10), 1, out / "items.csv",
                        {k: out / f"{v}.csv" for k, v in names.items()})
     if classify and cohort.dimension_instruments:

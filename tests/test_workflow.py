@@ -15,7 +15,7 @@ from helpers import REPO
 
 pytestmark = pytest.mark.slow
 OUTPUTS = ["scores.csv", "items.csv", "reliability.csv", "item_stats.csv", "factorability.csv",
-           "parallel_analysis.csv", "efa_loadings.csv", "efa_fit.csv", "cfa_fit.csv", "cfa_loadings.csv", "qc/validation.json", "qc/missingness.csv", "classification.csv",
+           "parallel_analysis.csv", "efa_loadings.csv", "efa_fit.csv", "cfa_fit.csv", "cfa_loadings.csv", "cfa_thresholds.csv", "qc/validation.json", "qc/missingness.csv", "classification.csv",
            "style_counts.csv", "classification_agreement.csv", "classification_coverage.csv", "gmm_profiles.csv",
            "gmm_bic.csv", "minmax_by_style.csv", "hypotheses.csv", "hypothesis_tables/pairing_table.csv",
            "hypothesis_tables/transmission_table.csv", "hypothesis_tables/prevalence_table.csv", "report.html",

@@ -239,11 +239,14 @@ def prereg_status(config: dict, lock_path, out_path) -> dict:
 _CORRELATION_EFFECTS = ("r", "r_double_entry", "partial_r")
 
 
-def _group_invariance(items: pd.DataFrame, model: dict, group: pd.Series, comparison: str) -> pd.DataFrame:
+def _group_invariance(items: pd.DataFrame, model: dict, group: pd.Series, comparison: str,
+                      estimator: str = "ml", missing: str = "listwise") -> pd.DataFrame:
     """Invariance across the levels of ``group``; levels too small for the model are left out and named."""
     from . import invariance as inv
 
-    complete = items[[c for f in model.values() for c in f]].notna().all(axis=1) & group.notna()
+    answered = items[[c for f in model.values() for c in f]]
+    usable = answered.notna().all(axis=1) if missing == "listwise" else answered.notna().any(axis=1)
+    complete = usable & group.notna()
     sizes = group[complete].value_counts()
     n_items = sum(len(v) for v in model.values())
     small = sorted(str(k) for k, v in sizes.items() if v <= n_items)
@@ -254,7 +257,7 @@ def _group_invariance(items: pd.DataFrame, model: dict, group: pd.Series, compar
         return pd.DataFrame([{"comparison": comparison, "model": "not fitted",
                               "decision": f"fewer than two groups large enough; {note}"}])
     try:
-        table = inv.invariance_table(items, model, keep)
+        table = inv.invariance_table(items, model, keep, estimator=estimator, missing=missing)
     except ValueError as exc:  # e.g. items without any common factor: reported, not fatal for the study
         return pd.DataFrame([{"comparison": comparison, "model": "not fitted", "decision": str(exc), "note": note}])
     table.insert(0, "comparison", comparison)
@@ -297,11 +300,13 @@ def pooled_study(study, inputs: dict, out: dict) -> None:
             if len(members) >= 2:
                 data = pd.concat(frames.values(), ignore_index=True)
                 group = pd.Series([c for c in members for _ in range(len(frames[c]))], index=data.index)
-                parts.append(_group_invariance(data, model, group, "cohorts").assign(instrument=name))
+                parts.append(_group_invariance(data, model, group, "cohorts", study.factors.estimator,
+                                               study.factors.missing).assign(instrument=name))
             for c in members:
                 scores = read_scores(inputs[f"scores:{c}"])
                 for g in study.cohorts[c].groups:
-                    part = _group_invariance(frames[c], model, scores[g].reindex(frames[c].index), f"{c}:{g}")
+                    part = _group_invariance(frames[c], model, scores[g].reindex(frames[c].index), f"{c}:{g}",
+                                             study.factors.estimator, study.factors.missing)
                     parts.append(part.assign(instrument=name))
         table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["instrument", "comparison"])
         write_csv(instrument_first(table), out["invariance"])
