@@ -68,7 +68,7 @@ def fitted():
         data = pd.read_csv(REPO / case["data_file"])
         model = {f: list(items) for f, items in case["model"].items()}
         fits = I.fit_levels(data, model, case["group"], ML_LEVELS)
-        table = I.invariance_table(data, model, data[case["group"]], ML_LEVELS)
+        table = I.table_of_fits(fits, ML_LEVELS)
         out[name] = dict(case=case, data=data, model=model, fits=dict(zip(ML_LEVELS, fits)), table=table)
     return out
 
@@ -104,7 +104,7 @@ def test_groups_and_sizes_match_lavaan(fitted, name):
 
 def _merge(res, params):
     pe = pd.DataFrame(params)
-    if pe["group"].dtype != object:
+    if pd.api.types.is_numeric_dtype(pe["group"]):
         pe["group"] = pe["group"] - 1
     else:
         pe["group"] = pe["group"].map({lab: g for g, lab in enumerate(res.groups)})
@@ -212,8 +212,8 @@ def test_all_estimators_agree_with_lavaan(gender_demo, case, estimator, missing)
     ref = REF2["cases"][case]
     model = REF2["model_wlsmv"] if estimator == "wlsmv" else REF2["model"]
     levels = tuple(ref["levels"])
-    tab = I.invariance_table(x, model, g, levels, estimator=estimator, missing=missing)
     fits = I.fit_levels(x, model, g, levels, estimator=estimator, missing=missing)
+    tab = I.table_of_fits(fits, levels)
     for level, res in zip(levels, fits):
         lev = ref["levels"][level]
         assert res.converged and lev["converged"]

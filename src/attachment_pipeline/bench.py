@@ -98,6 +98,45 @@ def time_r(responses: Path) -> float | None:
     return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
 
 
+#: the CFA estimator settings timed by :func:`estimator_timings` (label, estimator, missing)
+ESTIMATOR_CASES = (("fiml", "ml", "fiml"), ("mlr_fiml", "mlr", "fiml"), ("wlsmv", "wlsmv", "pairwise"))
+
+
+def estimator_timings(responses: Path, with_r: bool = True) -> list[dict]:
+    """Seconds of the engine's FIML, MLR and WLSMV CFAs of the ECR-R two-factor model on ``responses``,
+    beside lavaan's on the same file (``tests/r/bench_estimators.R``) when R is available."""
+    import pandas as pd
+
+    from . import sem
+
+    raw = pd.read_csv(responses)
+    x = raw[[f"ecr_{j}" for j in range(1, 37)]].astype(float)
+    x = x.mask(x.isin([-1, 99]))
+    for j in (9, 11, 20, 22, 26, 27, 28, 29, 30, 31, 33, 34, 35, 36):
+        x[f"ecr_{j}"] = 8 - x[f"ecr_{j}"]
+    x.columns = [f"ecr_r_{j}" for j in range(1, 37)]
+    model = ("anxiety =~ " + " + ".join(f"ecr_r_{j}" for j in range(1, 19)) + "\navoidance =~ "
+             + " + ".join(f"ecr_r_{j}" for j in range(19, 37)))
+    r_times = None
+    if with_r and shutil.which("Rscript") is not None:
+        proc = subprocess.run(["Rscript", str(REPO / "tests" / "r" / "bench_estimators.R"), str(responses)],
+                              capture_output=True, text=True)
+        if proc.returncode == 0:
+            r_times = json.loads(proc.stdout.strip().splitlines()[-1])
+        else:
+            print(f"  (R estimator timing failed: {proc.stderr.strip().splitlines()[-1:]})")
+    rows = []
+    for label, estimator, missing in ESTIMATOR_CASES:
+        start = time.perf_counter()
+        res = sem.fit(model, x, estimator=estimator, missing=missing, ordered=estimator == "wlsmv")
+        seconds = time.perf_counter() - start
+        row = {"case": label, "seconds": seconds, "chi2": res.chi2, "n": res.n}
+        if r_times is not None:
+            row.update(r_seconds=r_times[label]["seconds"], r_chi2=r_times[label]["chisq"])
+        rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000, 1_000_000])
@@ -105,7 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-r", action="store_true", help="skip the side-by-side R timing")
     parser.add_argument("--many-cohorts", type=int, default=20, help="cohorts in the many-cohort case (0 = skip)")
     parser.add_argument("--cohort-size", type=int, default=2000, help="respondents per cohort in that case")
+    parser.add_argument("--estimators-only", action="store_true",
+                        help="only time the CFA estimators (FIML, MLR, WLSMV) beside lavaan on 50,000 respondents")
     args = parser.parse_args(argv)
+    if args.estimators_only:
+        args.sizes, args.many_cohorts = [], 0
+        with tempfile.TemporaryDirectory(prefix="ap-bench-") as tmp:
+            _print_estimators(simulate(50_000, Path(tmp), args.seed), not args.no_r)
+        return 0
     rows = []
     with tempfile.TemporaryDirectory(prefix="ap-bench-") as tmp:
         tmp = Path(tmp)
@@ -124,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"n = {n:>9,}: raw file to tables {seconds:7.1f} s ({1e6 * seconds / n:6.1f} us per respondent); "
                   f"report, exports and the rest {rest:6.1f} s more; peak memory of the largest process "
                   f"{max(peak, peak_all):6.0f} MB   [simulation {sim_s:.1f} s]", flush=True)
+            if n == 50_000:
+                _print_estimators(responses, not args.no_r)
             if n == 50_000 and not args.no_r:
                 r_seconds = time_r(responses)
                 if r_seconds is not None:
@@ -142,6 +190,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"growth: {n1 / n0:.0f}x respondents -> {s1 / s0:.1f}x time "
               f"(linear would be {n1 / n0:.0f}x; fixed start-up costs make small runs relatively slow)")
     return 0
+
+
+def _print_estimators(responses: Path, with_r: bool) -> None:
+    for row in estimator_timings(responses, with_r):
+        line = (f"  CFA {row['case']:<9} n = {row['n']:,}: engine {row['seconds']:6.1f} s (chi2 {row['chi2']:.1f})")
+        if "r_seconds" in row:
+            line += (f"; lavaan {row['r_seconds']:6.1f} s (chi2 {row['r_chi2']:.1f}); "
+                     f"engine / lavaan = {row['seconds'] / row['r_seconds']:.2f}")
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,7 @@ __all__ = [
     "multigroup_cfa",
     "fit_levels",
     "invariance_table",
+    "table_of_fits",
     "invariance_parameters",
     "invariance_decision",
 ]
@@ -283,8 +284,14 @@ def invariance_table(data: pd.DataFrame, model, group, levels: Sequence[str] | N
     """
     chosen = _levels_for(estimator) if levels is None else tuple(levels)
     fits = fit_levels(data, model, group, chosen, estimator=estimator, missing=missing, partial=partial)
+    return table_of_fits(fits, chosen, partial, delta_cfi_min, delta_rmsea_max)
+
+
+def table_of_fits(fits: Sequence[sem.SEMResult], levels: Sequence[str], partial: Sequence[str] = (),
+                  delta_cfi_min: float = DELTA_CFI_MIN, delta_rmsea_max: float = DELTA_RMSEA_MAX) -> pd.DataFrame:
+    """The :func:`invariance_table` rows of already fitted levels (in order, as :func:`fit_levels` returns)."""
     rows, supported = [], True
-    for k, (level, res) in enumerate(zip(chosen, fits)):
+    for k, (level, res) in enumerate(zip(levels, fits)):
         row = {"model": level, "estimator": res.estimator, "missing": res.missing, "n": res.n,
                "n_groups": len(res.groups), "converged": res.converged, "partial": "; ".join(partial)}
         for key in ("npar", "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_low", "rmsea_high", "srmr",

@@ -154,26 +154,38 @@ class _SaturatedFIML(FIMLEstimator):
 
 
 
-def fit_h1_fiml(groups: list[GroupData]) -> tuple[list[np.ndarray], list[np.ndarray], list[float], OptimResult]:
-    """Saturated (H1) means and covariances with incomplete data, by casewise ML.
+_H1_CACHE: dict = {}
+
+
+def fit_h1_fiml(groups: list[GroupData]) -> tuple[list[np.ndarray], list[np.ndarray], list[float], list]:
+    """Saturated (H1) means and covariances with incomplete data, by casewise ML, group by group.
 
     The EM estimates of lavaan (``lavh1``), found here with the same optimiser
     as every model (Fisher scoring in the moments), from available-case means
-    and pairwise covariances. Returns means, covariances, log-likelihoods per
-    group and the optimiser's report.
+    and pairwise covariances. The groups are independent, so each is fitted on
+    its own; results are cached by the group's data (the invariance levels of one
+    data set share them). Returns means, covariances, log-likelihoods and the
+    optimiser's reports, per group.
     """
-    p = groups[0].p
-    sat = SaturatedModel(p, len(groups))
-    est = _SaturatedFIML(sat, groups)
-    theta0 = sat.pack([gd.mean for gd in groups], [_nearest_pd(gd.cov) for gd in groups])
-    opt = minimize(est, theta0)
-    means, covs, lls = [], [], []
-    for g in range(len(groups)):
-        imp = sat.implied(opt.theta, g)
-        means.append(imp["mean"])
-        covs.append(imp["cov"])
-        lls.append(est.loglik(imp["mean"], imp["cov"], g))
-    return means, covs, lls, opt
+    import hashlib
+
+    means, covs, lls, opts = [], [], [], []
+    for gd in groups:
+        key = (gd.items, hashlib.sha1(np.ascontiguousarray(gd.x).tobytes()).hexdigest())
+        if key not in _H1_CACHE:
+            sat = SaturatedModel(gd.p, 1)
+            est = _SaturatedFIML(sat, [gd])
+            opt = minimize(est, sat.pack([gd.mean], [_nearest_pd(gd.cov)]))
+            imp = sat.implied(opt.theta, 0)
+            if len(_H1_CACHE) >= 16:
+                _H1_CACHE.pop(next(iter(_H1_CACHE)))
+            _H1_CACHE[key] = (imp["mean"], imp["cov"], est.loglik(imp["mean"], imp["cov"], 0), opt)
+        mu, cov, ll, opt = _H1_CACHE[key]
+        means.append(mu)
+        covs.append(cov)
+        lls.append(ll)
+        opts.append(opt)
+    return means, covs, lls, opts
 
 
 # ----------------------------------------------------------------------------- data
@@ -602,18 +614,19 @@ def _fiml_corrected(mod, est, theta, groups, h1_means, h1_covs, a1, b1, scaled, 
     E^-1 D' Wm`` and ``E = D' Wm D`` (all weighted by ``f_g = n_g / N``); ``c = k / df``.
     The baseline (independence) model gets the same with its own ``D``.
     """
-    from scipy.linalg import block_diag
     fg = est.n_g / est.N
     version = "V3" if scaled is not None else "V6"
-    wm = block_diag(*[fg[g] * a1[g] for g in range(mod.G)])
-    wmi = block_diag(*[np.linalg.inv(a1[g]) / fg[g] for g in range(mod.G)])
-    wc = block_diag(*[fg[g] * normal_information(np.linalg.inv(h1_covs[g]), mod.vech_rows, mod.vech_cols, True)
-                      for g in range(mod.G)])
-    gam = None
-    if version == "V3":
-        gam = block_diag(*[np.linalg.inv(a1[g]) @ b1[g] @ np.linalg.inv(a1[g]) / fg[g] for g in range(mod.G)])
+    G = mod.G
+    # per-group blocks of the block-diagonal matrices (weighted as lavaan does)
+    wm = [fg[g] * a1[g] for g in range(G)]
+    wmi = [np.linalg.inv(a1[g]) / fg[g] for g in range(G)]
+    wc = [fg[g] * normal_information(np.linalg.inv(h1_covs[g]), mod.vech_rows, mod.vech_cols, True) for g in range(G)]
+    gam = [wmi[g] @ b1[g] @ wmi[g] * fg[g] for g in range(G)] if version == "V3" else None
+    wmi_wc = [wmi[g] @ wc[g] for g in range(G)]
+    m_blk = [wmi_wc[g] @ wmi[g] for g in range(G)]                   # M = Wm^-1 Wc Wm^-1
 
     def pieces(model, th):
+        # U = Wm - F E^-1 F' with F = Wm D (low rank), so every trace reduces to q x q matrices
         xx3 = 0.0
         for g, gd in enumerate(groups):
             imp = model.implied(th, g)
@@ -621,15 +634,20 @@ def _fiml_corrected(mod, est, theta, groups, h1_means, h1_covs, a1, b1, scaled, 
             d = h1_means[g] - imp["mean"]
             xx3 += gd.n * (np.linalg.slogdet(imp["cov"])[1] + np.sum((h1_covs[g] + np.outer(d, d)) * inv)
                            - np.linalg.slogdet(h1_covs[g])[1] - model.p)
-        d_all = np.vstack([model.jacobian(th, g) for g in range(model.G)])
-        e_inv = np.linalg.inv(d_all.T @ wm @ d_all)
-        u = wm - wm @ d_all @ e_inv @ d_all.T @ wm
+        dl = [model.jacobian(th, g) for g in range(G)]
+        f = [wm[g] @ dl[g] for g in range(G)]
+        e_inv = np.linalg.inv(sum(dl[g].T @ f[g] for g in range(G)))
+        fmf = sum(f[g].T @ m_blk[g] @ f[g] for g in range(G))
         if version == "V3":
-            k = float(np.trace(u @ wmi @ wc @ wmi @ u @ gam))
+            k = sum(float(np.sum(wc[g] * gam[g].T)) for g in range(G))
+            a_1 = sum(f[g].T @ wmi_wc[g] @ gam[g] @ f[g] for g in range(G))
+            a_2 = sum(f[g].T @ gam[g] @ wmi_wc[g].T @ f[g] for g in range(G))
+            cgc = sum(f[g].T @ gam[g] @ f[g] for g in range(G))
+            k += -np.trace(e_inv @ a_1) - np.trace(e_inv @ a_2) + np.trace(e_inv @ fmf @ e_inv @ cgc)
         else:
-            k = float(np.trace(wc @ wmi @ u @ wmi))
+            k = sum(float(np.trace(wmi_wc[g])) for g in range(G)) - float(np.trace(e_inv @ fmf))
         df = int(model.G * model.n_moments - model.q)
-        return float(xx3), df, (k / df if df > 0 else np.nan)
+        return float(xx3), df, (float(k) / df if df > 0 else np.nan)
 
     xx3, df3, c3 = pieces(mod, theta)
     out = {"xx3": xx3, "df3": df3, "c_hat3": c3}
