@@ -40,7 +40,7 @@ def test_latin1_fallback_is_reported(tmp_path):
     p = tmp_path / "r.csv"
     p.write_bytes("id,land,q1\nA,Belgi\xeb,1\n".encode("latin-1"))
     t = read_responses(p, text_columns=["id", "land"])
-    assert t.encoding == "latin-1"
+    assert t.encoding == "windows-1252"
     assert t.frame["land"].iloc[0] == "België"
     assert any("Latin-1" in n for n in t.notes)
 
@@ -54,7 +54,8 @@ def test_qualtrics_export(tmp_path):
         'R_1,3,4\nR_2,5,x\n', encoding="utf-8")
     t = read_responses(p, text_columns=["ResponseId"])
     assert t.format == "qualtrics-csv"
-    assert t.first_row == 4 and t.row_label(1) == "row 5"
+    # rows as an editor shows them: the question text with a line break takes two lines
+    assert t.first_row == 5 and t.row_label(1) == "row 6"
     assert t.frame["ResponseId"].tolist() == ["R_1", "R_2"]
     assert t.frame["Q1"].tolist() == [3, 5]
 
