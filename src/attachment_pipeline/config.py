@@ -421,22 +421,28 @@ def _check_n_factors(n_factors, cohorts: dict) -> None:
                                   f"{len(inst.subscales)} subscales.")
 
 
-def _check_hypothesis_names(entries: list, cohorts: dict, capabilities: dict, required_columns) -> None:
-    """Columns and instruments a hypothesis names must exist in some cohort (a misspelt name is refused)."""
+def _check_hypothesis_names(entries: list, raw_entries: list, cohorts: dict, capabilities: dict,
+                            required_columns) -> None:
+    """Columns and instruments a hypothesis names must exist in some cohort (a misspelt name is refused).
+
+    Only names written in the config count: a family's default column (e.g. ``duration``'s
+    relationship_years) that a study lacks just means the hypothesis does not apply there.
+    """
     import difflib
 
     all_columns = sorted(set().union(*(cols for _, cols in capabilities.values())) if capabilities else set())
     instruments = sorted({i.name for c in cohorts.values() for i in c.instruments})
-    for e in entries:
+    for e, raw in zip(entries, raw_entries):
         targets = e.get("cohorts") or list(cohorts)
-        for col in required_columns(e):
+        written = {k: v for k, v in e.items() if k in raw or k == "family"}
+        for col in required_columns(written):
             if col not in all_columns:
                 close = difflib.get_close_matches(col, all_columns, n=1)
                 hint = f" Did you mean {close[0]!r}?" if close else ""
                 raise ConfigError(f"config key `hypotheses[{e['id']}]`: column {col!r} is not a score, group or "
                                   f"covariate column of any cohort ({', '.join(all_columns)}).{hint} Correct the "
                                   "name, or add the column to a cohort's `groups` or `covariates`.")
-        inst = e.get("instrument")
+        inst = raw.get("instrument")
         if inst is not None and not any(inst in [i.name for i in cohorts[c].instruments] for c in targets if c in cohorts):
             raise ConfigError(f"config key `hypotheses[{e['id']}].instrument`: {inst!r} is not an instrument of "
                               f"{'its cohorts' if e.get('cohorts') else 'any cohort'} ({', '.join(instruments)}).")
@@ -489,7 +495,7 @@ def load_study(config: dict, root: Path | str = ".") -> Study:
     except ValueError as exc:
         raise ConfigError(f"config key `hypotheses` / `hypothesis_testing`: {exc}") from None
     capabilities = {name: hy.cohort_capabilities(c) for name, c in cohorts.items()}
-    _check_hypothesis_names(entries, cohorts, capabilities, hy.required_columns)
+    _check_hypothesis_names(entries, config.get("hypotheses") or [], cohorts, capabilities, hy.required_columns)
     try:
         plan = hy.plan_hypotheses(entries, capabilities)
     except ValueError as exc:

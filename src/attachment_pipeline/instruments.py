@@ -91,7 +91,7 @@ class Instrument:
     answer_labels: dict = field(default_factory=dict)
     item_labels: dict = field(default_factory=dict)
     label_sets: dict = field(default_factory=dict)
-    source: str = ""
+    source: str = field(default="", repr=False, compare=False)  # the file it was read from
 
     @property
     def n_items(self) -> int:
