@@ -54,8 +54,8 @@ def test_qualtrics_export(tmp_path):
         'R_1,3,4\nR_2,5,x\n', encoding="utf-8")
     t = read_responses(p, text_columns=["ResponseId"])
     assert t.format == "qualtrics-csv"
-    # rows as an editor shows them: the question text with a line break takes two lines
-    assert t.first_row == 5 and t.row_label(1) == "row 6"
+    # rows as a spreadsheet shows them, and the editor's line too: the question text with a line break takes two
+    assert t.first_row == 4 and t.row_label(1) == "row 5 (line 6)"
     assert t.frame["ResponseId"].tolist() == ["R_1", "R_2"]
     assert t.frame["Q1"].tolist() == [3, 5]
 

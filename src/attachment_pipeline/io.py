@@ -137,20 +137,30 @@ class RawTable:
     identifying: tuple = ()
     head: tuple = ()
     other_sheets: dict = field(default_factory=dict)
+    lines: np.ndarray | None = None
 
     def row_number(self, i: int) -> int:
-        """Row number of the ``i``-th (0-based) data record as a person sees it in the file."""
+        """Row number of the ``i``-th (0-based) data record as a spreadsheet shows it (Excel row, SPSS case)."""
         return int(self.rows[i]) if self.rows is not None else self.first_row + int(i)
 
     def row_label(self, i: int) -> str:
-        """Human row reference of the ``i``-th (0-based) data record: ``'row 5'`` or ``'case 3'``."""
-        return f"{self.row_word} {self.row_number(i)}"
+        """Human row reference of the ``i``-th (0-based) data record: ``'row 5'``, ``'case 3'``.
+
+        When a cell with a line break above it makes the text editor's line differ from the
+        row, both are given: ``'row 5 (line 6)'``.
+        """
+        label = f"{self.row_word} {self.row_number(i)}"
+        if self.lines is not None and int(self.lines[i]) != self.row_number(i):
+            label += f" (line {int(self.lines[i])})"
+        return label
 
     def take(self, keep: np.ndarray) -> "RawTable":
         """The same table with only the records where ``keep`` is True (row numbers kept)."""
         keep = np.asarray(keep, dtype=bool)
         rows = self.rows if self.rows is not None else self.first_row + np.arange(len(self.frame))
-        return replace(self, frame=self.frame.loc[keep].reset_index(drop=True), rows=np.asarray(rows)[keep])
+        lines = np.asarray(self.lines)[keep] if self.lines is not None else None
+        return replace(self, frame=self.frame.loc[keep].reset_index(drop=True), rows=np.asarray(rows)[keep],
+                       lines=lines)
 
     def describe(self) -> dict:
         """The reading facts for ``qc/validation.json``."""
@@ -268,6 +278,7 @@ class _Scan:
     blank: np.ndarray  # every field empty or white space
     head: list  # (line, cells) of the first records
     ends_with_newline: bool
+    n_lines: int = 0  # physical lines in the text (row number of the last line)
 
 
 def _scan(text: str, delimiter: str, path: Path, line_offset: int) -> _Scan:
@@ -293,7 +304,7 @@ def _scan(text: str, delimiter: str, path: Path, line_offset: int) -> _Scan:
             head.append((start + line_offset, tuple(rec)))
     return _Scan(np.asarray(starts, dtype=np.int64), np.asarray(offsets, dtype=np.int64),
                  np.asarray(nfields, dtype=np.int64), np.asarray(blank, dtype=bool), head,
-                 text.endswith(("\n", "\r")))
+                 text.endswith(("\n", "\r")), lines.line + line_offset)
 
 
 def _unique_names(header: list[str]) -> tuple[list[str], dict]:
@@ -333,19 +344,43 @@ def _detect_decimal(records: list[tuple], delimiter: str) -> str:
     return "," if any(_DECIMAL_COMMA.match(c) for c in cells) else "."
 
 
-def _ragged_error(path: Path, scan: _Scan, first: int, n_header: int) -> None:
-    """Refuse records with another number of fields than the header (blank-looking ones excepted)."""
+def _ragged_error(path: Path, scan: _Scan, first: int, n_header: int, header_row: int) -> None:
+    """Refuse records with another number of fields than the header (blank-looking ones excepted).
+
+    The message names the rows and the likely cause: a cut-off file, a quote never
+    closed, a header that is not the row of column names (a title above it), or a
+    delimiter or line break inside an unquoted cell.
+    """
     data = slice(first, None)
     nf, blank, lines = scan.n_fields[data], scan.blank[data], scan.start_line[data]
     bad = np.flatnonzero((nf != n_header) & ~blank)
     if not len(bad):
         return
+
+    def row(i: int) -> str:  # row as a spreadsheet shows it, and the editor's line when it differs
+        r, line = first + i + 1, int(lines[i])
+        return f"{r}" + (f" (line {line})" if line != r else "")
+
     last = len(nf) - 1
     if bad[-1] == last and nf[last] < n_header and not scan.ends_with_newline and len(bad) == 1:
-        raise ReadError(f"{path}: the file ends in the middle of row {lines[last]} (it has {nf[last]} of the header's "
+        raise ReadError(f"{path}: the file ends in the middle of row {row(last)} (it has {nf[last]} of the header's "
                         f"{n_header} fields and no line end): the export was cut off. Export or copy the file again; "
                         "nothing was analysed.")
-    shown = ", ".join(f"row {lines[i]} has {nf[i]}" for i in bad[:5]) + (f", and {len(bad) - 5} more rows" if len(bad) > 5 else "")
+    if bad[-1] == last and nf[last] < n_header and scan.n_lines > int(lines[last]):
+        # the last record runs over several lines to the end of the file: a quote opened there never closes
+        raise ReadError(f"{path}: row {row(last)} starts a quoted cell that runs to the end of the file: a quote "
+                        "opened in that row may never be closed. Correct the quoting there in a copy of the file, "
+                        "or export it again.")
+    counts = pd.Series(nf[~blank]).value_counts()
+    mode, share = int(counts.index[0]), float(counts.iloc[0] / counts.sum())
+    if mode != n_header and share >= 0.8:
+        at = np.flatnonzero(scan.n_fields[:first + 5] == mode)
+        guess = f" Row {int(at[0]) + 1} has {mode} fields; if it holds the column names, set `header_row: " \
+                f"{int(at[0]) + 1}` for this cohort." if len(at) else ""
+        raise ReadError(f"{path}: the header (row {header_row}) has {n_header} field(s), but {counts.iloc[0]} of the "
+                        f"{counts.sum()} rows below it have {mode}: row {header_row} is probably not the row of column "
+                        f"names (a title above them?).{guess}")
+    shown = ", ".join(f"row {row(i)} has {nf[i]}" for i in bad[:5]) + (f", and {len(bad) - 5} more rows" if len(bad) > 5 else "")
     raise ReadError(f"{path}: the header has {n_header} fields, but {shown}. A row with more fields usually means a "
                     "delimiter inside an unquoted cell (e.g. a comma in a free-text answer); a row with fewer, a line "
                     "break inside an unquoted cell or a shortened row. Export the file again with quoted text, or "
@@ -382,13 +417,11 @@ def _read_delimited(path: Path, text_columns: list[str], header_row: int = 1) ->
     scan = _scan(text, delimiter, path, line_offset)
     if not len(scan.start_line):
         raise ReadError(f"{path}: the file holds no records. Export the responses again, with a header row.")
-    # the header: the record starting at row `header_row`
-    at = np.flatnonzero(scan.start_line == header_row)
-    if header_row > 1 and not len(at):
-        raise ReadError(f"{path}: `header_row: {header_row}` is not the first row of a record (the file has "
-                        f"{int(scan.start_line[-1])} rows, and a cell with a line break spans several). Give the row "
+    # the header: row `header_row` as a spreadsheet shows it (one row per record)
+    if header_row > len(scan.start_line):
+        raise ReadError(f"{path}: `header_row: {header_row}` but the file has {len(scan.start_line)} rows. Give the row "
                         "that holds the column names.")
-    h = int(at[0]) if len(at) else 0
+    h = header_row - 1
     while h < len(scan.blank) and scan.blank[h]:  # blank lines above the header
         h += 1
     if h >= len(scan.blank):
@@ -403,7 +436,7 @@ def _read_delimited(path: Path, text_columns: list[str], header_row: int = 1) ->
     kind, extra, header = _qualtrics_rows(header, following)
     names, dups = _unique_names(header)
     first = h + 1 + extra
-    _ragged_error(path, scan, first, len(names))
+    _ragged_error(path, scan, first, len(names), h + 1)
     data_head = [rec for _, rec in scan.head[first:]] if first < len(scan.head) else []
     decimal = _detect_decimal(data_head, delimiter)
     dtype = {c: str for c in text_columns if c in names}
@@ -415,7 +448,11 @@ def _read_delimited(path: Path, text_columns: list[str], header_row: int = 1) ->
         )
     else:
         frame = pd.DataFrame({n: pd.Series(dtype=object) for n in names})
-    rows = scan.start_line[first:]
+    # a spreadsheet shows one row per record (a blank line too, a cell with line breaks once);
+    # a text editor one per line: rows are records, lines are kept to name both when they differ
+    records = np.arange(1, len(scan.start_line) + 1, dtype=np.int64)
+    rows = records[first:]
+    lines = scan.start_line[first:]
     blank = scan.blank[first:]
     if len(frame) != len(rows):
         raise ReadError(f"{path}: the file's records could not be matched to its rows ({len(frame)} read, {len(rows)} "
@@ -436,8 +473,10 @@ def _read_delimited(path: Path, text_columns: list[str], header_row: int = 1) ->
     return RawTable(
         path=path, frame=frame, format=f"{kind}-csv" if kind else (path.suffix.lower().lstrip(".") or "csv"),
         encoding=encoding, delimiter=delimiter, decimal=decimal, first_row=int(rows[0]) if len(rows) else header_row + 1,
-        notes=notes, rows=rows[~blank], header_row=int(scan.start_line[h]), duplicates=dups,
-        blank_rows=tuple(int(r) for r in rows[blank]), head=tuple(scan.head),
+        notes=notes, rows=rows[~blank], header_row=int(records[h]), duplicates=dups,
+        blank_rows=tuple(int(r) for r in rows[blank]),
+        head=tuple((int(records[k]), cells) for k, (_, cells) in enumerate(scan.head)),
+        lines=lines[~blank] if not np.array_equal(rows, lines) else None,
     )
 
 

@@ -352,6 +352,7 @@ def _validate_items(raw: RawTable, cohort: Cohort) -> tuple[dict, dict, pd.DataF
     problems = {"non_numeric": [], "out_of_range": []}
     facts: dict = {}
     warnings: list = []
+    spans: dict = {}
     for inst in cohort.instruments:
         codes = np.array(applicable_missing_codes(cohort, inst), dtype=float)
         raw_cols = cohort.item_columns[inst.name]
@@ -377,6 +378,10 @@ def _validate_items(raw: RawTable, cohort: Cohort) -> tuple[dict, dict, pd.DataF
                 problems["out_of_range"].append((inst, rc, out))
                 above.append(values[out & (values > inst.scale_max)])
             clean = np.where(is_code | out | bad_text, np.nan, values)
+            answered = values[~np.isnan(values) & ~is_code]
+            if answered.size:
+                lo, hi = spans.get(inst.name, (np.inf, -np.inf))
+                spans[inst.name] = (min(lo, float(answered.min())), max(hi, float(answered.max())))
             block[:, j] = clean
             blank_block[:, j] = blank
             inst_counts[cc] = {"blank": int(blank.sum()), "missing_code": int(is_code.sum()),
@@ -402,7 +407,7 @@ def _validate_items(raw: RawTable, cohort: Cohort) -> tuple[dict, dict, pd.DataF
         if extra["answer_label"].sum():
             facts.setdefault("answer_labels", {})[inst.name] = int(extra["answer_label"].sum())
         warnings += _scale_warnings(cohort, inst, block, np.concatenate(above) if above else np.array([]))
-    messages = [_item_error(raw, cohort, kind, found) for kind, found in problems.items()
+    messages = [_item_error(raw, cohort, kind, found, spans) for kind, found in problems.items()
                 if found and (cohort.non_numeric if kind == "non_numeric" else cohort.out_of_range) == "error"]
     if messages:
         raise DataError(f"{raw.path}: " + " Also: ".join(messages))
@@ -470,7 +475,7 @@ def _item_warnings(items: dict) -> list[str]:
     return out
 
 
-def _item_error(raw: RawTable, cohort: Cohort, kind: str, found: list) -> str:
+def _item_error(raw: RawTable, cohort: Cohort, kind: str, found: list, spans: dict | None = None) -> str:
     rows, cols, vals = [], [], []
     for inst, rc, mask in found:
         for r in np.flatnonzero(mask)[:_MAX_LISTED]:
@@ -503,9 +508,8 @@ def _item_error(raw: RawTable, cohort: Cohort, kind: str, found: list) -> str:
                 f"`{where}.answer_labels` (e.g. {{{example}}}); otherwise correct them in a copy of the file, or set "
                 f"`{where}.non_numeric: missing` to count them as missing.")
     codes = ", ".join(f"{c:g}" for c in cohort.missing_codes) or "none"
-    numbers = np.concatenate([pd.to_numeric(raw.frame.loc[m, rc], errors="coerce").to_numpy(dtype=float)
-                              for _, rc, m in found])
-    seen = f" (they run {np.nanmin(numbers):g} to {np.nanmax(numbers):g})" if np.isfinite(numbers).any() else ""
+    span = (spans or {}).get(inst.name)
+    seen = f" (the answers of {inst.name} run {span[0]:g} to {span[1]:g})" if span else ""
     return (f"{total} item answer(s) are outside the response scale ({inst.name}: whole numbers "
             f"{inst.scale_min}-{inst.scale_max}; declared missing codes: {codes}), in {n_cols} column(s){seen}: {listed}. "
             f"If these are missing-data codes, add them to `{where}.missing_codes`; if the scale differs, set "

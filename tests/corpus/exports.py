@@ -212,9 +212,10 @@ def plain_csv(path: Path, data: pd.DataFrame, couples: bool = False) -> Path:
     """The project's own layout: respondent_id, gender, age, ecr_1..36, mm_1..22 (optionally couple columns)."""
     frame = data.copy()
     frame.insert(0, "respondent_id", [f"P{i:03d}" for i in range(len(frame))])
-    if couples:
-        frame.insert(1, "couple_id", [f"C{i // 2}" for i in range(len(frame))])
-        frame.insert(2, "partner", [("A", "B")[i % 2] for i in range(len(frame))])
+    if couples:  # pairs of rows; an odd last respondent has no partner in the data
+        n = len(frame)
+        frame.insert(1, "couple_id", [f"C{i // 2}" if i < n - n % 2 else "" for i in range(n)])
+        frame.insert(2, "partner", [("A", "B")[i % 2] if i < n - n % 2 else "" for i in range(n)])
     frame.to_csv(path, index=False)
     return path
 
