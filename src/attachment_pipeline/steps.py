@@ -97,6 +97,15 @@ def split_skipped(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return frame.loc[~mask].drop(columns=[SKIPPED]).reset_index(drop=True), frame.loc[mask].reset_index(drop=True)
 
 
+def fresh_dir(path) -> Path:
+    """An empty folder at ``path`` (a previous run's files removed, so none can go stale)."""
+    path = Path(path)
+    if path.is_dir():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
 def _concat(parts: list, **keys) -> pd.DataFrame:
     """Concatenate computed parts and skipped rows; an empty list gives a table of its key columns."""
     parts = [p for p in parts if p is not None and len(p.columns)]
@@ -329,8 +338,7 @@ def hypotheses_cohort(cohort: Cohort, entries: list, testing, primary_method: st
         table = pd.concat([table, rows], ignore_index=True) if len(table) else rows.reindex(
             columns=list(hy.HYPOTHESES_COLUMNS) + [SKIPPED])
     write_csv(table, out["hypotheses"])
-    folder = Path(out["tables"])
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = fresh_dir(out["tables"])
     for name, frame in sorted((result.tables if result is not None else {}).items()):
         write_csv(frame, folder / f"{name}.csv")
 
@@ -452,8 +460,7 @@ def pooled_study(study, inputs: dict, out: dict) -> None:
         if meta is None:
             meta = pd.DataFrame(columns=["measure", "cohort"]) if why is None else skipped_rows(why, measure=None)
         write_csv(meta, out["meta_analysis"])
-        folder = Path(out["forest_plots"])
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = fresh_dir(out["forest_plots"])
         for k, measure in enumerate(dict.fromkeys(split_skipped(meta)[0]["measure"])):
             po.forest_plot(meta, measure, folder / f"forest_{k + 1:02d}.png")
 
@@ -483,8 +490,7 @@ def exports_cohort(cohort: Cohort, language: str, cohort_dir, out_dir) -> None:
     """SPSS, Excel and lavaan exports of a cohort (:func:`attachment_pipeline.exports.write_exports`)."""
     from .exports import write_exports
 
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    write_exports(Path(cohort_dir), cohort, Path(out_dir), language=language)
+    write_exports(Path(cohort_dir), cohort, fresh_dir(out_dir), language=language)
 
 
 def _remove(paths) -> None:
