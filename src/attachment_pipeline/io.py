@@ -621,7 +621,7 @@ def _read_xlsx(path: Path, text_columns: list[str], sheet=None, header_row: int 
     n_formula_values = 0
     for k, n in enumerate(names):
         col = [r[k] if k < len(r) else None for r in body]
-        for i, v in enumerate(col):
+        for i, v in (enumerate(col) if formulas else ()):
             f = formulas.get((int(rows_kept[i]), k + 1))
             if f is not None:
                 if v is None:

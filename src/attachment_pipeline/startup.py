@@ -35,13 +35,13 @@ _SHA_CACHE: dict = {}
 
 
 def content_sha256(path) -> str:
-    """sha256 of a file's content ("missing" when absent), cached per size and modification time."""
+    """sha256 of a file's content ("missing" when absent), cached while size, times and inode stay the same."""
     p = Path(path)
     try:
         st = p.stat()
     except OSError:
         return "missing"
-    key = (str(p.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)  # ctime: no tool can keep it
     if key not in _SHA_CACHE:
         _SHA_CACHE[key] = sha256_of(p)
     return _SHA_CACHE[key]
@@ -114,7 +114,8 @@ def _other_snakemake_here(cwd: Path) -> bool:
             cmd = proc.info["cmdline"]
             is_snakemake = any(Path(a).name == "snakemake" for a in cmd[:2]) or (
                 "-m" in cmd[:3] and "snakemake" in cmd[:4])
-            if is_snakemake and proc.info["cwd"] and Path(proc.info["cwd"]).resolve() == cwd.resolve():
+            if is_snakemake and (proc.info["cwd"] is None  # another user's process: assume it may work here
+                                 or Path(proc.info["cwd"]).resolve() == cwd.resolve()):
                 return True
         except (psutil.Error, OSError):
             continue

@@ -27,7 +27,6 @@ import traceback
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .config import Classification, Cohort, ConfigError, Factors, Reliability, Scoring

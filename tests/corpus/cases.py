@@ -226,6 +226,19 @@ def spss_user_missing_values(d):
             "items": {"ecr_r": "ecr{n}", "minmax": "mm{n}"}, "groups": ["sex"]}, check
 
 
+@case("counted")
+def spss_compressed_zsav(d):
+    """A compressed SPSS file (.zsav), as SPSS writes with "compress" on."""
+    import pyreadstat
+
+    frame = pd.read_csv(plain(d))
+    pyreadstat.write_sav(frame, str(d / "data.zsav"), compress=True)
+
+    def check(r, out):
+        assert r["input"]["format"] == "sav" and r["respondents"] == 40
+    return cohort(d / "data.zsav"), check
+
+
 @case("refused", "outside the response scale (ecr_r: whole numbers 1-7; declared missing codes: none), in")
 def spss_codes_not_declared(d):
     """The same codes without a user-missing declaration: out of range, with the values' span."""
@@ -417,6 +430,30 @@ def excel_sheet_chosen(d):
     return cohort(path, sheet="Data"), check
 
 
+@case("refused", "no sheet named 'Responses'; the workbook has 'Codebook', 'Data'")
+def excel_unknown_sheet(d):
+    """`sheet:` naming a sheet the workbook does not have: the sheets are listed."""
+    path = d / "study.xlsx"
+    with pd.ExcelWriter(path) as w:
+        pd.DataFrame({"variable": ["ecr_1"]}).to_excel(w, sheet_name="Codebook", index=False)
+        pd.read_csv(plain(d)).to_excel(w, sheet_name="Data", index=False)
+    return cohort(path, sheet="Responses")
+
+
+@case("counted")
+def excel_numbers_stored_as_text(d):
+    """Answers typed into text-formatted Excel cells ("4" as text, Excel's green triangle): read as numbers."""
+    frame = pd.read_csv(plain(d))
+    for k in range(1, 37):
+        frame[f"ecr_{k}"] = frame[f"ecr_{k}"].astype(str)
+    frame.to_excel(d / "text.xlsx", index=False)
+
+    def check(r, out):
+        assert r["items"]["ecr_r"]["scoring"]["scored"] == 40
+        assert r["items"]["ecr_r"]["totals"]["non_numeric_set_missing"] == 0
+    return cohort(d / "text.xlsx"), check
+
+
 @case("refused", "column ecr_7 holds 2 formula cell(s) without a saved value (cell J5 (row 5): '=I5'")
 def excel_formula_without_saved_value(d):
     """Item cells that are formulas never computed (a file written by a script, not by Excel)."""
@@ -486,7 +523,7 @@ def csv_trailing_rows_of_separators(d):
 
 @case("refused", "row 8, column ecr_3: '9'")
 def blank_line_keeps_row_numbers(d):
-    """A blank line in the middle: the bad value in the 6th respondent is named at its editor row 8."""
+    """A blank line in the middle: the bad value of the 6th respondent is named at row 8, as in an editor or Excel."""
     lines = lines_of(plain(d))
     fields = lines[6].split(",")
     fields[lines[0].split(",").index("ecr_3")] = "9"
@@ -496,7 +533,7 @@ def blank_line_keeps_row_numbers(d):
 
 @case("refused", "row 5 (line 6), column ecr_3: 'x'")
 def line_break_inside_a_cell(d):
-    """A quoted free-text cell with a line break: later rows keep their editor row numbers."""
+    """A quoted free-text cell with a line break: a later row is named as a spreadsheet shows it, with its editor line."""
     data = ex.sample(40)
     data["comment"] = ""
     data.loc[1, "comment"] = "first line\nsecond line"
