@@ -247,8 +247,8 @@ def _require_columns(raw: RawTable, cohort: Cohort, columns: list[tuple[str, str
     missing = [(c, key) for c, key in columns if c not in raw.frame.columns]
     if not missing:
         return
-    named = ", ".join(f"{c} (from `cohorts.{cohort.name}.{key}`)" for c, key in missing[:12])
-    more = f" and {len(missing) - 12} more" if len(missing) > 12 else ""
+    named = ", ".join(f"{c} (from `cohorts.{cohort.name}.{key}`)" for c, key in missing[:6])
+    more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
     cause = []
     where = _header_hint(raw, [c for c, _ in missing])
     if where:
@@ -258,7 +258,7 @@ def _require_columns(raw: RawTable, cohort: Cohort, columns: list[tuple[str, str
                      "commas, semicolons, tabs or |")
     cause += _pattern_hints(raw, cohort, missing)
     place = f"sheet {raw.sheet!r}, row {raw.header_row}" if raw.sheet else f"row {raw.header_row}"
-    found = ", ".join(map(str, raw.frame.columns[:40])) + (" ..." if raw.frame.shape[1] > 40 else "")
+    found = ", ".join(map(str, raw.frame.columns[:25])) + (f" and {raw.frame.shape[1] - 25} more" if raw.frame.shape[1] > 25 else "")
     raise _fail(raw, f"{len(missing)} column(s) named in the config are not in the header ({place}): {named}{more}."
                 + (" Cause: " + "; ".join(cause) + "." if cause else ""),
                 f"Columns found: {found}. Fix the `items` pattern or list (e.g. \"Q{{n}}\" for Q1..Q36), or the column "
@@ -499,14 +499,17 @@ def _item_error(raw: RawTable, cohort: Cohort, kind: str, found: list, spans: di
         labelled = [i for i in cohort.instruments if i.name in insts and (i.answer_labels or i.item_labels)]
         known = ""
         if labelled:
-            sample = sorted(set(labelled[0].answer_labels.items()), key=lambda kv: kv[1])[:3]
-            known = (f" They are not answer labels of {', '.join(i.name for i in labelled)} either (known labels "
-                     f"include {', '.join(repr(k) for k, _ in sample)}).")
-        example = f"{insts[0]}: {{{inst.scale_max}: {show(texts.index[0], 40)}}}"
+            first = {}
+            for label, code in labelled[0].answer_labels.items():  # the file's first label per code
+                first.setdefault(code, label)
+            lo, hi = min(first), max(first)
+            known = (f" They are not answer labels of {', '.join(i.name for i in labelled)} either (known labels run "
+                     f"from {lo} = {first[lo]!r} to {hi} = {first[hi]!r}, in English and Dutch).")
+        example = f"{insts[0]}: {{<code>: {show(texts.index[0], 40)}}}"
         return (f"{total} item answer(s) are not numbers ({len(texts)} distinct text(s) in {n_cols} column(s): "
                 f"{distinct}); first: {listed}.{known} If these are answer labels, map them to codes with "
-                f"`{where}.answer_labels` (e.g. {{{example}}}); otherwise correct them in a copy of the file, or set "
-                f"`{where}.non_numeric: missing` to count them as missing.")
+                f"`{where}.answer_labels` (e.g. {{{example}}}, with the code the label stands for); otherwise "
+                f"correct them in a copy of the file, or set `{where}.non_numeric: missing` to count them as missing.")
     codes = ", ".join(f"{c:g}" for c in cohort.missing_codes) or "none"
     span = (spans or {}).get(inst.name)
     seen = f" (the answers of {inst.name} run {span[0]:g} to {span[1]:g})" if span else ""
