@@ -2,11 +2,13 @@
 # Run the shipped demo:  snakemake --cores 2
 # Run your own study:    snakemake --cores 2 --configfile path/to/study.yaml
 # (with --configfile, exactly the cohorts of that file are run; the demo config is not merged in)
+# The profile profiles/default (beside this file, where Snakemake looks) is used automatically.
+import re
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
+from attachment_pipeline import startup
 from attachment_pipeline.config import ConfigError, load_study
 
 
@@ -21,10 +23,33 @@ if not config:
 try:
     STUDY = load_study(config, Path.cwd())
 except ConfigError as exc:
-    raise WorkflowError(f"Invalid configuration: {exc}") from None
+    startup.stop(f"Invalid configuration: {exc}")
+except Exception as exc:  # a bug: one paragraph, the traceback in a log file
+    startup.stop_internal(exc)
 
 RESULTS = f"results/{STUDY.name}"
 COHORTS = list(STUDY.cohorts)
+LOGS = f"{RESULTS}/logs"
+startup.check_writable(RESULTS)
+if workflow.is_main_process:
+    startup.clear_stale_locks()
+
+
+def fingerprint(*parts):
+    """A params value that changes exactly when the parts change (content-based reruns)."""
+    return startup.fingerprint(*parts)
+
+
+def instrument_files(name):
+    """The instrument files a cohort reads."""
+    return [inst.source for inst in STUDY.cohorts[name].instruments]
+
+
+def input_content(name):
+    """sha256 of the cohort's raw files and instrument files (not their time stamps)."""
+    cohort = STUDY.cohorts[name]
+    files = [cohort.responses] + ([cohort.children] if cohort.children is not None else [])
+    return tuple(startup.content_sha256(f) for f in files + instrument_files(name))
 
 
 def mem_mb(per_input_mb, base=1000):
@@ -46,7 +71,7 @@ def runtime(per_input_mb, base=10):
 
 
 wildcard_constraints:
-    cohort="|".join(COHORTS),
+    cohort="|".join(re.escape(c) for c in COHORTS),
 
 
 def cohort_targets(name):

@@ -88,3 +88,112 @@ def test_cohort_sheet_errors_name_row_and_column(tmp_path):
         load_study({"study": "s", "cohorts": "bad2.tsv"}, tmp_path)
     with pytest.raises(ConfigError, match="does not exist"):
         load_study({"study": "s", "cohorts": "none.tsv"}, tmp_path)
+
+
+# --- what can be known at start-up is refused at start-up (issue 12) ---------------------------
+
+def _study(tmp_path, cohorts=None, **top):
+    path = tmp_path / "r.csv"
+    make_responses(4).to_csv(path, index=False)
+    config = {"study": "s", "cohorts": cohorts or {"c": cohort_config(path)}}
+    config.update(top)
+    return config
+
+
+@pytest.mark.parametrize("top, fragment", [
+    ({"study": ".."}, "config key `study`: '..' does not match"),
+    ({"study": "../elsewhere"}, "config key `study`"),
+    ({"study": ".hidden"}, "config key `study`"),
+    ({"study": "power"}, "config key `study`: the name 'power' is reserved"),
+    ({"seed": -1}, "config key `seed`: -1 is less than the minimum of 0"),
+    ({"seed": 2**32}, "config key `seed`"),
+    ({"factors": {"n_factors": 36}}, "config key `factors.n_factors`: 36 factors cannot be estimated from the 36 items"),
+    ({"factors": {"n_factors": 40}}, "Use at most 28 (the Ledermann bound)"),
+    ({"privacy": {"min_cell": 1}}, "config key `privacy.min_cell`"),
+    ({"hypotheses": [{"id": "H4", "family": "correlation", "x": "ecr_r_anxeity", "y": "age"}]},
+     "`hypotheses[H4]`: column 'ecr_r_anxeity' is not a score, group or covariate column of any cohort"),
+    ({"hypotheses": [{"id": "G", "family": "group_difference", "score": "ecr_r_anxiety", "group": "gendre"}]},
+     "Did you mean 'gender'?"),
+    ({"hypotheses": [{"id": "H7", "family": "dimensions_distinct", "instrument": "ecr"}]},
+     "`hypotheses[H7].instrument`: 'ecr' is not an instrument of any cohort"),
+])
+def test_study_level_refusals(tmp_path, top, fragment):
+    with pytest.raises(ConfigError) as err:
+        load_study(_study(tmp_path, **top), REPO)
+    assert fragment in str(err.value)
+
+
+@pytest.mark.parametrize("names, fragment", [
+    (["pooled"], "the cohort name 'pooled' is reserved"),
+    (["Pooled"], "the cohort name 'Pooled' is reserved"),
+    (["logs"], "is reserved"),
+    (["index.html"], "is reserved"),
+    (["nul"], "is reserved"),
+    ([".."], "config key `cohorts`"),
+    (["wave1", "Wave1"], "differ only in case"),
+])
+def test_cohort_names_that_escape_or_collide(tmp_path, names, fragment):
+    path = tmp_path / "r.csv"
+    make_responses(4).to_csv(path, index=False)
+    with pytest.raises(ConfigError) as err:
+        load_study({"study": "s", "cohorts": {n: cohort_config(path) for n in names}}, REPO)
+    assert fragment in str(err.value)
+
+
+@pytest.mark.parametrize("over, fragment", [
+    ({"items": {"ecr_r": ["ecr_1"] * 36, "minmax": "mm_{n}"}}, "column 'ecr_1' is named twice in the same list"),
+    ({"items": {"ecr_r": "ecr_{n}", "minmax": "ecr_{n}"}},
+     "column 'ecr_1' is named both in `cohorts.c.items.ecr_r` and in `cohorts.c.items.minmax`"),
+    ({"groups": ["respondent_id"]}, "column 'respondent_id' is named both in `cohorts.c.id_column` and in"),
+    ({"groups": ["gender"], "covariates": ["gender"]}, "named both in `cohorts.c.groups` and in `cohorts.c.covariates`"),
+    ({"id_column": "RecipientEmail"}, "`cohorts.c.id_column`: column 'RecipientEmail' identifies people"),
+    ({"groups": ["IPAddress"]}, "`cohorts.c.groups`: column 'IPAddress' identifies people"),
+    ({"covariates": ["LocationLatitude"]}, "identifies people"),
+    ({"answer_labels": {"ecr_r": {"9": "Extremely"}}}, "`cohorts.c.answer_labels.ecr_r`: ecr_r: answer label code 9"),
+    ({"answer_labels": {"ecr": {"1": "x"}}}, "`cohorts.c.answer_labels`: names ecr, which is not in"),
+    ({"answer_labels": {"ecr_r": {"one": "x"}}}, "`cohorts.c.answer_labels.ecr_r`"),
+    ({"sheet": "Data"}, "`cohorts.c.sheet`: a sheet applies to .xlsx files only"),
+    ({"exclude": {"min_progress": 120}}, "`cohorts.c.exclude.min_progress`"),
+    ({"tick_blanks": "zero"}, "`cohorts.c.tick_blanks`"),
+    ({"header_row": 0}, "`cohorts.c.header_row`"),
+])
+def test_cohort_column_refusals(tmp_path, over, fragment):
+    with pytest.raises(ConfigError) as err:
+        load_study(config_with(tmp_path, **over), REPO)
+    assert fragment in str(err.value)
+
+
+def test_unknown_file_types_are_refused_at_start(tmp_path):
+    (tmp_path / "r.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    cfg = {"study": "s", "cohorts": {"c": cohort_config(tmp_path / "r.xls")}}
+    with pytest.raises(ConfigError, match=r"file type '\.xls'.*save it as \.xlsx"):
+        load_study(cfg, REPO)
+
+
+def test_broken_instrument_file_is_refused_at_start(tmp_path):
+    d = tmp_path / "instruments"
+    d.mkdir()
+    for name in ("ecr_r", "minmax"):
+        (d / f"{name}.yaml").write_text((REPO / "config/instruments" / f"{name}.yaml").read_text())
+    (d / "ecr_r.yaml").write_text((d / "ecr_r.yaml").read_text().replace("subscales:", "subscales: [", 1))
+    cfg = config_with(tmp_path)
+    cfg["instrument_dir"] = str(d)
+    with pytest.raises(ConfigError) as err:
+        load_study(cfg, REPO)
+    assert "`cohorts.c.instruments`: instrument file" in str(err.value) and "YAML error at line" in str(err.value)
+    (d / "ecr_r.yaml").write_text("name: ecr_r\ntitle: x\n")
+    with pytest.raises(ConfigError, match="the key `items`"):
+        load_study(cfg, REPO)
+
+
+def test_cohort_sheet_in_latin1_and_with_ragged_rows(tmp_path):
+    make_responses(4).to_csv(tmp_path / "r.csv", index=False)
+    make_responses(4).to_csv(tmp_path / "caf\xe9.csv", index=False)
+    sheet = tmp_path / "cohorts.tsv"
+    sheet.write_bytes("name\tresponses\tinstruments\titems\tid_column\n"
+                      "w1\tcaf\xe9.csv\t[ecr_r]\t{ecr_r: 'ecr_{n}'}\trespondent_id\n".encode("latin-1"))
+    study = load_study({"study": "s", "cohorts": "cohorts.tsv"}, tmp_path)
+    assert str(study.cohorts["w1"].responses) == "caf\xe9.csv"
+    sheet.write_text("name\tresponses\tinstruments\titems\nw1\tr.csv\t[ecr_r]\t{ecr_r: 'ecr_{n}'}\textra\n")
+    with pytest.raises(ConfigError, match=r"row 2: 5 cells but the header has 4"):
+        load_study({"study": "s", "cohorts": "cohorts.tsv"}, tmp_path)

@@ -167,3 +167,22 @@ def test_large_tables_get_no_excel_copy_and_say_why(tmp_path, monkeypatch):
     assert ex_mod.write_xlsx(frame, tmp_path / "big.xlsx", sheet="s", labels={}) is None
     assert not (tmp_path / "big.xlsx").exists()
     assert "big.xlsx not written: 3 rows exceed the 2-row limit" in (tmp_path / "README.txt").read_text()
+
+
+def test_formula_like_text_is_written_as_text(tmp_path):
+    """A group label typed as a formula must not become a live formula in the Excel copy (issue 12)."""
+    import openpyxl
+
+    from attachment_pipeline.exports import write_xlsx
+
+    frame = pd.DataFrame({"id": ["=1+1", "P2"], "gender": ['=HYPERLINK("http://x.example","click")', "female"],
+                          "note": ["+31 6 1234", "@SUM(A1)"], "score": [-1.5, 2.0]})
+    path = write_xlsx(frame, tmp_path / "t.xlsx", sheet="data", labels={})
+    ws = openpyxl.load_workbook(path)["data"]
+    cells = [ws.cell(row=r, column=c) for r in (2, 3) for c in (1, 2, 3)]
+    assert all(c.data_type == "s" for c in cells if isinstance(c.value, str))
+    assert ws["B2"].value.startswith("=HYPERLINK") and ws["B2"].quotePrefix and ws["A2"].quotePrefix
+    assert ws["D2"].value == -1.5 and ws["D2"].data_type == "n"
+    import zipfile
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in xml and b"<f " not in xml

@@ -67,3 +67,73 @@ def test_scale_override_and_errors():
         load_instrument("nope")
     with pytest.raises(InstrumentError, match="no response formats"):
         load_instrument("ecr_r", "ticks")
+
+
+# --- broken instrument files and answer labels (issue 12) ---------------------------------------
+
+def _write(tmp_path, name, text):
+    (tmp_path / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_yaml_error_names_file_line_and_column(tmp_path):
+    d = _write(tmp_path, "short", "name: short\ntitle: Short\nitems:\n  - {n: 1, subscale: a, reverse: false\n")
+    with pytest.raises(InstrumentError) as err:
+        load_instrument("short", directory=d)
+    msg = str(err.value)
+    assert "short.yaml" in msg and "YAML error at line 5, column 1" in msg
+
+
+def test_instrument_without_items_is_named(tmp_path):
+    d = _write(tmp_path, "short", "name: short\ntitle: Short\nresponse_scale: {min: 1, max: 7}\nsubscales: {a: {en: A}}\n")
+    with pytest.raises(InstrumentError, match=r"the key `items` \(a list of items"):
+        load_instrument("short", directory=d)
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("- just a list\n", "expected a mapping"),
+    ("name: short\ntitle: S\nsubscales: {a: {en: A}}\nresponse_scale: {min: 7, max: 1}\n"
+     "items: [{n: 1, subscale: a, reverse: false}]\n", "needs whole numbers min < max"),
+    ("name: short\ntitle: S\nsubscales: {a: {en: A}}\nresponse_scale: {min: 1, max: 7}\n"
+     "items: [{n: 1, subscale: a}]\n", "items[0] needs `n`"),
+    ("name: short\ntitle: S\nsubscales: {a: {en: A}}\nresponse_scale: {min: 1, max: 3}\n"
+     "items: [{n: 1, subscale: a, reverse: false}]\nanswer_labels: {3: {1: ['No'], 3: ['no']}}\n",
+     "the label 'no' names both answer 1 and answer 3"),
+    ("name: short\ntitle: S\nsubscales: {a: {en: A}}\nresponse_scale: {min: 1, max: 3}\n"
+     "items: [{n: 1, subscale: a, reverse: false}]\nanswer_labels: {3: {1: [No]}}\n", "quote it"),
+])
+def test_broken_instrument_files(tmp_path, text, fragment):
+    d = _write(tmp_path, "short", text)
+    with pytest.raises(InstrumentError) as err:
+        load_instrument("short", directory=d)
+    assert fragment in str(err.value)
+
+
+def test_answer_labels_english_and_dutch_for_7_and_5_points():
+    for name in ("ecr_r", "ecr"):
+        seven = load_instrument(name)
+        assert [seven.code_of(1, t) for t in ("Strongly disagree", "Neutral/mixed", "Strongly agree")] == [1, 4, 7]
+        assert [seven.code_of(1, t) for t in ("Helemaal mee oneens", "Neutraal", "Helemaal mee eens")] == [1, 4, 7]
+        five = seven.with_scale(1, 5)
+        assert [five.code_of(1, t) for t in ("strongly disagree", "Somewhat disagree", "Neither agree nor disagree",
+                                             "Agree", "HELEMAAL MEE EENS")] == [1, 2, 3, 4, 5]
+        assert seven.with_scale(0, 6).code_of(1, "Strongly agree") == 6
+        assert seven.with_scale(1, 4).answer_labels == {}
+
+
+def test_checklist_statements_are_their_own_labels():
+    ticks = load_instrument("minmax", "ticks")
+    assert ticks.code_of(1, "Keeps feelings in.") == 1 and ticks.code_of(12, "Uit gevoelens.") == 1
+    assert ticks.code_of(1, "Uit gevoelens.") is None  # the other side's statement is no tick here
+    assert ticks.code_of(5, "not ticked") == 0
+    choice = load_instrument("minmax", "forced_choice")
+    assert choice.code_of(2, "Makes emotions small.") == 1 and choice.code_of(2, "Maakt emoties groot") == 2
+    likert = load_instrument("minmax", "likert")
+    assert likert.code_of(3, "Past helemaal bij mij") == 5
+
+
+def test_cohort_answer_labels_override_and_are_checked():
+    inst = load_instrument("ecr_r").with_answer_labels({1: "Agree", 7: ["Totally agree"]})
+    assert inst.code_of(1, "agree") == 1 and inst.code_of(1, "Totally agree") == 7
+    with pytest.raises(InstrumentError, match="outside the response scale 1-7"):
+        load_instrument("ecr_r").with_answer_labels({8: "Extremely"})

@@ -24,6 +24,11 @@ Written per cohort (by :func:`write_exports`), next to the CSV tables or in a fo
     1, correlated factors, listwise). With several dimension instruments, one
     file per instrument: ``cfa_model_<instrument>.lavaan``.
 
+Text that a spreadsheet would take for a formula (starting with ``=``, ``+``, ``-``
+or ``@``: a group label typed as ``=HYPERLINK(...)``) is written to the Excel
+files as plain text, marked with Excel's quote prefix, so it is shown and never
+run (:func:`neutralise_formulas`). Rows of skipped analyses are not exported.
+
 Every file is byte-identical for identical inputs: the SPSS header's creation
 date and time are fixed (``01 Jan 70 00:00:00``) and the Excel package's time
 stamps are fixed to 1980-01-01, like ``SOURCE_DATE_EPOCH`` builds.
@@ -49,7 +54,7 @@ from .classify import STYLE_LABELS, STYLES
 from .config import Cohort
 from .instruments import Instrument
 from .scoring import MINMAX_TYPES
-from .steps import read_scores
+from .steps import read_scores, split_skipped
 
 #: SPSS reserved words, which cannot be variable names.
 SPSS_RESERVED = {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}
@@ -241,6 +246,44 @@ def _normalise_xlsx(path: Path) -> None:
             zout.writestr(new, data)
 
 
+#: First characters by which a spreadsheet reads a cell's text as a formula (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(values) -> np.ndarray:
+    """Which values are text a spreadsheet would take for a formula (numbers are never).
+
+    >>> formula_like(pd.Series(["=HYPERLINK(1)", "-", "female", -1, "+31 6", "@x"])).tolist()
+    [True, True, False, False, True, True]
+    """
+    s = pd.Series(values, dtype=object)
+    text = s.map(lambda v: isinstance(v, str))
+    return (text & s.astype(str).str.startswith(FORMULA_START)).to_numpy(dtype=bool)
+
+
+def neutralise_formulas(worksheet, frame: pd.DataFrame, header: bool = True) -> int:
+    """Store every formula-like text cell of ``frame`` (written at the sheet's top left) as text with a quote prefix.
+
+    openpyxl writes a string starting with ``=`` as a formula; Excel would also run
+    ``+``, ``-`` and ``@`` text when the cell is edited. Returns the cells changed.
+    """
+    changed = 0
+    offset = 2 if header else 1
+    for k, column in enumerate(frame.columns):
+        if header and isinstance(column, str) and column.startswith(FORMULA_START):
+            cell = worksheet.cell(row=1, column=k + 1)
+            cell.data_type, cell.quotePrefix = "s", True
+            changed += 1
+        col = frame[column]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            continue
+        for i in np.flatnonzero(formula_like(col.to_numpy(dtype=object))):
+            cell = worksheet.cell(row=int(i) + offset, column=k + 1)
+            cell.data_type, cell.quotePrefix = "s", True
+            changed += 1
+    return changed
+
+
 def write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str, labels: dict, language: str = "en") -> Path | None:
     """Write ``frame`` to an Excel workbook (data sheet(s) plus a ``variables`` sheet), with fixed time stamps.
 
@@ -263,8 +306,11 @@ def write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str, labels: dict, lan
         chunks = max(1, int(np.ceil(len(frame) / EXCEL_MAX_ROWS)))
         for i in range(chunks):
             part = frame.iloc[i * EXCEL_MAX_ROWS:(i + 1) * EXCEL_MAX_ROWS]
-            part.to_excel(writer, sheet_name=sheet if chunks == 1 else f"{sheet}_{i + 1}", index=False)
+            name = sheet if chunks == 1 else f"{sheet}_{i + 1}"
+            part.to_excel(writer, sheet_name=name, index=False)
+            neutralise_formulas(writer.sheets[name], part)
         variables.to_excel(writer, sheet_name="variables", index=False)
+        neutralise_formulas(writer.sheets["variables"], variables)
     _normalise_xlsx(path)
     return path
 
@@ -334,7 +380,13 @@ def _classification_export(cohort_dir: Path, cohort: Cohort, out_dir: Path, lang
     t = _TEXTS[language]
     path = Path(cohort_dir) / "classification.csv"
     id_name = pd.read_csv(path, nrows=0).columns[0]
-    table = pd.read_csv(path, dtype={id_name: str})
+    table = split_skipped(pd.read_csv(path, dtype={id_name: str}))[0]
+    if table.empty or "style" not in table.columns:  # every method was skipped: nothing to export
+        note = out_dir / "README.txt"
+        previous = note.read_text(encoding="utf-8") if note.exists() else ""
+        note.write_text(previous + "classification.sav and classification.xlsx not written: no classification was "
+                        "computed (classification.csv says why).\n", encoding="utf-8")
+        return []
     labels = {id_name: t["id"], "instrument": t["instrument"], "method": t["method"], "anxiety": t["anxiety"],
               "avoidance": t["avoidance"], "style": t["style"], "certainty": t["certainty"]}
     value_labels = {"style": style_value_labels(table["style"].unique(), language)}

@@ -369,6 +369,19 @@ _EN = {
     "packages_caption": "Software versions.",
     "config_heading": "Configuration",
     "config_intro": "The study configuration as the pipeline used it (defaults filled in where Snakemake did):",
+    # issue 12: exclusions at reading, warnings, skipped analyses, hidden group levels
+    "excl_preview": "preview or test responses (survey platform)",
+    "excl_unfinished": "unfinished responses",
+    "excl_low_progress": "responses below the minimum progress",
+    "excl_blank_rows": "blank rows in the file",
+    "warnings_heading": "Warnings",
+    "skipped_heading": "Analyses not computed",
+    "skipped_caption": "Analyses these data cannot support, with the reason; the rest of the cohort was analysed.",
+    "skipped_table": "Table",
+    "skipped_what": "Analysis",
+    "skipped_reason": "Reason",
+    "groups_hidden": "{column}: {levels} level(s) with fewer than {k} respondents ({n} respondents in all) are not named, to protect respondents; they count as no group.",
+    "hypotheses_skipped": "Hypotheses not tested: {ids} (see the reasons under Analyses not computed in section 2).",
 }
 
 _NL = {
@@ -711,6 +724,19 @@ _NL = {
     "config_heading": "Configuratie",
     "config_intro": "De configuratie van de studie zoals de pipeline die gebruikte (standaardwaarden ingevuld waar "
                     "Snakemake dat deed):",
+    # issue 12: uitsluitingen bij het inlezen, waarschuwingen, overgeslagen analyses, verborgen groepen
+    "excl_preview": "voorbeeld- of testantwoorden (enquêteplatform)",
+    "excl_unfinished": "onvolledige antwoorden",
+    "excl_low_progress": "antwoorden onder de minimale voortgang",
+    "excl_blank_rows": "lege rijen in het bestand",
+    "warnings_heading": "Waarschuwingen",
+    "skipped_heading": "Niet berekende analyses",
+    "skipped_caption": "Analyses die deze gegevens niet dragen, met de reden; de rest van het cohort is geanalyseerd.",
+    "skipped_table": "Tabel",
+    "skipped_what": "Analyse",
+    "skipped_reason": "Reden",
+    "groups_hidden": "{column}: {levels} groep(en) met minder dan {k} respondenten ({n} respondenten in totaal) worden niet genoemd, ter bescherming van respondenten; zij tellen als zonder groep.",
+    "hypotheses_skipped": "Niet getoetste hypothesen: {ids} (zie de redenen onder Niet berekende analyses in paragraaf 2).",
 }
 
 STRINGS = {"en": _EN, "nl": _NL}

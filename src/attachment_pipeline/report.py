@@ -67,7 +67,7 @@ from .classify import CUTOFF_METHODS, STYLE_LABELS, STYLES, cut_points
 from .i18n import Translator
 from .instruments import Instrument, load_instrument
 from .scoring import MINMAX_TYPES
-from .steps import read_scores
+from .steps import SKIPPED, read_scores, split_skipped
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -280,7 +280,9 @@ def load_results(cohort_dir: Path) -> tuple[dict, dict]:
     """Read every table of :data:`RESULT_FILES` that exists; returns (tables, paths).
 
     ``scores``, ``items`` and ``classification`` keep their ids as text (for
-    joins only; ids are never written to the report).
+    joins only; ids are never written to the report). Rows of skipped analyses (a
+    ``skipped_reason``) are taken out of their tables into ``res["skipped"]``
+    (table, instrument, what, reason); a table with nothing else becomes None.
     """
     cohort_dir = Path(cohort_dir)
     res, paths = {}, {}
@@ -299,6 +301,14 @@ def load_results(cohort_dir: Path) -> tuple[dict, dict]:
             res[key] = pd.read_csv(path, dtype={id_name: str}).rename(columns={id_name: "id"})
         else:
             res[key] = pd.read_csv(path)
+    res["skipped"] = []
+    for key, frame in list(res.items()):
+        if isinstance(frame, pd.DataFrame) and SKIPPED in frame.columns:
+            kept, skipped = split_skipped(frame)
+            for _, r in skipped.iterrows():
+                what = " ".join(str(r[c]) for c in ("id", "method") if c in r and isinstance(r[c], str) and r[c])
+                res["skipped"].append((RESULT_FILES[key], str(r.get("instrument", "") or ""), what, r[SKIPPED]))
+            res[key] = kept if len(kept) else None
     if res["validation"] is None:
         raise FileNotFoundError(f"No qc/validation.json in {cohort_dir}: run the scoring step first.")
     return res, paths
@@ -487,7 +497,14 @@ def _exclusion_rows(ctx: Context) -> list:
     T, v, res = ctx.T, ctx.res["validation"], ctx.res
     rows = []
     n_resp = v.get("respondents")
-    dropped = (v.get("rows_in_file") or 0) - (n_resp or 0)
+    blank = (v.get("input") or {}).get("blank_rows_skipped") or 0
+    if blank:
+        rows.append([T("stage_reading"), DASH, fmt_int(blank), T("excl_blank_rows")])
+    excluded = v.get("excluded") or {}
+    for reason, info in excluded.items():
+        rows.append([T("stage_reading"), DASH, fmt_int(info.get("n")),
+                     f"{T.get('excl_' + reason, reason)} ({', '.join(info.get('columns', []))})"])
+    dropped = (v.get("rows_in_file") or 0) - (n_resp or 0) - sum(int(i.get("n", 0)) for i in excluded.values())
     if dropped:
         rows.append([T("stage_reading"), DASH, fmt_int(dropped), T("excl_rows")])
     for inst in ctx.instruments:
@@ -523,10 +540,14 @@ def _exclusion_rows(ctx: Context) -> list:
 def _groups_table(ctx: Context) -> Table | None:
     T, v = ctx.T, ctx.res["validation"]
     rows = []
+    notes = [T("min_cell_note", k=ctx.min_cell)]
     for col, info in (v.get("groups") or {}).items():
         for level, n in info.get("levels", {}).items():
             rows.append([col, str(level), fmt_count(n, ctx.min_cell)])
         rows.append([col, T("missing_value"), fmt_count(info.get("missing", 0), ctx.min_cell)])
+        hidden = info.get("hidden")
+        if hidden:
+            notes.append(T("groups_hidden", column=col, levels=hidden["levels"], k=ctx.min_cell, n=hidden["respondents"]))
     for col, info in (v.get("covariates") or {}).items():
         rows.append([col, T("missing_value"), fmt_count(info.get("missing", 0), ctx.min_cell)])
     children = v.get("children")
@@ -536,7 +557,7 @@ def _groups_table(ctx: Context) -> Table | None:
     if not rows:
         return None
     return Table([T("column"), T("level"), T("n")], rows, caption=T("groups_caption"),
-                 note=T("min_cell_note", k=ctx.min_cell), numeric=[2])
+                 note=" ".join(notes), numeric=[2])
 
 
 def _missingness_figure(ctx: Context, inst: Instrument) -> Image | None:
@@ -565,6 +586,9 @@ def section_quality(ctx: Context) -> Section:
                      decimal=inp.get("decimal", DASH), first_row=inp.get("first_data_row", DASH)))]
     if inp.get("notes"):
         blocks.append(Bullets(list(inp["notes"])))
+    if v.get("warnings"):
+        blocks.append(Heading(T("warnings_heading")))
+        blocks.append(Bullets(list(v["warnings"])))
     blocks.append(_validation_table(ctx))
     excl = _exclusion_rows(ctx)
     blocks.append(Heading(T("exclusions")))
@@ -573,6 +597,14 @@ def section_quality(ctx: Context) -> Section:
                             numeric=[2]))
     else:
         blocks.append(Para(T("no_exclusions")))
+    if ctx.res.get("skipped"):
+        blocks.append(Heading(T("skipped_heading")))
+        merged: dict = {}  # one row per analysis and reason, naming every table it left out
+        for table, inst, what, reason in ctx.res["skipped"]:
+            merged.setdefault((inst, what, reason), []).append(table)
+        blocks.append(Table([T("skipped_table"), T("instrument"), T("skipped_what"), T("skipped_reason")],
+                            [[", ".join(dict.fromkeys(t)), i, w, r] for (i, w, r), t in merged.items()],
+                            caption=T("skipped_caption")))
     groups = _groups_table(ctx)
     if groups is not None:
         blocks.append(Heading(T("groups_heading")))
@@ -1317,10 +1349,12 @@ def section_hypotheses(ctx: Context) -> Section:
     """APA table, verdicts in words, forest plot, preregistration status."""
     T, hyp = ctx.T, ctx.res["hypotheses"]
     blocks = [Heading(T("prereg_heading"))] + _prereg_block(ctx)
+    skipped = [what for table, _, what, _ in ctx.res.get("skipped", []) if table == RESULT_FILES["hypotheses"]]
+    untested = [Para(T("hypotheses_skipped", ids=", ".join(skipped)))] if skipped else []
     if hyp is None or hyp.empty:
-        return Section("hypotheses", T("sec_hypotheses"), [Para(T("no_hypotheses"))] + blocks)
-    out = [Para(T("hyp_intro"))] + _hypotheses_tables(ctx, hyp) + [Heading(T("verdicts_heading")), _verdicts(ctx, hyp),
-                                                                   Para(T("supported_meaning"), css="note")]
+        return Section("hypotheses", T("sec_hypotheses"), (untested or [Para(T("no_hypotheses"))]) + blocks)
+    out = [Para(T("hyp_intro"))] + untested + _hypotheses_tables(ctx, hyp) + [
+        Heading(T("verdicts_heading")), _verdicts(ctx, hyp), Para(T("supported_meaning"), css="note")]
     forest = _forest_figure(ctx, hyp)
     if forest is not None:
         out.append(forest)

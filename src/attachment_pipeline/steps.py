@@ -4,13 +4,27 @@ Each step takes plain paths and settings (what the rule passes as ``params``),
 so it can be called and tested without Snakemake. :func:`run_step` is what
 the thin rule scripts in ``workflow/scripts/`` call: it turns a
 :class:`~attachment_pipeline.validate.DataError` (or a read or config error)
-into a one-paragraph message on stderr and a non-zero exit, without traceback.
+into a one-paragraph message on stderr and a non-zero exit, without traceback;
+any other failure likewise, with the traceback in the step's log file for a bug
+report. A failed step leaves none of its outputs behind; every table is written
+to a temporary name and renamed when complete.
+
+An analysis that the data cannot support (too few respondents for a factor
+analysis, an item without variance, a classification method needing more
+respondents, a hypothesis whose data are not there) does not stop the cohort: its
+tables get a row per skipped analysis with the reason in a ``skipped_reason``
+column (:data:`SKIPPED`), and the report lists it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import shutil
 import sys
+import traceback
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -24,18 +38,83 @@ from .validate import DataError, text_columns, validate_cohort
 FLOAT_FORMAT = "%.10g"
 
 
+#: The column that carries, per skipped analysis, why it was skipped.
+SKIPPED = "skipped_reason"
+
+log = logging.getLogger("attachment_pipeline")
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp{os.getpid()}")
+
+
 def write_csv(frame: pd.DataFrame, path: Path | str, index: bool = False) -> None:
-    """Write a tidy CSV with the project's fixed float format and ``\\n`` line ends."""
+    """Write a tidy CSV with the project's fixed float format and ``\\n`` line ends (atomically)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=index, float_format=FLOAT_FORMAT, lineterminator="\n")
+    tmp = _tmp(path)
+    frame.to_csv(tmp, index=index, float_format=FLOAT_FORMAT, lineterminator="\n")
+    os.replace(tmp, path)
 
 
 def write_json(obj: dict, path: Path | str) -> None:
-    """Write JSON with sorted-free stable layout (insertion order), 2-space indent, trailing newline."""
+    """Write JSON with sorted-free stable layout (insertion order), 2-space indent, trailing newline (atomically)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp = _tmp(path)
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+#: Errors by which a statistics function says "these data cannot support me" (numpy's
+#: LinAlgError is a ValueError); anything else is a bug and stops the step.
+ANALYSIS_ERRORS = (ValueError, ArithmeticError)
+
+
+def attempt(what: str, func, *args, **kwargs):
+    """``(func(*args, **kwargs), None)``, or ``(None, reason)`` when the data cannot support the analysis.
+
+    The reason is the function's message; the traceback goes to the step's log.
+    """
+    try:
+        return func(*args, **kwargs), None
+    except ANALYSIS_ERRORS as exc:
+        log.info("skipped %s: %s\n%s", what, exc, traceback.format_exc())
+        return None, " ".join(str(exc).split()) or type(exc).__name__
+
+
+def skipped_rows(reason: str, **keys) -> pd.DataFrame:
+    """One row naming what was skipped (e.g. ``instrument``, ``method``) and why (:data:`SKIPPED`)."""
+    return pd.DataFrame([{**keys, SKIPPED: reason}])
+
+
+def split_skipped(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A table's computed rows (without the :data:`SKIPPED` column) and its skipped rows."""
+    if SKIPPED not in frame.columns:
+        return frame, frame.iloc[0:0]
+    mask = frame[SKIPPED].notna() & (frame[SKIPPED].astype(str) != "")
+    return frame.loc[~mask].drop(columns=[SKIPPED]).reset_index(drop=True), frame.loc[mask].reset_index(drop=True)
+
+
+def fresh_dir(path) -> Path:
+    """An empty folder at ``path`` (a previous run's files removed, so none can go stale)."""
+    path = Path(path)
+    if path.is_dir():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def _concat(parts: list, **keys) -> pd.DataFrame:
+    """Concatenate computed parts and skipped rows; an empty list gives a table of its key columns."""
+    parts = [p for p in parts if p is not None and len(p.columns)]
+    if not parts:
+        return pd.DataFrame(columns=list(keys) + [SKIPPED])
+    computed = [p for p in parts if SKIPPED not in p.columns]
+    frame = pd.concat(computed + [p for p in parts if SKIPPED in p.columns], ignore_index=True)
+    if SKIPPED in frame.columns:  # the reason last, after the table's own columns
+        frame = frame[[c for c in frame.columns if c != SKIPPED] + [SKIPPED]]
+    return frame
 
 
 def score_cohort(cohort: Cohort, scoring: Scoring, out: dict) -> dict:
@@ -46,7 +125,7 @@ def score_cohort(cohort: Cohort, scoring: Scoring, out: dict) -> dict:
     keyed items) and ``out["scores"]`` (scores.csv: id, scores, group, couple and
     covariate columns). Returns the validation report.
     """
-    raw = read_responses(cohort.responses, text_columns(cohort))
+    raw = read_responses(cohort.responses, text_columns(cohort), sheet=cohort.sheet, header_row=cohort.header_row)
     valid = validate_cohort(raw, cohort)
     id_name = valid.ids.name
     keyed_all, scores_all = [], []
@@ -56,7 +135,12 @@ def score_cohort(cohort: Cohort, scoring: Scoring, out: dict) -> dict:
         keyed, scores = score_instrument(valid.items[inst.name], inst, scoring.min_answered, scoring.minmax_band)
         keyed_all.append(keyed)
         scores_all.append(scores)
-        report["items"][inst.name]["scoring"] = scoring_counts(scores, inst)
+        counts = scoring_counts(scores, inst)
+        report["items"][inst.name]["scoring"] = counts
+        if counts["scored"] == 0:
+            report["warnings"].append(
+                f"{inst.name}: none of the {len(scores)} respondents could be scored (each answered fewer than "
+                f"{scoring.min_answered:.0%} of a subscale's items); the analyses of {inst.name} are skipped.")
     items = pd.concat(keyed_all, axis=1)
     items.index.name = id_name
     scores = pd.concat(scores_all + [valid.respondents], axis=1)
@@ -93,21 +177,39 @@ def classify_cohort(cohort: Cohort, settings: Classification, seed: int, scores_
     for inst in cohort.dimension_instruments:
         dims = pd.DataFrame({"anxiety": scores[f"{inst.name}_anxiety"],
                              "avoidance": scores[f"{inst.name}_avoidance"]}, index=scores.index)
-        table = cl.classify_all(dims, settings.methods, instrument=inst.name, scale_min=inst.scale_min,
-                                scale_max=inst.scale_max, seed=seed, ties=settings.ties,
-                                reference=settings.reference, cut=settings.cut)
-        tables["classification"].append(table.rename(columns={"id": scores.index.name}))
-        tables["counts"].append(cl.style_counts(table).assign(instrument=inst.name))
-        tables["agreement"].append(cl.agreement(table).assign(instrument=inst.name))
-        tables["coverage"].append(cl.classification_coverage(dims, table).assign(instrument=inst.name))
+        parts, done = [], []
+        for method in settings.methods:  # one method at a time: a method the data cannot support is skipped alone
+            table, why = attempt(f"{inst.name} {method}", cl.classify_all, dims, [method], instrument=inst.name,
+                                 scale_min=inst.scale_min, scale_max=inst.scale_max, seed=seed, ties=settings.ties,
+                                 reference=settings.reference, cut=settings.cut)
+            if why is None:
+                parts.append(table)
+                done.append(method)
+            else:
+                for key in ("classification", "counts", "coverage"):
+                    tables[key].append(skipped_rows(why, instrument=inst.name, method=method))
+        if parts:
+            table = pd.concat(parts, ignore_index=True)
+            tables["classification"].append(table.rename(columns={"id": scores.index.name}))
+            tables["counts"].append(cl.style_counts(table).assign(instrument=inst.name))
+            tables["coverage"].append(cl.classification_coverage(dims, table).assign(instrument=inst.name))
+            agreement, why = attempt(f"{inst.name} agreement", cl.agreement, table)
+            tables["agreement"].append(agreement.assign(instrument=inst.name) if why is None
+                                       else skipped_rows(why, instrument=inst.name))
         if "gmm" in settings.methods:
-            profiles, bic = cl.gmm_profiles(dims, seed)
-            tables["gmm_profiles"].append(profiles.assign(instrument=inst.name))
-            tables["gmm_bic"].append(bic.assign(instrument=inst.name))
+            fitted, why = attempt(f"{inst.name} gmm profiles", cl.gmm_profiles, dims, seed)
+            if why is None:
+                tables["gmm_profiles"].append(fitted[0].assign(instrument=inst.name))
+                tables["gmm_bic"].append(fitted[1].assign(instrument=inst.name))
+            else:
+                tables["gmm_profiles"].append(skipped_rows(why, instrument=inst.name))
+                tables["gmm_bic"].append(skipped_rows(why, instrument=inst.name))
     for key, parts in tables.items():
         if key not in out:
             continue
-        frame = pd.concat(parts, ignore_index=True)
+        frame = _concat(parts, instrument=None)
+        if key == "classification" and scores.index.name in frame.columns:
+            frame = frame[[scores.index.name] + [c for c in frame.columns if c != scores.index.name]]
         write_csv(frame if key == "classification" else instrument_first(frame), out[key])
 
 
@@ -116,12 +218,13 @@ def minmax_by_style_table(classification_path, scores_path, out_path) -> None:
     from . import classify as cl
 
     scores = read_scores(scores_path)
-    table = pd.read_csv(classification_path, dtype={scores.index.name: str})
+    table, skipped = split_skipped(pd.read_csv(classification_path, dtype={scores.index.name: str}))
     table = table.rename(columns={scores.index.name: "id"})
-    parts = [cl.minmax_by_style(t, scores["minmax_type"]).assign(instrument=inst)
-             for inst, t in table.groupby("instrument", sort=False)]
-    frame = pd.concat(parts, ignore_index=True)
-    write_csv(instrument_first(frame), out_path)
+    parts = [skipped[["instrument", "method", SKIPPED]]] if len(skipped) else []
+    for inst, t in (table.groupby("instrument", sort=False) if len(table) else ()):
+        part, why = attempt(f"{inst} min/max by style", cl.minmax_by_style, t, scores["minmax_type"])
+        parts.append(part.assign(instrument=inst) if why is None else skipped_rows(why, instrument=inst))
+    write_csv(instrument_first(_concat(parts, instrument=None)), out_path)
 
 
 def reliability_cohort(cohort: Cohort, settings: Reliability, seed: int, items_path, scores_path, out: dict) -> None:
@@ -139,14 +242,18 @@ def reliability_cohort(cohort: Cohort, settings: Reliability, seed: int, items_p
     rel_parts, item_parts = [], []
     for inst in cohort.instruments:
         subscales = {sub: [f"{inst.name}_{n}" for n in inst.subscale_items(sub)] for sub in inst.subscales}
-        r, i = rel.reliability_tables(items[inst.item_columns()], groups, subscales, instrument=inst.name,
-                                      missing=settings.missing, n_boot=settings.n_boot, seed=seed, ci=settings.ci)
+        tables, why = attempt(f"{inst.name} reliability", rel.reliability_tables, items[inst.item_columns()], groups,
+                              subscales, instrument=inst.name, missing=settings.missing, n_boot=settings.n_boot,
+                              seed=seed, ci=settings.ci)
+        if why is None:
+            r, i = tables
+            r.insert(4, "missing", settings.missing)
+        else:
+            r = i = skipped_rows(why, instrument=inst.name)
         rel_parts.append(r)
         item_parts.append(i)
-    reliability = pd.concat(rel_parts, ignore_index=True)
-    reliability.insert(4, "missing", settings.missing)
-    write_csv(reliability, out["reliability"])
-    write_csv(pd.concat(item_parts, ignore_index=True), out["item_stats"])
+    write_csv(_concat(rel_parts, instrument=None), out["reliability"])
+    write_csv(_concat(item_parts, instrument=None), out["item_stats"])
 
 
 def factors_cohort(cohort: Cohort, settings: Factors, seed: int, items_path, out: dict) -> None:
@@ -166,21 +273,27 @@ def factors_cohort(cohort: Cohort, settings: Factors, seed: int, items_path, out
     tables = {k: [] for k in ("factorability", "parallel", "efa_loadings", "efa_fit", "cfa_fit", "cfa_loadings",
                               "cfa_thresholds")}
     for inst in cohort.dimension_instruments:
-        moments = fa.item_moments(items[inst.item_columns()])
-        pa = fa.parallel_table(moments, inst, n_iter=settings.parallel_iterations,
-                               seed=derive_seed(seed, "parallel_analysis", inst.name))
-        tables["parallel"].append(pa)
-        tables["factorability"].append(fa.factorability_table(moments, inst, pa))
-        loadings, fit = fa.efa_tables(moments, inst, settings.n_factors, settings.extraction, settings.rotation)
-        tables["efa_loadings"].append(loadings)
-        tables["efa_fit"].append(fit)
-        cfa_fit, cfa_loadings, cfa_thresholds = fa.cfa_tables(items[inst.item_columns()], inst,
-                                                              estimator=settings.estimator, missing=settings.missing)
-        tables["cfa_fit"].append(cfa_fit)
-        tables["cfa_loadings"].append(cfa_loadings)
-        tables["cfa_thresholds"].append(cfa_thresholds)
+        name = inst.name
+        cfa, why = attempt(f"{name} CFA", fa.cfa_tables, items[inst.item_columns()], inst,
+                           estimator=settings.estimator, missing=settings.missing)
+        for k, key in enumerate(("cfa_fit", "cfa_loadings", "cfa_thresholds")):
+            tables[key].append(cfa[k] if why is None else skipped_rows(why, instrument=name))
+        moments, why = attempt(f"{name} item moments", fa.item_moments, items[inst.item_columns()])
+        if why is not None:
+            for key in ("factorability", "parallel", "efa_loadings", "efa_fit"):
+                tables[key].append(skipped_rows(why, instrument=name))
+            continue
+        pa, why = attempt(f"{name} parallel analysis", fa.parallel_table, moments, inst,
+                          n_iter=settings.parallel_iterations, seed=derive_seed(seed, "parallel_analysis", name))
+        tables["parallel"].append(pa if why is None else skipped_rows(why, instrument=name))
+        fact, why = attempt(f"{name} factorability", fa.factorability_table, moments, inst, pa)
+        tables["factorability"].append(fact if why is None else skipped_rows(why, instrument=name))
+        efa, why = attempt(f"{name} EFA", fa.efa_tables, moments, inst, settings.n_factors, settings.extraction,
+                           settings.rotation)
+        tables["efa_loadings"].append(efa[0] if why is None else skipped_rows(why, instrument=name))
+        tables["efa_fit"].append(efa[1] if why is None else skipped_rows(why, instrument=name))
     for key, parts in tables.items():
-        write_csv(pd.concat(parts, ignore_index=True), out[key])
+        write_csv(_concat(parts, instrument=None), out[key])
 
 
 def hypotheses_cohort(cohort: Cohort, entries: list, testing, primary_method: str, seed: int,
@@ -198,23 +311,39 @@ def hypotheses_cohort(cohort: Cohort, entries: list, testing, primary_method: st
     scores = read_scores(inputs["scores"])
     classification = None
     if "classification" in inputs:
-        classification = pd.read_csv(inputs["classification"], dtype={scores.index.name: str})
+        classification = split_skipped(pd.read_csv(inputs["classification"], dtype={scores.index.name: str}))[0]
     children = validate_children(cohort.children, scores.index)[0] if cohort.children is not None else None
     data = hy.CohortData(
         cohort=cohort.name, scores=scores, classification=classification, items=read_scores(inputs["keyed_items"]),
         children=children, couple_column=cohort.couples.couple_column if cohort.couples else None,
         role_column=cohort.couples.role_column if cohort.couples else None, primary_method=primary_method,
-        instruments=cohort.instruments, reliability=pd.read_csv(inputs["reliability"]),
+        instruments=cohort.instruments, reliability=split_skipped(pd.read_csv(inputs["reliability"]))[0],
     )
-    try:
-        result = hy.run_hypotheses(entries, data, testing, seed)
-    except ValueError as exc:  # a family refused these data: its message names hypothesis and cohort
-        raise DataError(f"{exc} Check the hypothesis' keys in the config, or its cohort's data.") from None
-    write_csv(result.table, out["hypotheses"])
-    folder = Path(out["tables"])
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, table in sorted(result.tables.items()):
-        write_csv(table, folder / f"{name}.csv")
+    entries, skipped = list(entries), []
+    while True:  # a hypothesis these data cannot support is skipped with the family's reason; the rest run
+        result, why = attempt("hypotheses", hy.run_hypotheses, entries, data, testing, seed)
+        if why is None:
+            break
+        failed = next((e for e in entries if why.startswith(f"hypotheses[{e['id']}]")), None)
+        if failed is None:  # not one hypothesis' failure: a data problem of the whole step
+            raise DataError(f"{why} Check the hypotheses in the config, or the cohort's data.")
+        entries.remove(failed)
+        skipped.append((failed, why.split(": ", 1)[-1]))
+        if not entries:
+            result = None
+            break
+    table = result.table if result is not None else pd.DataFrame(columns=list(hy.HYPOTHESES_COLUMNS))
+    if skipped:
+        rows = pd.DataFrame([{"id": e["id"], "family": e["family"], "cohort": cohort.name,
+                              "description": e.get("description") or "", "n": 0, "primary": True,
+                              "direction": e.get("direction"), "alpha": e.get("alpha"), SKIPPED: why}
+                             for e, why in skipped])
+        table = pd.concat([table, rows], ignore_index=True) if len(table) else rows.reindex(
+            columns=list(hy.HYPOTHESES_COLUMNS) + [SKIPPED])
+    write_csv(table, out["hypotheses"])
+    folder = fresh_dir(out["tables"])
+    for name, frame in sorted((result.tables if result is not None else {}).items()):
+        write_csv(frame, folder / f"{name}.csv")
 
 
 def prereg_status(config: dict, lock_path, out_path) -> dict:
@@ -280,12 +409,19 @@ def pooled_study(study, inputs: dict, out: dict) -> None:
     from .hypotheses import correlation_test
 
     cohorts = list(study.cohorts)
+
+    def table(kind: str, c: str) -> pd.DataFrame:
+        return split_skipped(pd.read_csv(inputs[f"{kind}:{c}"]))[0]
+
     if "reliability" in out:
-        rel_tables = {c: pd.read_csv(inputs[f"reliability:{c}"]) for c in cohorts}
-        write_csv(po.pooled_reliability(rel_tables), out["reliability"])
+        rel_tables = {c: table("reliability", c) for c in cohorts}
+        rel, why = attempt("pooled reliability", po.pooled_reliability, {c: t for c, t in rel_tables.items() if len(t)})
+        write_csv(rel if why is None else skipped_rows(why, instrument=None), out["reliability"])
     if "prevalence" in out:
-        counts = {c: pd.read_csv(inputs[f"counts:{c}"]) for c in cohorts if f"counts:{c}" in inputs}
-        write_csv(po.prevalence_homogeneity(counts, study.classification.method), out["prevalence"])
+        counts = {c: table("counts", c) for c in cohorts if f"counts:{c}" in inputs}
+        counts = {c: t for c, t in counts.items() if len(t) and (t["method"] == study.classification.method).any()}
+        prev, why = attempt("style prevalence", po.prevalence_homogeneity, counts, study.classification.method)
+        write_csv(prev if why is None else skipped_rows(why, cohort=None), out["prevalence"])
     if "invariance" in out:
         parts = []
         shared = {}
@@ -308,8 +444,8 @@ def pooled_study(study, inputs: dict, out: dict) -> None:
                     part = _group_invariance(frames[c], model, scores[g].reindex(frames[c].index), f"{c}:{g}",
                                              study.factors.estimator, study.factors.missing)
                     parts.append(part.assign(instrument=name))
-        table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["instrument", "comparison"])
-        write_csv(instrument_first(table), out["invariance"])
+        table_ = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["instrument", "comparison"])
+        write_csv(instrument_first(table_), out["invariance"])
     if "meta_analysis" in out:
         rows = []
         for c in cohorts:
@@ -317,21 +453,24 @@ def pooled_study(study, inputs: dict, out: dict) -> None:
             for inst in study.cohorts[c].dimension_instruments:
                 both = scores[[f"{inst.name}_anxiety", f"{inst.name}_avoidance"]].dropna()
                 if len(both) > 3:
-                    r = correlation_test(both.iloc[:, 0], both.iloc[:, 1]).r
-                    rows.append({"measure": f"{inst.name}: anxiety ~ avoidance", "cohort": c, "r": r, "n": len(both)})
+                    r, why = attempt(f"{c} anxiety-avoidance correlation", correlation_test, both.iloc[:, 0], both.iloc[:, 1])
+                    if why is None:
+                        rows.append({"measure": f"{inst.name}: anxiety ~ avoidance", "cohort": c, "r": r.r, "n": len(both)})
             if f"hypotheses:{c}" in inputs:
-                hyp = pd.read_csv(inputs[f"hypotheses:{c}"])
-                hyp = hyp[hyp["effect_size_name"].isin(_CORRELATION_EFFECTS) & hyp["effect_size"].notna()]
-                rows += [{"measure": f"{h.id} ({h.effect_size_name})", "cohort": c, "r": h.effect_size, "n": h.n}
-                         for h in hyp.itertuples()]
+                hyp = table("hypotheses", c)
+                if len(hyp):
+                    hyp = hyp[hyp["effect_size_name"].isin(_CORRELATION_EFFECTS) & hyp["effect_size"].notna()]
+                    rows += [{"measure": f"{h.id} ({h.effect_size_name})", "cohort": c, "r": h.effect_size, "n": h.n}
+                             for h in hyp.itertuples()]
         per = pd.DataFrame(rows, columns=["measure", "cohort", "r", "n"])
         per = per[per.groupby("measure")["cohort"].transform("nunique") >= 2]
-        table = po.meta_analysis_table(per) if len(per) else pd.DataFrame(columns=["measure", "cohort"])
-        write_csv(table, out["meta_analysis"])
-        folder = Path(out["forest_plots"])
-        folder.mkdir(parents=True, exist_ok=True)
-        for k, measure in enumerate(dict.fromkeys(table["measure"])):
-            po.forest_plot(table, measure, folder / f"forest_{k + 1:02d}.png")
+        meta, why = attempt("meta-analysis", po.meta_analysis_table, per) if len(per) else (None, None)
+        if meta is None:
+            meta = pd.DataFrame(columns=["measure", "cohort"]) if why is None else skipped_rows(why, measure=None)
+        write_csv(meta, out["meta_analysis"])
+        folder = fresh_dir(out["forest_plots"])
+        for k, measure in enumerate(dict.fromkeys(split_skipped(meta)[0]["measure"])):
+            po.forest_plot(meta, measure, folder / f"forest_{k + 1:02d}.png")
 
 
 def report_cohort(study, cohort: str, prereg_path, out_path) -> None:
@@ -343,7 +482,8 @@ def report_cohort(study, cohort: str, prereg_path, out_path) -> None:
     prereg = json.loads(Path(prereg_path).read_text(encoding="utf-8"))
     build_report(Path(out_path).parent, study=study.name, cohort=cohort, config=study.config,
                  language=study.language, seed=study.seed, prereg=prereg, out=Path(out_path),
-                 run_time=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+                 run_time=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                 min_cell=study.cohorts[cohort].min_cell)
 
 
 def study_index(study, out_path) -> None:
@@ -358,14 +498,83 @@ def exports_cohort(cohort: Cohort, language: str, cohort_dir, out_dir) -> None:
     """SPSS, Excel and lavaan exports of a cohort (:func:`attachment_pipeline.exports.write_exports`)."""
     from .exports import write_exports
 
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    write_exports(Path(cohort_dir), cohort, Path(out_dir), language=language)
+    write_exports(Path(cohort_dir), cohort, fresh_dir(out_dir), language=language)
 
 
-def run_step(func, *args, **kwargs):
-    """Call a step; on a data, read or config error print the message and exit with status 2."""
+def _remove(paths) -> None:
+    """Remove a failed step's outputs (files and folders), so that nothing stale or partial stays behind."""
+    for p in paths or ():
+        p = Path(p)
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.exists() or p.is_symlink():
+            p.unlink(missing_ok=True)
+        for tmp in p.parent.glob(f".{p.name}.tmp*") if p.parent.is_dir() else ():
+            tmp.unlink(missing_ok=True)
+
+
+def _paragraph(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def run_step(func, *args, log_path=None, outputs=(), **kwargs):
+    """Call a step; on any failure print one paragraph on stderr, remove its outputs and exit non-zero.
+
+    Data, read and config errors (:class:`~attachment_pipeline.validate.DataError`,
+    :class:`~attachment_pipeline.io.ReadError`, :class:`~attachment_pipeline.config.ConfigError`)
+    exit with status 2 and their own message. A file that cannot be written, or memory
+    that runs out, exits with status 3 and says so. Anything else is a bug: status 3, a
+    paragraph naming the step and the error, and the traceback in ``log_path``. The log
+    also receives the reasons of skipped analyses and the warnings of the libraries, which
+    therefore stay off the console. ``outputs`` (files or folders) are removed on failure.
+    """
+    handler = None
+    if log_path is not None:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.NullHandler()
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    name = getattr(func, "__name__", str(func))
+    log.info("step %s", name)
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        # the pipeline's own warnings (e.g. a mixture that chose other than four profiles) are one
+        # line on the console; library warnings (numpy's invalid values ...) go to the log only
+        log.info("%s:%s: %s: %s", filename, lineno, category.__name__, message)
+        if issubclass(category, UserWarning) and "attachment_pipeline" in str(filename):
+            print(f"Warning ({name}): {' '.join(str(message).split())}", file=sys.stderr)
+
+    code, message = 0, ""
     try:
-        return func(*args, **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = show
+            return func(*args, **kwargs)
     except (DataError, ReadError, ConfigError) as exc:
-        print(f"\nERROR: {exc}\n", file=sys.stderr)
-        sys.exit(2)
+        code, message = 2, _paragraph(exc)
+        log.info("stopped: %s", message)
+    except MemoryError:
+        code, message = 3, (f"the step {func.__name__} ran out of memory. Run it with more memory (Snakemake asks "
+                            "for more on a retry: --retries 1), or on a machine with more.")
+        log.info("%s\n%s", message, traceback.format_exc())
+    except OSError as exc:
+        target = exc.filename or "a file"
+        code, message = 3, _paragraph(f"cannot read or write {target}: {exc.strerror or exc}. Check that the results "
+                                      "folder is writable and the disk has space, then run again.")
+        log.info("%s\n%s", message, traceback.format_exc())
+    except Exception as exc:  # a bug: one paragraph here, the traceback in the log for a bug report
+        where = f" The traceback is in {log_path}; please attach it to a bug report." if log_path else ""
+        code, message = 3, _paragraph(f"internal error in the step {getattr(func, '__name__', func)}: "
+                                      f"{type(exc).__name__}: {exc}. This is a bug in the pipeline, not in your "
+                                      f"data.{where}")
+        log.info("%s\n%s", message, traceback.format_exc())
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+    _remove(outputs)
+    print(f"\nERROR: {message}\n", file=sys.stderr)
+    sys.exit(code)

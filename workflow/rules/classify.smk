@@ -25,10 +25,14 @@ rule classify:
     resources:
         mem_mb=mem_mb(4),
         runtime=runtime(0.5),
+    log:
+        f"{LOGS}/{{cohort}}/classify.log",
     params:
         cohort=lambda w: STUDY.cohorts[w.cohort],
         settings=STUDY.classification,
         seed=STUDY.seed,
+        fingerprint=lambda w: fingerprint(STUDY.cohorts[w.cohort].dimension_instruments, STUDY.classification,
+                                          STUDY.seed),
     script:
         "../scripts/classify.py"
 
@@ -39,5 +43,7 @@ rule minmax_by_style:
         scores=f"{RESULTS}/{{cohort}}/scores.csv",
     output:
         f"{RESULTS}/{{cohort}}/minmax_by_style.csv",
+    log:
+        f"{LOGS}/{{cohort}}/minmax_by_style.log",
     script:
         "../scripts/minmax_by_style.py"

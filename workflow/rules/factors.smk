@@ -16,9 +16,12 @@ rule factors:
     resources:
         mem_mb=mem_mb(6),
         runtime=runtime(0.02),
+    log:
+        f"{LOGS}/{{cohort}}/factors.log",
     params:
         cohort=lambda w: STUDY.cohorts[w.cohort],
         settings=STUDY.factors,
         seed=STUDY.seed,
+        fingerprint=lambda w: fingerprint(STUDY.cohorts[w.cohort].dimension_instruments, STUDY.factors, STUDY.seed),
     script:
         "../scripts/factors.py"

@@ -25,12 +25,17 @@ rule hypotheses:
     resources:
         mem_mb=mem_mb(6),
         runtime=runtime(0.2),
+    log:
+        f"{LOGS}/{{cohort}}/hypotheses.log",
     params:
         cohort=lambda w: STUDY.cohorts[w.cohort],
         entries=lambda w: STUDY.hypotheses_for(w.cohort),
         testing=STUDY.hypothesis_testing,
         primary_method=STUDY.classification.method,
         seed=STUDY.seed,
+        fingerprint=lambda w: fingerprint(STUDY.cohorts[w.cohort], STUDY.hypotheses_for(w.cohort),
+                                          STUDY.hypothesis_testing, STUDY.classification.method, STUDY.seed,
+                                          input_content(w.cohort)),
     script:
         "../scripts/hypotheses.py"
 
@@ -40,6 +45,8 @@ rule prereg_status:
         [str(STUDY.preregistration_lock)] if STUDY.preregistration_lock.is_file() else [],
     output:
         f"{RESULTS}/prereg_status.json",
+    log:
+        f"{LOGS}/prereg_status.log",
     params:
         config=STUDY.config,
         lock=str(STUDY.preregistration_lock),

@@ -46,7 +46,10 @@ rule pooled:
     resources:
         mem_mb=mem_mb(12),
         runtime=runtime(0.05),
+    log:
+        f"{LOGS}/pooled.log",
     params:
         study=STUDY,
+        fingerprint=fingerprint(STUDY.cohorts, STUDY.pooled, STUDY.classification.method),
     script:
         "../scripts/pooled.py"

@@ -18,9 +18,12 @@ rule report:
     resources:
         mem_mb=mem_mb(8),
         runtime=runtime(0.1),
+    log:
+        f"{LOGS}/{{cohort}}/report.log",
     params:
         study=STUDY,
         prereg=f"{RESULTS}/prereg_status.json",
+        fingerprint=lambda w: fingerprint(STUDY.config, STUDY.cohorts[w.cohort], input_content(w.cohort)),
     script:
         "../scripts/report.py"
 
@@ -31,8 +34,11 @@ rule study_index:
         list(POOLED_OUTPUTS.values()),
     output:
         f"{RESULTS}/index.html",
+    log:
+        f"{LOGS}/study_index.log",
     params:
         study=STUDY,
+        fingerprint=fingerprint(STUDY.name, tuple(STUDY.cohorts), STUDY.language),
     script:
         "../scripts/study_index.py"
 
@@ -51,8 +57,11 @@ rule exports:
     resources:
         mem_mb=mem_mb(10),
         runtime=runtime(0.2),
+    log:
+        f"{LOGS}/{{cohort}}/exports.log",
     params:
         cohort=lambda w: STUDY.cohorts[w.cohort],
         language=STUDY.language,
+        fingerprint=lambda w: fingerprint(STUDY.cohorts[w.cohort], STUDY.language),
     script:
         "../scripts/exports.py"

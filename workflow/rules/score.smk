@@ -6,7 +6,7 @@ def cohort_inputs(wildcards):
     files = [str(cohort.responses)]
     if cohort.children is not None:
         files.append(str(cohort.children))
-    return files
+    return files + instrument_files(wildcards.cohort)
 
 
 rule score_cohort:
@@ -21,8 +21,12 @@ rule score_cohort:
     resources:
         mem_mb=mem_mb(12),
         runtime=runtime(0.05),
+    log:
+        f"{LOGS}/{{cohort}}/score_cohort.log",
     params:
         cohort=lambda w: STUDY.cohorts[w.cohort],
         scoring=STUDY.scoring,
+        # content of the raw and instrument files and the config slice: a change reruns the step
+        fingerprint=lambda w: fingerprint(input_content(w.cohort), STUDY.cohorts[w.cohort], STUDY.scoring),
     script:
         "../scripts/score_cohort.py"
