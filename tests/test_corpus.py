@@ -89,7 +89,7 @@ def run_all_steps(study, out):
     steps.factors_cohort(c, study.factors, study.seed, out / "items.csv",
                          o(factorability="factorability.csv", parallel="parallel_analysis.csv",
                            efa_loadings="efa_loadings.csv", efa_fit="efa_fit.csv", cfa_fit="cfa_fit.csv",
-                           cfa_loadings="cfa_loadings.csv"))
+                           cfa_loadings="cfa_loadings.csv", cfa_thresholds="cfa_thresholds.csv"))
     steps.classify_cohort(c, study.classification, study.seed, out / "scores.csv",
                           o(classification="classification.csv", counts="style_counts.csv",
                             agreement="classification_agreement.csv", coverage="classification_coverage.csv",

@@ -448,6 +448,16 @@ def _fit(model, data, *, group, estimator, missing, ordered, group_equal, group_
     mod = Model(pt)
     _identified(mod)
     if fiml:
+        for lab, gd in zip(labels, groups):
+            if gd.n <= len(items):
+                raise ValueError(f"Only {gd.n} respondents answered any of the {len(items)} items"
+                                 + (f" in group {lab!r}" if len(groups) > 1 else "")
+                                 + "; the unrestricted model of FIML needs more respondents than items.")
+            flat = [v for v, var in zip(items, np.nanvar(gd.x, axis=0)) if not var > 0]
+            if flat:
+                raise ValueError(f"Item(s) {flat} have no variance (everyone who answered gave the same answer"
+                                 + (f" in group {lab!r}" if len(groups) > 1 else "")
+                                 + "); leave them out of the model.")
         h1_means, h1_covs, h1_ll, _ = fit_h1_fiml(groups)
         est = FIMLEstimator(mod, groups, h1_ll)
     else:

@@ -188,7 +188,11 @@ class FIMLEstimator(_Base):
         for blk in self.blocks[g]:
             obs = blk["obs"]
             soo = cov[obs[:, :, None], obs[:, None, :]]
-            inv, _ = _chol_inv(soo)
+            ci = _chol_inv(soo)
+            if ci is None:
+                raise ValueError("The implied covariance matrix is not positive definite; the model cannot be "
+                                 "fitted to these data (too few respondents or items without variance?).")
+            inv = ci[0]
             d = blk["mean"] - mean[obs]
             w = blk["cov"] + d[:, :, None] * d[:, None, :]
             n = blk["n"][:, None]
