@@ -223,6 +223,7 @@ def test_alpha_table_small_hand_example():
     assert res.sd == pytest.approx(x.mean(axis=1).std())
     assert np.isnan(res.alpha_boot_low) and np.isnan(res.alpha_boot_high)
     assert np.isnan(res.omega_h) and np.isnan(res.omega_total_sl)  # fewer than 6 items
+    assert res.omega_h_note.startswith("not identified: 3 group factors need at least 6 items (df = -3")
 
 
 def test_item_statistics_hand_definitions():
@@ -404,7 +405,9 @@ def test_fewer_than_ten_respondents_gives_nan_with_n():
     x = pd.DataFrame(rng.integers(1, 6, (9, 4)).astype(float))
     res = alpha_table(x)
     assert res.n == 9 and res.k == 4
-    assert all(np.isnan(getattr(res, f)) for f in rel.ALPHA_FIELDS if f not in ("n", "k"))
+    assert all(np.isnan(getattr(res, f)) for f in rel.ALPHA_FIELDS
+               if f not in ("n", "k", "omega_factors", "omega_h_note"))
+    assert res.omega_factors == 3 and res.omega_h_note == ""
     its = item_statistics(x)
     assert its["r_drop"].isna().all() and not its["flag"].any()
     assert its["flag_reason"].str.startswith("not computed").all()
