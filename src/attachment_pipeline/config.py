@@ -69,9 +69,10 @@ class Scoring:
 
 @dataclass(frozen=True)
 class Reliability:
-    missing: str = "listwise"
+    missing: str = "pairwise"
     n_boot: int = 1000
     ci: float = 0.95
+    omega_factors: int = 3
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ class Factors:
     extraction: str = "minres"
     rotation: str = "oblimin"
     parallel_iterations: int = 100
+    missing: str = "pairwise"
+    parallel_smc: bool = False
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,8 @@ def reliability_cohort(cohort: Cohort, settings: Reliability, seed: int, items_p
     for inst in cohort.instruments:
         subscales = {sub: [f"{inst.name}_{n}" for n in inst.subscale_items(sub)] for sub in inst.subscales}
         r, i = rel.reliability_tables(items[inst.item_columns()], groups, subscales, instrument=inst.name,
-                                      missing=settings.missing, n_boot=settings.n_boot, seed=seed, ci=settings.ci)
+                                      missing=settings.missing, n_boot=settings.n_boot, seed=seed, ci=settings.ci,
+                                      omega_factors=settings.omega_factors)
         rel_parts.append(r)
         item_parts.append(i)
     reliability = pd.concat(rel_parts, ignore_index=True)
@@ -152,10 +153,11 @@ def reliability_cohort(cohort: Cohort, settings: Reliability, seed: int, items_p
 def factors_cohort(cohort: Cohort, settings: Factors, seed: int, items_path, out: dict) -> None:
     """Factor structure of every dimension instrument: factorability, parallel analysis, EFA, CFA.
 
-    The items of an instrument are analysed together, listwise; their moments are
-    computed once (:func:`attachment_pipeline.factors.item_moments`) and shared by
-    every analysis. Parallel analysis uses a seed derived from the study seed and
-    the instrument name. Writes the six tables named in ``out``.
+    The items of an instrument are analysed together; their moments are computed
+    once (:func:`attachment_pipeline.factors.item_moments`, ``settings.missing``:
+    pairwise or listwise) and shared by KMO, Bartlett, parallel analysis and the
+    EFA; the CFA uses listwise moments. Parallel analysis uses a seed derived from
+    the study seed and the instrument name. Writes the six tables named in ``out``.
     """
     from . import factors as fa
     from .reliability import derive_seed
@@ -163,15 +165,16 @@ def factors_cohort(cohort: Cohort, settings: Factors, seed: int, items_path, out
     items = read_scores(items_path)
     tables = {k: [] for k in ("factorability", "parallel", "efa_loadings", "efa_fit", "cfa_fit", "cfa_loadings")}
     for inst in cohort.dimension_instruments:
-        moments = fa.item_moments(items[inst.item_columns()])
+        moments = fa.item_moments(items[inst.item_columns()], settings.missing)
+        listwise = moments if moments.missing == "listwise" else fa.item_moments(items[inst.item_columns()])
         pa = fa.parallel_table(moments, inst, n_iter=settings.parallel_iterations,
-                               seed=derive_seed(seed, "parallel_analysis", inst.name))
+                               seed=derive_seed(seed, "parallel_analysis", inst.name), smc=settings.parallel_smc)
         tables["parallel"].append(pa)
         tables["factorability"].append(fa.factorability_table(moments, inst, pa))
         loadings, fit = fa.efa_tables(moments, inst, settings.n_factors, settings.extraction, settings.rotation)
         tables["efa_loadings"].append(loadings)
         tables["efa_fit"].append(fit)
-        cfa_fit, cfa_loadings = fa.cfa_tables(moments, inst)
+        cfa_fit, cfa_loadings = fa.cfa_tables(listwise, inst)
         tables["cfa_fit"].append(cfa_fit)
         tables["cfa_loadings"].append(cfa_loadings)
     for key, parts in tables.items():

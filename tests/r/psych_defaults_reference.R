@@ -22,7 +22,9 @@
 #                  subscale means, scored as the pipeline does (mean of the answered items when at
 #                  least 80 % of the subscale's 18 items are answered: 15), complete cases: log-
 #                  likelihood, BIC (mclust's sign: 2 logL - npar ln n), npar, means and mixing
-#                  proportions; and Mclust(s, G = 1:6, modelNames = "VVV")'s choice.
+#                  proportions; the log-likelihood when mclust's EM is continued from its own
+#                  solution with tol = 1e-13 (mclust stops at a relative change of 1e-5); and
+#                  Mclust(s, G = 1:6, modelNames = "VVV")'s choice.
 #   tests/reference/psych_defaults_nonpd.json for tests/data/pairwise_nonpd.csv (made by
 #     tests/data/pairwise_make_data.py), whose pairwise correlation matrix is not positive definite:
 #     cor(x, use = "pairwise"), cor.smooth() of it, and KMO, cortest.bartlett and fa(..., 1 and 2
@@ -189,8 +191,14 @@ analyse <- function(rec) {
       fits[[g]] <- list(G = g, loglik = NULL, bic = NULL)
       next
     }
+    # mclust's EM stops at a relative log-likelihood change of 1e-5; continue it from its own
+    # solution with tol 1e-13 to see where that optimum really is
+    more <- em(data = s, modelName = "VVV", parameters = m$parameters,
+               control = emControl(tol = c(1e-13, 1e-13), itmax = c(1e6, 1e6)))
     fits[[g]] <- list(G = g, loglik = num(m$loglik), bic = num(m$bic), npar = num(nMclustParams("VVV", 2, g)),
-                      means = mat(t(m$parameters$mean)), pro = num(m$parameters$pro))
+                      means = mat(t(m$parameters$mean)), pro = num(m$parameters$pro),
+                      loglik_continued = num(more$loglik), iterations_continued = num(attr(more, "info")[1]),
+                      means_continued = mat(t(more$parameters$mean)), pro_continued = num(more$parameters$pro))
   }
   best <- Mclust(s, G = 1:6, modelNames = "VVV", verbose = FALSE)
   out$mclust <- list(n = nrow(s), fits = fits, best_G = num(best$G),
