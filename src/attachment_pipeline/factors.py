@@ -1,21 +1,30 @@
 """Factor structure of an instrument, agreeing with R ``psych`` and ``lavaan``.
 
-An instrument's items are analysed together, listwise (a respondent with any
-missing item is left out and counted in ``n_excluded``). The item matrix is a
-pandas DataFrame (or numpy array), one row per respondent, one column per item,
-float values, NaN = missing, **already reverse-keyed**. Everything here works
-from the item means and covariance matrix, computed once in O(n p^2) by
+An instrument's items are analysed together. The item matrix is a pandas
+DataFrame (or numpy array), one row per respondent, one column per item, float
+values, NaN = missing, **already reverse-keyed**. Everything here works from the
+item means, covariances and correlations, computed once in O(n p^2) by
 :func:`item_moments`; pass the resulting :class:`ItemMoments` instead of the
 DataFrame to every function to reuse it (the cost of all later steps then does
-not depend on n).
+not depend on n). How missing answers are handled is part of the moments
+(``ItemMoments.missing``): ``listwise`` (a respondent with any missing item is
+left out and counted in ``n_excluded``) or ``pairwise`` (each correlation from
+the respondents who answered both items, psych's default ``use = "pairwise"``
+for ``KMO``, ``cortest.bartlett``, ``fa`` and ``fa.parallel``; a matrix that is
+not positive definite is smoothed as ``psych::cor.smooth``). Moments estimated
+elsewhere (e.g. an EM covariance) enter through the same class with their own
+``missing`` name and ``n``. The CFA uses listwise moments.
 
 Public entry points
 -------------------
 - :func:`factorability` -- Kaiser-Meyer-Olkin measure of sampling adequacy
   (``kmo``) and Bartlett's test of sphericity; :func:`kmo_items` per item.
 - :func:`parallel_analysis` -- Horn's parallel analysis (factor and component
-  eigenvalues, observed and 95th percentile of random normal data);
-  :func:`suggested_factors` applies psych's retention rule.
+  eigenvalues, observed and 95th percentile of random normal data; factor
+  eigenvalues with one-factor minres communalities on the diagonal, psych's
+  default ``SMC = FALSE``, or SMCs); :func:`random_eigenvalues` draws the random
+  ones, :func:`one_factor_communalities` fits a stack of one-factor models at
+  once and :func:`suggested_factors` applies psych's retention rule.
 - :func:`efa` -- exploratory factor analysis (minres, ml or principal;
   oblimin, promax, geomin, varimax or none) with psych's fit statistics;
   :func:`match_factors` matches factors to theoretical subscales (Tucker's
@@ -30,20 +39,28 @@ Public entry points
 
 Output tables
 -------------
-``factorability.csv`` (long): ``instrument, measure, item, value``. Measures
-``n``, ``n_excluded``, ``kmo``, ``bartlett_chi2``, ``bartlett_df``,
+``factorability.csv`` (long): ``instrument, missing, measure, item, value``
+(``missing``: ``listwise`` or ``pairwise``). Measures ``n`` (listwise: complete
+respondents; pairwise: respondents with any answer, psych's ``nrow(x)``),
+``n_excluded``, ``n_pairs_min`` (fewest respondents behind a correlation),
+``smoothed`` (1 if the correlation matrix was not positive definite and was
+smoothed), ``min_eigen`` (its smallest eigenvalue before smoothing), ``kmo``,
+``bartlett_chi2``, ``bartlett_df``,
 ``bartlett_p`` (``item`` empty), ``kmo_item`` (one row per item) and, when a
 parallel-analysis table is given, ``n_factors_parallel`` (psych's ``nfact``),
 ``n_components_parallel`` (psych's ``ncomp``) and ``n_factors_theoretical``
 (the instrument's number of subscales).
 
-``parallel_analysis.csv``: ``instrument, factor, eigen_observed_fa,
-eigen_random_fa, eigen_observed_pc, eigen_random_pc, retain_fa, retain_pc,
-theoretical`` -- one row per factor number 1..p; ``retain_*`` marks the factors
+``parallel_analysis.csv``: ``instrument, missing, fa_diagonal, factor,
+eigen_observed_fa, eigen_random_fa, eigen_observed_pc, eigen_random_pc,
+retain_fa, retain_pc, theoretical`` -- one row per factor number 1..p;
+``fa_diagonal`` is ``one_factor_communality`` (psych's ``SMC = FALSE``, the
+default) or ``smc``: what the factor eigenvalues had on the diagonal of R;
+``retain_*`` marks the factors
 (components) psych's rule retains; ``theoretical`` marks factor numbers up to the
 instrument's number of subscales.
 
-``efa_loadings.csv``: ``instrument, extraction, rotation, item, F1..Fk,
+``efa_loadings.csv``: ``instrument, missing, extraction, rotation, item, F1..Fk,
 communality, subscale, matched_factor, flag_low, flag_cross``. Factors are
 matched one-to-one to the theoretical subscales and ordered as the subscales
 (F1 = first subscale), sign-aligned so that the matched subscale's loadings are
@@ -53,8 +70,8 @@ below ``low`` (.40); ``flag_cross``: the largest absolute loading on another
 factor exceeds ``cross`` (.30). Items of an unmatched subscale have no
 ``matched_factor`` and NA flags.
 
-``efa_fit.csv`` (long): ``instrument, extraction, rotation, measure, factor,
-value``. Per factor (``factor`` = F1..Fk, in the matched order):
+``efa_fit.csv`` (long): ``instrument, missing, extraction, rotation, measure,
+factor, value``. Per factor (``factor`` = F1..Fk, in the matched order):
 ``ss_loadings``, ``proportion_var``, ``cumulative_var``,
 ``proportion_explained``, ``cumulative_proportion`` (psych's ``Vaccounted``;
 cumulative sums follow the matched order) and ``congruence`` (Tucker's
@@ -89,6 +106,17 @@ and standard errors 1e-6 (lavaan's own convergence tolerance). Tests:
 ``tests/test_factors.py``. factor_analyzer 0.5.1 agrees with psych for every
 rotation offered, so no rotation is re-implemented here.
 
+psych's defaults with missing answers (``tests/r/psych_defaults_reference.R``,
+``tests/test_psych_defaults.py``), pairwise on the same two files: KMO 1e-15,
+Bartlett chi2 1e-15 (relative, n = nrow(x)), EFA loadings 8e-7 and fit 1e-9
+(n.obs = nrow(x)); a non-positive-definite pairwise matrix: cor.smooth 5e-15,
+KMO 1e-15, fa of the smoothed matrix chi2 2e-7 (relative). Parallel analysis
+with ``SMC = FALSE``: observed factor eigenvalues 2e-8 (pairwise) and 1.1e-6
+(listwise, where psych's optim stops 3e-6 short of the minres solution; from
+psych's own communalities the eigenvalues agree to 4e-14); random eigenvalues
+(means and 95th percentiles) within Monte-Carlo error of psych's 200 simulated
+data sets.
+
 References
 ----------
 Kaiser, H. F. (1970). A second generation little jiffy. Psychometrika, 35, 401-415.
@@ -96,6 +124,8 @@ Bartlett, M. S. (1951). The effect of standardization on a chi square
 approximation in factor analysis. Biometrika, 38, 337-344.
 Horn, J. L. (1965). A rationale and test for the number of factors in factor
 analysis. Psychometrika, 30, 179-185.
+Humphreys, L. G., & Ilgen, D. R. (1969). Note on a criterion for the number of
+common factors. Educational and Psychological Measurement, 29, 571-578.
 Anderson, T. W. (2003). An introduction to multivariate statistical analysis
 (3rd ed.). Wiley. (Theorem 7.2.2: (n-1) S of normal data is Wishart.)
 Harman, H. H., & Jones, W. H. (1966). Factor analysis by minimizing residuals

@@ -23,6 +23,10 @@ practice to about 1e-9); the Feldt interval is psych's ``alpha.ci``; omega: see
 :func:`omega_total` (about 1e-8) and :func:`omega_sl` (``omega_total_sl`` 2e-6,
 ``omega_h`` 4e-4: psych's optimiser stops early, see there). The bootstrap interval
 is seeded and its width matches ``psych::alpha(n.iter = 1000)`` within Monte-Carlo error.
+``missing="pairwise"`` equals ``psych::alpha(x)`` with all its defaults (1e-10;
+``tests/test_psych_defaults.py``), which is why the pipeline's ``reliability.missing``
+defaults to it. Omega on short subscales: see :func:`omega_sl` (NaN where the
+group-factor model has negative degrees of freedom, where psych still reports a number).
 
 Conventions shared with ``psych::alpha``
 -----------------------------------------
