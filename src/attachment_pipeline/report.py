@@ -508,9 +508,10 @@ def _exclusion_rows(ctx: Context) -> list:
     if fac is not None:
         for inst_name, f in fac.groupby("instrument", sort=False):
             ex = f.loc[f["measure"] == "n_excluded", "value"]
+            pairwise = "missing" in f and (f["missing"] == "pairwise").any()
             if len(ex) and ex.iloc[0] > 0:
                 rows.append([T("stage_factors"), short_name(ctx.instrument(inst_name)), fmt_int(ex.iloc[0]),
-                             T("excl_factors")])
+                             T("excl_factors_pairwise" if pairwise else "excl_factors")])
     cov = res["coverage"]
     if cov is not None:
         for _, r in cov.iterrows():
@@ -760,11 +761,16 @@ def _factorability_para(ctx: Context, inst: Instrument) -> Para | None:
     if f.empty:
         return None
     m = {r["measure"]: r["value"] for _, r in f[f["item"].isna()].iterrows()}
-    return Para(ctx.T("factorability_text", n=fmt_int(m.get("n")), excluded=fmt_int(m.get("n_excluded")),
-                      kmo=fmt_bounded(m.get("kmo")), chi2=fmt_num(m.get("bartlett_chi2")),
-                      df=fmt_int(m.get("bartlett_df")), p=_p_eq(m.get("bartlett_p")),
-                      n_fa=fmt_int(m.get("n_factors_parallel")), n_pc=fmt_int(m.get("n_components_parallel")),
-                      n_th=fmt_int(m.get("n_factors_theoretical"))))
+    common = dict(n=fmt_int(m.get("n")), excluded=fmt_int(m.get("n_excluded")),
+                  kmo=fmt_bounded(m.get("kmo")), chi2=fmt_num(m.get("bartlett_chi2")),
+                  df=fmt_int(m.get("bartlett_df")), p=_p_eq(m.get("bartlett_p")),
+                  n_fa=fmt_int(m.get("n_factors_parallel")), n_pc=fmt_int(m.get("n_components_parallel")),
+                  n_th=fmt_int(m.get("n_factors_theoretical")))
+    if "missing" in f and (f["missing"] == "pairwise").any():
+        smoothed = ctx.T("factorability_smoothed") if m.get("smoothed") == 1 else ""
+        return Para(ctx.T("factorability_text_pairwise", pairs=fmt_int(m.get("n_pairs_min")), smoothed=smoothed,
+                          **common))
+    return Para(ctx.T("factorability_text", **common))
 
 
 def _p_eq(p) -> str:
