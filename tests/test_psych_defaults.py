@@ -481,3 +481,23 @@ def test_gmm_converges_where_the_old_default_tolerance_stopped_early():
     assert old.n_iter_ < 30
     old_ll = old.score(z) * len(s) - jac
     assert bic.loc[bic["n_components"] == 4, "log_likelihood"].item() > old_ll + 0.1
+
+
+def test_smc_diagonal_retains_more_factors_with_minor_factors():
+    """psych's reason for SMC = FALSE: SMCs carry minor factors into the observed eigenvalues.
+
+    Population: 24 items, two major factors (loadings .6) and six minor ones (.25 on four items
+    each); n = 3000. Parallel analysis with SMCs retains more factors than with one-factor
+    communalities (both see some minor factors at this n; psych's documentation notes the
+    sample-size sensitivity).
+    """
+    p = 24
+    major = np.zeros((p, 2))
+    major[:12, 0] = major[12:, 1] = 0.6
+    minor = np.kron(np.eye(6), np.full((4, 1), 0.25))
+    r = major @ major.T + minor @ minor.T
+    np.fill_diagonal(r, 1.0)
+    m = F.ItemMoments(tuple(f"x{j}" for j in range(p)), 3000, 0, np.zeros(p), r)
+    fa1 = F.suggested_factors(F.parallel_analysis(m, n_iter=100, seed=2))
+    with_smc = F.suggested_factors(F.parallel_analysis(m, n_iter=100, seed=2, smc=True))
+    assert 2 <= fa1 < with_smc
