@@ -83,6 +83,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "AlphaResult",
@@ -429,9 +430,9 @@ def bootstrap_alpha(x: np.ndarray, n_boot: int = 1000, seed=0, missing: str = "l
     ``W @ x``, ``W @ x**2`` and ``W @ T**2`` (``T`` the row sum):
     ``var_b(x_j) = (w_b.x_j^2 - (w_b.x_j)^2 / n) / (n - 1)`` and likewise for ``T``,
     ``alpha_b = k/(k-1) (1 - sum_j var_b(x_j) / var_b(T))``. The pairwise case uses
-    the same count weights for the pairwise sums of :func:`covariance_matrix` (three
-    matrix products per item, using the symmetry of the pair counts and cross
-    products). ``W`` is drawn in chunks of about 2 million cells, so memory stays
+    the same count weights for the pairwise sums of :func:`covariance_matrix`
+    (``_PairwiseDesign``: one matrix product per block of rows, complete rows with
+    fewer terms). ``W`` is drawn in chunks of about 2 million cells, so memory stays
     bounded; the chunk size depends only on ``n``, so the same seed gives the same draws. Listwise resamples the complete rows; pairwise resamples all rows
     (as ``psych::alpha(n.iter=)``, which recomputes ``cov(use = "pairwise")``).
 
@@ -456,6 +457,12 @@ def bootstrap_alpha(x: np.ndarray, n_boot: int = 1000, seed=0, missing: str = "l
     out = np.full(int(n_boot), np.nan)
     if n_boot == 0 or n < 2 or k < 2:
         return out
+    with threadpool_limits(limits=1, user_api="blas"):  # the rule's one thread; sums in a fixed order
+        return _bootstrap_alpha(x, int(n_boot), seed, missing, out)
+
+
+def _bootstrap_alpha(x: np.ndarray, n_boot: int, seed, missing: str, out: np.ndarray) -> np.ndarray:
+    n, k = x.shape
     rng = np.random.default_rng(seed)
     chunk = int(max(1, min(n_boot, _BOOT_CELLS // n)))
     if missing == "listwise":
@@ -463,8 +470,7 @@ def bootstrap_alpha(x: np.ndarray, n_boot: int = 1000, seed=0, missing: str = "l
         t = xc.sum(axis=1)
         design = np.column_stack([xc, xc * xc, t * t])
     else:
-        m = (~np.isnan(x)).astype(float)
-        x0 = np.where(m > 0, x - np.nanmean(x, axis=0), 0.0)
+        pairs = _PairwiseDesign(x)
     for start in range(0, n_boot, chunk):  # loop over chunks, never over single samples
         b = min(chunk, n_boot - start)
         w = _count_weights(rng, b, n)
@@ -476,20 +482,77 @@ def bootstrap_alpha(x: np.ndarray, n_boot: int = 1000, seed=0, missing: str = "l
                 total_var = (st2 - s1.sum(axis=1) ** 2 / n) / (n - 1)
                 out[start:start + b] = k / (k - 1) * (1.0 - item_var / total_var)
             else:
-                sx = np.empty((b, k, k))  # sx[:, i, j]: sum of x_i over respondents answering i and j
-                nn = np.zeros((b, k, k))  # pair counts, lower triangle i >= j
-                sxy = np.zeros((b, k, k))  # cross products, lower triangle
-                for j in range(k):  # loop over items: (b x n) @ (n x <=k) products
-                    sx[:, :, j] = w @ (x0 * m[:, [j]])
-                    nn[:, j:, j] = w @ (m[:, j:] * m[:, [j]])
-                    sxy[:, j:, j] = w @ (x0[:, j:] * x0[:, [j]])
-                low = np.tril(np.ones((k, k), dtype=bool))
+                nn, sx, sxy = pairs.sums(w)
                 cov = (sxy - sx * np.swapaxes(sx, 1, 2) / nn) / (nn - 1)
-                cov = np.where(low, cov, 0.0)
                 tr = np.einsum("bii->b", cov)
-                tot = 2.0 * cov.sum(axis=(1, 2)) - tr
-                out[start:start + b] = k / (k - 1) * (1.0 - tr / tot)
+                out[start:start + b] = k / (k - 1) * (1.0 - tr / cov.sum(axis=(1, 2)))
     return out
+
+
+class _PairwiseDesign:
+    """Weighted pairwise sums of :func:`covariance_matrix` for many count vectors at once.
+
+    For weights ``W`` (b x n) it returns, per sample, the pair counts ``N_ij``, the
+    sums ``Sx_ij`` of item i over the respondents answering i and j, and the cross
+    products ``Sxy_ij``, each (b, k, k), as matrix products ``W @ D`` with a design
+    ``D`` of per-respondent terms. Respondents who answered every item need only
+    ``1, x_i, x_i x_j`` (i <= j): 1 + k + k(k+1)/2 columns; the others need the
+    pattern-dependent ``m_i m_j``, ``x_i m_j`` and ``x_i x_j``: k(k+1) + k^2. With
+    sparse missingness most rows are complete, so this is about half the work of
+    building every term for every row, and one large product per block of rows
+    instead of 3k thin ones. Values are centred at the item means (``x = 0`` when
+    missing), which changes no covariance.
+    """
+
+    _ROWS = 16384  # rows per block of the design (memory only)
+
+    def __init__(self, x: np.ndarray):
+        m = ~np.isnan(x)
+        self.k = k = x.shape[1]
+        self.x0 = np.where(m, x - np.nanmean(x, axis=0), 0.0)
+        self.m = m.astype(float)
+        self.full = np.flatnonzero(m.all(axis=1))
+        self.part = np.flatnonzero(~m.all(axis=1))
+        self.iu = np.triu_indices(k)
+        cache = (len(self.full) * (1 + k + len(self.iu[0])) + len(self.part) * (2 * len(self.iu[0]) + k * k)) * 8
+        self._cached = cache <= 256 * 2 ** 20  # keep the design when it fits in 256 MB
+        self._design = {}
+
+    def _block(self, kind: str, rows: np.ndarray) -> np.ndarray:
+        key = (kind, int(rows[0]), len(rows))
+        if key in self._design:
+            return self._design[key]
+        i, j = self.iu
+        x0 = self.x0[rows]
+        if kind == "full":
+            d = np.column_stack([np.ones(len(rows)), x0, x0[:, i] * x0[:, j]])
+        else:
+            m = self.m[rows]
+            d = np.column_stack([m[:, i] * m[:, j], (x0[:, :, None] * m[:, None, :]).reshape(len(rows), -1),
+                                 x0[:, i] * x0[:, j]])
+        if self._cached:
+            self._design[key] = d
+        return d
+
+    def sums(self, w: np.ndarray):
+        k, (i, j) = self.k, self.iu
+        t = len(i)
+        b = w.shape[0]
+        full = np.zeros((b, 1 + k + t))
+        for start in range(0, len(self.full), self._ROWS):  # blocks of rows: bounded memory
+            rows = self.full[start:start + self._ROWS]
+            full += w[:, rows] @ self._block("full", rows)
+        part = np.zeros((b, 2 * t + k * k))
+        for start in range(0, len(self.part), self._ROWS):
+            rows = self.part[start:start + self._ROWS]
+            part += w[:, rows] @ self._block("part", rows)
+        nn, sx, sxy = (np.zeros((b, k, k)) for _ in range(3))
+        nn[:, i, j] = part[:, :t] + full[:, :1]
+        nn[:, j, i] = nn[:, i, j]
+        sx[:] = part[:, t:t + k * k].reshape(b, k, k) + full[:, 1:1 + k, None]
+        sxy[:, i, j] = part[:, t + k * k:] + full[:, 1 + k:]
+        sxy[:, j, i] = sxy[:, i, j]
+        return nn, sx, sxy
 
 
 # ----------------------------------------------------------------------------- factor models
