@@ -424,10 +424,13 @@ def _n_gmm_parameters(k: int, d: int = 2) -> int:
     return k * d + k * d * (d + 1) // 2 + k - 1
 
 
-#: EM settings of the Gaussian mixtures (see :func:`gmm_profiles`)
-_GMM_SHORT_CYCLES = 10      # short accelerated EM (30 steps) on every start (Biernacki et al., 2003)...
-_GMM_LONG_BUDGET = 20000    # ... when (starts x distinct points) exceeds this; then the best
-_GMM_LONG_STARTS = 2        # max(2, budget / distinct points) starts are run to convergence
+#: EM settings of the Gaussian mixtures (see :func:`gmm_profiles`). Every start is run to
+#: convergence unless there are more than max(_GMM_LONG_STARTS, _GMM_LONG_BUDGET / m) of them
+#: (m distinct score pairs); then a short EM on all (_GMM_SHORT_CYCLES accelerated cycles,
+#: 30 EM steps) picks that many to continue (Biernacki, Celeux & Govaert, 2003).
+_GMM_SHORT_CYCLES = 10
+_GMM_LONG_BUDGET = 20000
+_GMM_LONG_STARTS = 2
 _GMM_TOL = 1e-10            # log-likelihood gain per observation of one accelerated cycle
 _GMM_MAX_CYCLES = 20000     # SQUAREM cycles (3 EM steps each)
 _GMM_MIN_DET = 1e-10        # a component covariance (z units) with a smaller determinant is singular
