@@ -197,3 +197,21 @@ def test_cohort_sheet_in_latin1_and_with_ragged_rows(tmp_path):
     sheet.write_text("name\tresponses\tinstruments\titems\nw1\tr.csv\t[ecr_r]\t{ecr_r: 'ecr_{n}'}\textra\n")
     with pytest.raises(ConfigError, match=r"row 2: 5 cells but the header has 4"):
         load_study({"study": "s", "cohorts": "cohorts.tsv"}, tmp_path)
+
+
+def test_psych_default_settings_and_their_errors(tmp_path):
+    cfg = config_with(tmp_path)
+    study = load_study(cfg, tmp_path)
+    assert study.reliability.missing == "pairwise" and study.reliability.omega_factors == 3
+    assert study.factors.missing == "fiml" and study.factors.parallel_smc is False
+    assert study.factors.estimator == "mlr"
+    study = load_study({**cfg, "factors": {"missing": "listwise", "parallel_smc": True},
+                        "reliability": {"missing": "listwise", "omega_factors": 2}}, tmp_path)
+    assert (study.factors.missing, study.factors.parallel_smc) == ("listwise", True)
+    assert (study.reliability.missing, study.reliability.omega_factors) == ("listwise", 2)
+    with pytest.raises(ConfigError, match="`factors.missing`: 'complete' is not one of"):
+        load_study({**cfg, "factors": {"missing": "complete"}}, tmp_path)
+    with pytest.raises(ConfigError, match="`factors.parallel_smc`"):
+        load_study({**cfg, "factors": {"parallel_smc": "no"}}, tmp_path)
+    with pytest.raises(ConfigError, match="`reliability.omega_factors`"):
+        load_study({**cfg, "reliability": {"omega_factors": 1}}, tmp_path)

@@ -100,7 +100,7 @@ def test_kmo_and_bartlett_match_psych(case):
 
 
 def test_parallel_observed_eigenvalues_match_psych(case):
-    pa = F.parallel_analysis(case["moments"], n_iter=10, seed=1)
+    pa = F.parallel_analysis(case["moments"], n_iter=10, seed=1, smc=True)
     ref = case["ref"]["parallel"]
     assert list(pa.columns) == ["factor", "eigen_observed_fa", "eigen_random_fa", "eigen_observed_pc",
                                 "eigen_random_pc"]
@@ -117,7 +117,7 @@ def test_parallel_random_quantiles_agree_with_psych_within_monte_carlo_error(cas
     of the difference is 0.61 sd, with sd psych's per-eigenvalue standard deviation.
     """
     ref = case["ref"]["parallel"]
-    pa = F.parallel_analysis(case["moments"], n_iter=4000, seed=11)
+    pa = F.parallel_analysis(case["moments"], n_iter=4000, seed=11, smc=True)
     tol = 4 * 2.11 * np.sqrt(1 / 200 + 1 / 4000)
     for kind in ("fa", "pc"):
         sd = np.asarray(ref[f"random_{kind}_sd"])
@@ -330,7 +330,7 @@ def test_wishart_draws_equal_direct_simulation_of_normal_data():
     rr[:, np.arange(p), np.arange(p)] = F.smc(r)
     direct_fa = np.linalg.eigvalsh(rr)[:, ::-1]
     for q, c in ((0.5, 1.2533), (0.95, 2.11)):
-        pa = F.parallel_analysis(m, n_iter=reps, quantile=q, seed=8)
+        pa = F.parallel_analysis(m, n_iter=reps, quantile=q, seed=8, smc=True)
         for kind, direct in (("pc", direct_pc), ("fa", direct_fa)):
             se = c * direct.std(axis=0) * np.sqrt(2 / reps)
             diff = np.abs(pa[f"eigen_random_{kind}"] - np.quantile(direct, q, axis=0))
@@ -488,8 +488,9 @@ def ecr_r_population():
 def test_efa_tables_layout_and_flags(ecr_r_population):
     ins, m = ecr_r_population
     loadings, fit = F.efa_tables(m, ins)
-    assert list(loadings.columns) == ["instrument", "extraction", "rotation", "item", "F1", "F2", "communality",
-                                      "subscale", "matched_factor", "flag_low", "flag_cross"]
+    assert list(loadings.columns) == ["instrument", "missing", "extraction", "rotation", "item", "F1", "F2",
+                                      "communality", "subscale", "matched_factor", "flag_low", "flag_cross"]
+    assert (loadings["missing"] == "listwise").all()
     assert (loadings["instrument"] == "ecr_r").all() and len(loadings) == 36
     anxiety = loadings["subscale"] == "anxiety"
     assert (loadings.loc[anxiety, "matched_factor"] == "F1").all()
@@ -498,7 +499,7 @@ def test_efa_tables_layout_and_flags(ecr_r_population):
     flagged_low = loadings.loc[loadings["flag_low"], "item"].tolist()
     flagged_cross = loadings.loc[loadings["flag_cross"], "item"].tolist()
     assert flagged_low == ["ecr_r_1"] and flagged_cross == ["ecr_r_19"]
-    assert list(fit.columns) == ["instrument", "extraction", "rotation", "measure", "factor", "value"]
+    assert list(fit.columns) == ["instrument", "missing", "extraction", "rotation", "measure", "factor", "value"]
     value = fit.set_index(["measure", "factor"])["value"]
     assert 0.25 < value[("phi", "F1~~F2")] < 0.45  # true .30; the cross-loading item pulls oblimin up
     assert value[("congruence", "F1")] > 0.95
@@ -538,14 +539,18 @@ def test_cfa_tables_layout(ecr_r_population):
 def test_factorability_and_parallel_tables(ecr_r_population):
     ins, m = ecr_r_population
     pa = F.parallel_table(m, ins, n_iter=20, seed=2)
-    assert list(pa.columns) == ["instrument", "factor", "eigen_observed_fa", "eigen_random_fa", "eigen_observed_pc",
-                                "eigen_random_pc", "retain_fa", "retain_pc", "theoretical"]
+    assert list(pa.columns) == ["instrument", "missing", "fa_diagonal", "factor", "eigen_observed_fa",
+                                "eigen_random_fa", "eigen_observed_pc", "eigen_random_pc", "retain_fa", "retain_pc",
+                                "theoretical"]
+    assert (pa["fa_diagonal"] == "one_factor_communality").all() and (pa["missing"] == "listwise").all()
+    assert (F.parallel_table(m, ins, n_iter=5, seed=2, smc=True)["fa_diagonal"] == "smc").all()
     assert pa["retain_fa"].sum() == F.suggested_factors(pa) == 2
     assert pa["theoretical"].sum() == 2
     fac = F.factorability_table(m, ins, pa)
-    assert list(fac.columns) == ["instrument", "measure", "item", "value"]
+    assert list(fac.columns) == ["instrument", "missing", "measure", "item", "value"]
     v = fac.set_index("measure")["value"]
     assert v["n"] == 800 and v["bartlett_df"] == 630
+    assert v["n_pairs_min"] == 800 and v["smoothed"] == 0 and 0 < v["min_eigen"] < 1
     assert v["n_factors_parallel"] == 2 and v["n_factors_theoretical"] == 2
     assert (fac["measure"] == "kmo_item").sum() == 36
     assert fac.loc[fac["measure"] == "kmo_item", "item"].tolist() == ins.item_columns()

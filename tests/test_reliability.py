@@ -223,6 +223,7 @@ def test_alpha_table_small_hand_example():
     assert res.sd == pytest.approx(x.mean(axis=1).std())
     assert np.isnan(res.alpha_boot_low) and np.isnan(res.alpha_boot_high)
     assert np.isnan(res.omega_h) and np.isnan(res.omega_total_sl)  # fewer than 6 items
+    assert res.omega_h_note.startswith("not identified: 3 group factors need at least 6 items (df = -3")
 
 
 def test_item_statistics_hand_definitions():
@@ -404,7 +405,9 @@ def test_fewer_than_ten_respondents_gives_nan_with_n():
     x = pd.DataFrame(rng.integers(1, 6, (9, 4)).astype(float))
     res = alpha_table(x)
     assert res.n == 9 and res.k == 4
-    assert all(np.isnan(getattr(res, f)) for f in rel.ALPHA_FIELDS if f not in ("n", "k"))
+    assert all(np.isnan(getattr(res, f)) for f in rel.ALPHA_FIELDS
+               if f not in ("n", "k", "omega_factors", "omega_h_note"))
+    assert res.omega_factors == 3 and res.omega_h_note == ""
     its = item_statistics(x)
     assert its["r_drop"].isna().all() and not its["flag"].any()
     assert its["flag_reason"].str.startswith("not computed").all()
@@ -482,3 +485,19 @@ def test_bad_arguments_raise_value_error(call, match):
     x = pd.DataFrame({"a": [1.0, 2, 3, 4, 5] * 3, "b": [2.0, 2, 4, 4, 5] * 3, "c": [1.0, 3, 3, 5, 4] * 3})
     with pytest.raises(ValueError, match=match):
         call(x)
+
+
+def test_pairwise_bootstrap_is_alpha_of_the_resampled_rows(monkeypatch):
+    """Each pairwise bootstrap alpha equals cov(use = "pairwise") of that bootstrap sample, recomputed."""
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(70, 1)) + rng.normal(size=(70, 5))
+    x[rng.random(x.shape) < 0.08] = np.nan
+    x[5] = np.nan  # a respondent without answers is not resampled
+    monkeypatch.setattr(rel._PairwiseDesign, "_ROWS", 16)  # several blocks of complete and partial rows
+    boot = bootstrap_alpha(x, 7, seed=4, missing="pairwise")
+    kept = x[~np.isnan(x).all(axis=1)]
+    w = rel._count_weights(np.random.default_rng(4), 7, len(kept))
+    for b in range(7):
+        sample = np.repeat(kept, w[b].astype(int), axis=0)
+        C, _ = covariance_matrix(sample, "pairwise")
+        assert boot[b] == pytest.approx(cronbach_alpha(C), abs=1e-13)

@@ -156,7 +156,8 @@ def test_overview_and_quality_facts(demo_html, demo_dir):
     text = " ".join(parse(demo_html).text)
     assert f"{v['respondents']}" in text
     assert "Experiences in Close Relationships - Revised (ECR-R)" in text
-    assert "listwise deletion over all items" in text  # factor-analysis exclusions with their reason
+    # factor analysis of pairwise-complete correlations (factors.missing' default), with its n
+    assert "Factor analysis of pairwise-complete correlations: 400 respondents answered at least one item" in text
     assert RUN_TIME in text
 
 

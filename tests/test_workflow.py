@@ -153,23 +153,34 @@ def test_bad_config_stops_at_start(tmp_path):
 
 
 def test_demo_reliability_through_the_pipeline_agrees_with_r(demo_run):
-    """Raw file -> ingest -> keying -> reliability.csv agrees with psych::alpha on the same file."""
+    """Raw file -> ingest -> keying -> reliability.csv agrees with psych::alpha on the same file.
+
+    The default reliability.missing is pairwise, psych::alpha's default (use = "pairwise").
+    """
     reference = json.loads((REPO / "tests/reference/reliability_demo.json").read_text())
     rel = pd.read_csv(demo_run / "results/demo/demo/reliability.csv")
     overall = rel[(rel["group_column"] == "all") & (rel["instrument"] == "ecr_r")].set_index("subscale")
+    assert (overall["missing"] == "pairwise").all()
     for sub in ("anxiety", "avoidance"):
-        ref = reference["subscales"][sub]["listwise"]
+        ref = reference["subscales"][sub]["pairwise"]
         assert overall.loc[sub, "n"] == ref["n"]
         for stat in ("alpha", "alpha_std", "lambda6", "average_r", "mean", "sd"):
             assert overall.loc[sub, stat] == pytest.approx(ref[stat], abs=1e-6), (sub, stat)
 
 
 def test_demo_factor_structure_through_the_pipeline_agrees_with_r(demo_run):
-    """Raw file -> ingest -> keying -> KMO and CFA fit agree with psych/lavaan on the same file."""
+    """Raw file -> ingest -> keying -> KMO and CFA fit agree with psych/lavaan on the same file.
+
+    KMO: pairwise, psych::KMO(x)'s default (factors.missing); the CFA is listwise, as lavaan's default.
+    """
     reference = json.loads((REPO / "tests/reference/factors_demo.json").read_text())
+    pairwise = json.loads((REPO / "tests/reference/psych_defaults_demo.json").read_text())["pairwise"]
     out = demo_run / "results/demo/demo"
     fact = pd.read_csv(out / "factorability.csv")
-    assert fact.loc[fact["measure"] == "kmo", "value"].item() == pytest.approx(reference["kmo"], abs=1e-4)
+    assert (fact["missing"] == "pairwise").all()
+    assert fact.loc[fact["measure"] == "kmo", "value"].item() == pytest.approx(pairwise["kmo"], abs=1e-4)
+    assert fact.loc[fact["measure"] == "n", "value"].item() == 400
+    assert (pd.read_csv(out / "parallel_analysis.csv")["fa_diagonal"] == "one_factor_communality").all()
     fit = pd.read_csv(out / "cfa_fit.csv").set_index("model")
     for model, key in (("theoretical", "two_factor"), ("one_factor", "one_factor")):
         ref = reference["cfa"][key]["fit"]

@@ -100,9 +100,10 @@ class Scoring:
 
 @dataclass(frozen=True)
 class Reliability:
-    missing: str = "listwise"
+    missing: str = "pairwise"
     n_boot: int = 1000
     ci: float = 0.95
+    omega_factors: int = 3
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class Factors:
     parallel_iterations: int = 100
     estimator: str = "mlr"
     missing: str = "fiml"
+    parallel_smc: bool = False
 
 
 @dataclass(frozen=True)

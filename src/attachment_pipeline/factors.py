@@ -1,21 +1,30 @@
 """Factor structure of an instrument, agreeing with R ``psych`` and ``lavaan``.
 
-An instrument's items are analysed together, listwise (a respondent with any
-missing item is left out and counted in ``n_excluded``). The item matrix is a
-pandas DataFrame (or numpy array), one row per respondent, one column per item,
-float values, NaN = missing, **already reverse-keyed**. Everything here works
-from the item means and covariance matrix, computed once in O(n p^2) by
+An instrument's items are analysed together. The item matrix is a pandas
+DataFrame (or numpy array), one row per respondent, one column per item, float
+values, NaN = missing, **already reverse-keyed**. Everything here works from the
+item means, covariances and correlations, computed once in O(n p^2) by
 :func:`item_moments`; pass the resulting :class:`ItemMoments` instead of the
 DataFrame to every function to reuse it (the cost of all later steps then does
-not depend on n).
+not depend on n). How missing answers are handled is part of the moments
+(``ItemMoments.missing``): ``listwise`` (a respondent with any missing item is
+left out and counted in ``n_excluded``) or ``pairwise`` (each correlation from
+the respondents who answered both items, psych's default ``use = "pairwise"``
+for ``KMO``, ``cortest.bartlett``, ``fa`` and ``fa.parallel``; a matrix that is
+not positive definite is smoothed as ``psych::cor.smooth``). Moments estimated
+elsewhere (e.g. an EM covariance) enter through the same class with their own
+``missing`` name and ``n``. The CFA uses listwise moments.
 
 Public entry points
 -------------------
 - :func:`factorability` -- Kaiser-Meyer-Olkin measure of sampling adequacy
   (``kmo``) and Bartlett's test of sphericity; :func:`kmo_items` per item.
 - :func:`parallel_analysis` -- Horn's parallel analysis (factor and component
-  eigenvalues, observed and 95th percentile of random normal data);
-  :func:`suggested_factors` applies psych's retention rule.
+  eigenvalues, observed and 95th percentile of random normal data; factor
+  eigenvalues with one-factor minres communalities on the diagonal, psych's
+  default ``SMC = FALSE``, or SMCs); :func:`random_eigenvalues` draws the random
+  ones, :func:`one_factor_communalities` fits a stack of one-factor models at
+  once and :func:`suggested_factors` applies psych's retention rule.
 - :func:`efa` -- exploratory factor analysis (minres, ml or principal;
   oblimin, promax, geomin, varimax or none) with psych's fit statistics;
   :func:`match_factors` matches factors to theoretical subscales (Tucker's
@@ -31,20 +40,28 @@ Public entry points
 
 Output tables
 -------------
-``factorability.csv`` (long): ``instrument, measure, item, value``. Measures
-``n``, ``n_excluded``, ``kmo``, ``bartlett_chi2``, ``bartlett_df``,
+``factorability.csv`` (long): ``instrument, missing, measure, item, value``
+(``missing``: ``listwise`` or ``pairwise``). Measures ``n`` (listwise: complete
+respondents; pairwise: respondents with any answer, psych's ``nrow(x)``),
+``n_excluded``, ``n_pairs_min`` (fewest respondents behind a correlation),
+``smoothed`` (1 if the correlation matrix was not positive definite and was
+smoothed), ``min_eigen`` (its smallest eigenvalue before smoothing), ``kmo``,
+``bartlett_chi2``, ``bartlett_df``,
 ``bartlett_p`` (``item`` empty), ``kmo_item`` (one row per item) and, when a
 parallel-analysis table is given, ``n_factors_parallel`` (psych's ``nfact``),
 ``n_components_parallel`` (psych's ``ncomp``) and ``n_factors_theoretical``
 (the instrument's number of subscales).
 
-``parallel_analysis.csv``: ``instrument, factor, eigen_observed_fa,
-eigen_random_fa, eigen_observed_pc, eigen_random_pc, retain_fa, retain_pc,
-theoretical`` -- one row per factor number 1..p; ``retain_*`` marks the factors
+``parallel_analysis.csv``: ``instrument, missing, fa_diagonal, factor,
+eigen_observed_fa, eigen_random_fa, eigen_observed_pc, eigen_random_pc,
+retain_fa, retain_pc, theoretical`` -- one row per factor number 1..p;
+``fa_diagonal`` is ``one_factor_communality`` (psych's ``SMC = FALSE``, the
+default) or ``smc``: what the factor eigenvalues had on the diagonal of R;
+``retain_*`` marks the factors
 (components) psych's rule retains; ``theoretical`` marks factor numbers up to the
 instrument's number of subscales.
 
-``efa_loadings.csv``: ``instrument, extraction, rotation, item, F1..Fk,
+``efa_loadings.csv``: ``instrument, missing, extraction, rotation, item, F1..Fk,
 communality, subscale, matched_factor, flag_low, flag_cross``. Factors are
 matched one-to-one to the theoretical subscales and ordered as the subscales
 (F1 = first subscale), sign-aligned so that the matched subscale's loadings are
@@ -54,8 +71,8 @@ below ``low`` (.40); ``flag_cross``: the largest absolute loading on another
 factor exceeds ``cross`` (.30). Items of an unmatched subscale have no
 ``matched_factor`` and NA flags.
 
-``efa_fit.csv`` (long): ``instrument, extraction, rotation, measure, factor,
-value``. Per factor (``factor`` = F1..Fk, in the matched order):
+``efa_fit.csv`` (long): ``instrument, missing, extraction, rotation, measure,
+factor, value``. Per factor (``factor`` = F1..Fk, in the matched order):
 ``ss_loadings``, ``proportion_var``, ``cumulative_var``,
 ``proportion_explained``, ``cumulative_proportion`` (psych's ``Vaccounted``;
 cumulative sums follow the matched order) and ``congruence`` (Tucker's
@@ -98,6 +115,17 @@ and standard errors 1e-6 (lavaan's own convergence tolerance). Tests:
 ``tests/test_factors.py``. factor_analyzer 0.5.1 agrees with psych for every
 rotation offered, so no rotation is re-implemented here.
 
+psych's defaults with missing answers (``tests/r/psych_defaults_reference.R``,
+``tests/test_psych_defaults.py``), pairwise on the same two files: KMO 1e-15,
+Bartlett chi2 1e-15 (relative, n = nrow(x)), EFA loadings 8e-7 and fit 1e-9
+(n.obs = nrow(x)); a non-positive-definite pairwise matrix: cor.smooth 5e-15,
+KMO 1e-15, fa of the smoothed matrix chi2 2e-7 (relative). Parallel analysis
+with ``SMC = FALSE``: observed factor eigenvalues 2e-8 (pairwise) and 1.1e-6
+(listwise, where psych's optim stops 3e-6 short of the minres solution; from
+psych's own communalities the eigenvalues agree to 4e-14); random eigenvalues
+(means and 95th percentiles) within Monte-Carlo error of psych's 200 simulated
+data sets.
+
 References
 ----------
 Kaiser, H. F. (1970). A second generation little jiffy. Psychometrika, 35, 401-415.
@@ -105,6 +133,8 @@ Bartlett, M. S. (1951). The effect of standardization on a chi square
 approximation in factor analysis. Biometrika, 38, 337-344.
 Horn, J. L. (1965). A rationale and test for the number of factors in factor
 analysis. Psychometrika, 30, 179-185.
+Humphreys, L. G., & Ilgen, D. R. (1969). Note on a criterion for the number of
+common factors. Educational and Psychological Measurement, 29, 571-578.
 Anderson, T. W. (2003). An introduction to multivariate statistical analysis
 (3rd ed.). Wiley. (Theorem 7.2.2: (n-1) S of normal data is Wishart.)
 Harman, H. H., & Jones, W. H. (1966). Factor analysis by minimizing residuals
@@ -167,11 +197,15 @@ __all__ = [
     "ROTATIONS",
     "ItemMoments",
     "item_moments",
+    "efa_moments",
     "Factorability",
     "factorability",
     "kmo_items",
     "smc",
+    "MISSING_METHODS",
+    "one_factor_communalities",
     "parallel_analysis",
+    "random_eigenvalues",
     "suggested_factors",
     "EFAResult",
     "efa",
@@ -212,13 +246,36 @@ def _one_blas_thread():
 
 
 # --------------------------------------------------------------------------- data
+#: How item moments can be made from data with missing answers (``factors.missing``).
+MISSING_METHODS = ("listwise", "pairwise")
+
+
 @dataclass(frozen=True)
 class ItemMoments:
-    """Listwise item means and covariances: the sufficient statistics of every analysis here.
+    """Item means, covariances and correlations: the sufficient statistics of every analysis here.
 
-    ``cov`` divides by ``n - 1`` (R's ``cov``); ``corr`` is its correlation
-    matrix and ``cov_ml`` the maximum-likelihood covariance (divisor ``n``) that
-    lavaan fits. ``n_excluded`` counts respondents dropped for a missing item.
+    ``cov`` divides by ``n - 1`` (R's ``cov``) and ``cov_ml`` by ``n`` (the
+    maximum-likelihood covariance lavaan fits). ``corr`` is the correlation
+    matrix every correlation-based analysis (KMO, Bartlett, parallel analysis,
+    EFA) uses; when not given it is the correlation matrix of ``cov``.
+
+    ``missing`` says how the moments were made from data with missing answers:
+
+    - ``"listwise"``: from the respondents who answered every item; ``n`` are
+      those respondents and ``n_excluded`` the others.
+    - ``"pairwise"``: each covariance and correlation from the respondents who
+      answered both items (R ``cov``/``cor(use = "pairwise")``: pair-specific
+      means and standard deviations), means and variances from everyone who
+      answered the item; ``n`` counts the respondents with at least one answer
+      (psych's ``nrow(x)``, the n of its fit statistics), ``n_excluded`` those
+      without any, ``n_pairs`` the per-pair counts. ``cov`` is the pairwise
+      covariance matrix and ``corr`` is **not** ``cov2cor(cov)``.
+    - any other name (e.g. ``"fiml"``) for moments estimated elsewhere (an EM
+      covariance) and passed in with their own ``n``.
+
+    ``smoothed`` is True when the correlation matrix was not positive definite
+    and was made so by psych's ``cor.smooth`` (``min_eigen`` keeps its smallest
+    eigenvalue before smoothing). :attr:`description` says all of this in words.
     """
 
     items: tuple[str, ...]
@@ -226,7 +283,11 @@ class ItemMoments:
     n_excluded: int
     mean: np.ndarray = field(repr=False)
     cov: np.ndarray = field(repr=False)
-    corr: np.ndarray = field(init=False, repr=False)
+    corr: np.ndarray | None = field(default=None, repr=False)
+    missing: str = "listwise"
+    n_pairs: np.ndarray | None = field(default=None, repr=False)
+    smoothed: bool = False
+    min_eigen: float = float("nan")
 
     def __post_init__(self):
         cov = np.array(self.cov, dtype=float)
@@ -236,17 +297,32 @@ class ItemMoments:
                              f"got shapes {cov.shape} and {np.shape(self.mean)}.")
         if not (isinstance(self.n, (int, np.integer)) and self.n > 1):
             raise ValueError(f"ItemMoments needs n > 1 respondents, got {self.n!r}.")
-        sd = np.sqrt(np.diag(cov))
-        corr = cov / np.outer(sd, sd)
+        if not isinstance(self.missing, str) or not self.missing:
+            raise ValueError(f"ItemMoments.missing must name how the moments were made, got {self.missing!r}.")
+        if self.corr is None:
+            sd = np.sqrt(np.diag(cov))
+            corr = cov / np.outer(sd, sd)
+        else:
+            corr = np.array(self.corr, dtype=float)
+            if corr.shape != (p, p):
+                raise ValueError(f"ItemMoments of {p} items needs a {p} x {p} correlation matrix, "
+                                 f"got shape {corr.shape}.")
         np.fill_diagonal(corr, 1.0)
         corr = (corr + corr.T) / 2
+        n_pairs = (np.full((p, p), int(self.n)) if self.n_pairs is None
+                   else np.array(self.n_pairs, dtype=np.int64))
+        if n_pairs.shape != (p, p):
+            raise ValueError(f"ItemMoments.n_pairs must be {p} x {p}, got shape {n_pairs.shape}.")
         mean = np.array(self.mean, dtype=float)
-        for a in (cov, corr, mean):
+        for a in (cov, corr, mean, n_pairs):
             a.setflags(write=False)
         object.__setattr__(self, "cov", cov)
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "corr", corr)
+        object.__setattr__(self, "n_pairs", n_pairs)
         object.__setattr__(self, "items", tuple(self.items))
+        object.__setattr__(self, "smoothed", bool(self.smoothed))
+        object.__setattr__(self, "min_eigen", float(self.min_eigen))
 
     @property
     def n_items(self) -> int:
@@ -257,8 +333,32 @@ class ItemMoments:
         """Covariance with divisor n (lavaan's sample covariance for ML)."""
         return self.cov * ((self.n - 1) / self.n)
 
+    @property
+    def description(self) -> str:
+        """How the moments were made, in words (for notes in tables and reports).
+
+        >>> x = pd.DataFrame({"a": [1, 2, 3, 4, np.nan], "b": [2, 1, 4, 3, 5], "c": [1, 3, 2, 5, 4]})
+        >>> item_moments(x).description
+        'listwise: 4 respondents who answered every item (1 excluded)'
+        >>> item_moments(x, "pairwise").description
+        'pairwise-complete correlations: 5 respondents with any answer (0 excluded), 4 to 5 per pair'
+        """
+        if self.missing == "listwise":
+            text = f"listwise: {self.n} respondents who answered every item ({self.n_excluded} excluded)"
+        elif self.missing == "pairwise":
+            off = self.n_pairs[~np.eye(self.n_items, dtype=bool)]
+            lo, hi = (int(off.min()), int(off.max())) if off.size else (self.n, self.n)
+            text = (f"pairwise-complete correlations: {self.n} respondents with any answer "
+                    f"({self.n_excluded} excluded), {lo} to {hi} per pair")
+        else:
+            text = f"{self.missing}: n = {self.n} ({self.n_excluded} excluded)"
+        if self.smoothed:
+            text += (f"; not positive definite (smallest eigenvalue {self.min_eigen:.3g}), "
+                     "smoothed as psych::cor.smooth")
+        return text
+
     def subset(self, items: Sequence[str]) -> "ItemMoments":
-        """The moments of some of the items (same respondents), in the given order."""
+        """The moments of some of the items (same respondents and ``n``), in the given order."""
         index = {name: j for j, name in enumerate(self.items)}
         missing = [c for c in items if c not in index]
         if missing:
@@ -267,8 +367,10 @@ class ItemMoments:
                 "check the item names in the model or instrument."
             )
         idx = [index[c] for c in items]
-        return ItemMoments(tuple(items), self.n, self.n_excluded, self.mean[idx],
-                           self.cov[np.ix_(idx, idx)])
+        block = np.ix_(idx, idx)
+        return ItemMoments(tuple(items), self.n, self.n_excluded, self.mean[idx], self.cov[block],
+                           corr=self.corr[block], missing=self.missing, n_pairs=self.n_pairs[block],
+                           smoothed=self.smoothed, min_eigen=self.min_eigen)
 
 
 def _as_matrix(items) -> tuple[tuple[str, ...], np.ndarray]:
@@ -305,16 +407,41 @@ def _as_matrix(items) -> tuple[tuple[str, ...], np.ndarray]:
     return names, x
 
 
-def item_moments(items) -> ItemMoments:
-    """Listwise means and covariance matrix of an item matrix, computed once.
+def item_moments(items, missing: str | None = None) -> ItemMoments:
+    """Item means, covariances and correlations of an item matrix, computed once.
 
-    Respondents with any missing item are dropped (counted in ``n_excluded``).
-    The covariance is ``S = sum_i (x_i - xbar)(x_i - xbar)' / (n - 1)``,
-    accumulated over blocks of rows (memory stays O(block x p) beyond the input).
+    ``missing="listwise"`` (default for data): respondents with any missing item
+    are dropped (counted in ``n_excluded``); the covariance is
+    ``S = sum_i (x_i - xbar)(x_i - xbar)' / (n - 1)`` and ``corr`` its
+    correlation matrix.
+
+    ``missing="pairwise"``: R's ``cor(x, use = "pairwise")``, which is what
+    psych's ``KMO(x)``, ``cortest.bartlett(x)``, ``fa(x)`` and
+    ``fa.parallel(x)`` use for raw data with missing answers. For items i, j
+    and the ``n_ij`` respondents who answered both,
+    ``r_ij = sum (x_i - xbar_i(ij))(x_j - xbar_j(ij)) / sqrt(sum (x_i - xbar_i(ij))^2 sum (x_j - xbar_j(ij))^2)``
+    with the means ``xbar(ij)`` of those respondents (Pearson's r of the pair's
+    complete cases); the covariance matrix is R's ``cov(x, use = "pairwise")``.
+    ``n`` is the number of respondents with at least one answer: psych uses
+    ``nrow(x)`` as the n of Bartlett's test, of fa's fit statistics and of the
+    random data in fa.parallel (respondents without any answer, which psych
+    would count, are left out here and counted in ``n_excluded``); ``n_pairs``
+    holds every ``n_ij``. A pairwise matrix need not be positive definite: if
+    its smallest eigenvalue is below machine epsilon it is smoothed exactly as
+    ``psych::cor.smooth`` does (eigenvalues below 1e-12 set to 1e-10, rescaled
+    to sum to p, back to a correlation matrix), ``smoothed`` is set and a
+    warning says so; every analysis then uses the smoothed matrix (psych's fa
+    smooths for its fit statistics; here KMO, Bartlett and the extraction see
+    the same positive definite matrix).
+
+    All sums are accumulated over blocks of rows (memory O(block x p) beyond the input).
 
     Parameters
     ----------
     items : DataFrame or 2-D array (respondents x items), or ItemMoments (returned as is).
+    missing : ``"listwise"`` or ``"pairwise"`` (:data:`MISSING_METHODS`); None means
+        listwise for data and "as made" for ItemMoments (a different explicit value
+        for ItemMoments is an error).
 
     Returns
     -------
@@ -326,20 +453,32 @@ def item_moments(items) -> ItemMoments:
     >>> m = item_moments(x)
     >>> m.n, m.n_excluded, m.corr[0, 1].round(3)
     (4, 1, np.float64(0.6))
+    >>> mp = item_moments(x, "pairwise")       # R: cor(x, use = "pairwise")
+    >>> mp.n, mp.n_excluded, mp.corr[0, 2].round(6), mp.corr[1, 2].round(6), mp.n_pairs[0, 1]
+    (5, 0, np.float64(0.831522), np.float64(0.3), np.int64(4))
     """
     if isinstance(items, ItemMoments):
+        if missing is not None and missing != items.missing:
+            raise ValueError(f"These item moments were made {items.missing}; they cannot be used as "
+                             f"{missing!r}. Compute them from the data with item_moments(items, {missing!r}).")
         return items
+    missing = "listwise" if missing is None else missing
+    if missing not in MISSING_METHODS:
+        raise ValueError(f"missing must be one of {', '.join(MISSING_METHODS)} for item data; got {missing!r}.")
     names, x = _as_matrix(items)
     p = x.shape[1]
     if p < 2:
         raise ValueError(f"Factor analyses need at least 2 items, got {p} ({', '.join(names)}).")
+    if missing == "pairwise":
+        return _pairwise_moments(names, x)
     complete = ~np.isnan(x).any(axis=1)
     n = int(complete.sum())
     n_excluded = int(x.shape[0] - n)
     if n <= p:
         raise ValueError(
             f"Only {n} respondents answered all {p} items ({n_excluded} excluded for missing answers); "
-            f"factor analyses need more complete respondents than items."
+            f"factor analyses need more complete respondents than items. With missing answers spread "
+            f"over many items use factors.missing: pairwise."
         )
     total = np.zeros(p)
     for start in range(0, x.shape[0], _CHUNK_ROWS):
@@ -359,7 +498,76 @@ def item_moments(items) -> ItemMoments:
             f"Item(s) {flat} have no variance among the {n} complete respondents (everyone gave the same "
             "answer); correlations with them are undefined. Drop them before the factor analyses."
         )
-    return ItemMoments(names, n, n_excluded, mean, cov)
+    sd = np.sqrt(var)
+    with _one_blas_thread():
+        min_eigen = float(np.linalg.eigvalsh(cov / np.outer(sd, sd)).min())
+    return ItemMoments(names, n, n_excluded, mean, cov, missing="listwise", min_eigen=min_eigen)
+
+
+def _pairwise_moments(names: tuple[str, ...], x: np.ndarray) -> ItemMoments:
+    """Pairwise-complete moments (see :func:`item_moments`), two passes over blocks of rows."""
+    p = x.shape[1]
+    anyone = ~np.isnan(x).all(axis=1)
+    n = int(anyone.sum())
+    n_excluded = int(x.shape[0] - n)
+    if n <= p:
+        raise ValueError(f"Only {n} respondents answered any of the {p} items; factor analyses need more "
+                         "respondents than items.")
+    count, total = np.zeros(p), np.zeros(p)
+    for start in range(0, x.shape[0], _CHUNK_ROWS):
+        block = x[start:start + _CHUNK_ROWS]
+        count += (~np.isnan(block)).sum(axis=0)
+        total += np.nansum(block, axis=0)
+    few = [f"{names[j]} ({int(count[j])})" for j in np.nonzero(count < 3)[0]]
+    if few:
+        raise ValueError(f"Item(s) {', '.join(few)} were answered by fewer than 3 respondents; their "
+                         "correlations are undefined. Drop them before the factor analyses.")
+    centre = total / count  # item means; correlations do not depend on the centre, accuracy does
+    pairs, sx, sxx, sxy = (np.zeros((p, p)) for _ in range(4))
+    for start in range(0, x.shape[0], _CHUNK_ROWS):
+        block = x[start:start + _CHUNK_ROWS]
+        m = (~np.isnan(block)).astype(float)
+        x0 = np.where(m > 0, block - centre, 0.0)
+        pairs += m.T @ m           # n_ij
+        sx += x0.T @ m             # [i, j]: sum of x_i over respondents answering i and j
+        sxx += (x0 * x0).T @ m     # [i, j]: sum of x_i^2 over the same respondents
+        sxy += x0.T @ x0           # cross products over respondents answering both
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cross = sxy - sx * sx.T / pairs              # (n_ij - 1) cov_ij
+        ss = sxx - sx * sx / pairs                   # [i, j]: (n_ij - 1) var of item i within pair (i, j)
+        corr = cross / np.sqrt(ss * ss.T)
+        cov = cross / (pairs - 1)
+    var = np.diag(cov)
+    flat = [names[j] for j in np.nonzero(~(var > 1e-12 * max(1.0, float(np.abs(centre).max()) ** 2)))[0]]
+    if flat:
+        raise ValueError(
+            f"Item(s) {flat} have no variance (everyone who answered gave the same answer); correlations "
+            "with them are undefined. Drop them before the factor analyses."
+        )
+    bad = np.argwhere(np.triu(~np.isfinite(corr) | (pairs < 3), 1))
+    if len(bad):
+        i, j = bad[0]
+        raise ValueError(
+            f"Items {names[i]} and {names[j]} "
+            + (f"were answered together by only {int(pairs[i, j])} respondent(s)" if pairs[i, j] < 3 else
+               f"do not vary among the {int(pairs[i, j])} respondents who answered both")
+            + f"; their pairwise correlation is undefined ({len(bad)} such pair(s)). "
+            "Use factors.missing: listwise or drop one of the items."
+        )
+    corr = np.clip((corr + corr.T) / 2, -1.0, 1.0)
+    np.fill_diagonal(corr, 1.0)
+    cov = (cov + cov.T) / 2
+    with _one_blas_thread():
+        min_eigen = float(np.linalg.eigvalsh(corr).min())
+        smoothed = min_eigen < np.finfo(float).eps
+        if smoothed:
+            warnings.warn(
+                f"The pairwise-complete correlation matrix of {', '.join(names[:3])}{', ...' if p > 3 else ''} "
+                f"is not positive definite (smallest eigenvalue {min_eigen:.3g}); it was smoothed as "
+                "psych::cor.smooth does before the factor analyses.", UserWarning, stacklevel=3)
+            corr = _smooth_corr(corr)
+    return ItemMoments(names, n, n_excluded, centre, cov, corr=corr, missing="pairwise",
+                       n_pairs=pairs.round().astype(np.int64), smoothed=smoothed, min_eigen=min_eigen)
 
 
 def _inverse(r: np.ndarray, items: Sequence[str]) -> np.ndarray:
@@ -378,6 +586,52 @@ def _inverse(r: np.ndarray, items: Sequence[str]) -> np.ndarray:
     return (inv + inv.T) / 2
 
 
+def efa_moments(items: pd.DataFrame, missing: str = "pairwise", estimator: str = "ml") -> ItemMoments:
+    """The correlations KMO, Bartlett, parallel analysis and the EFA of one instrument share.
+
+    - ``estimator = "wlsmv"``: psych's polychoric correlations
+      (:func:`attachment_pipeline.polychoric.psych_polychoric`, as ``psych::fa(cor = "poly")``),
+      n = respondents with any answer;
+    - ``missing = "fiml"``: the EM (saturated FIML) means and covariances of
+      :func:`attachment_pipeline.sem.engine.fit_h1_fiml` -- the maximum-likelihood
+      estimate of the correlations under MAR from every respondent who answered,
+      the same H1 the FIML CFA is tested against; n = those respondents;
+    - ``pairwise`` / ``listwise``: :func:`item_moments`.
+
+    >>> x = pd.DataFrame(np.random.default_rng(1).normal(size=(50, 3)), columns=list("abc"))
+    >>> x.iloc[0, 0] = np.nan
+    >>> m = efa_moments(x, "fiml")
+    >>> m.missing, m.n, m.n_excluded
+    ('fiml', 50, 0)
+    """
+    if estimator == "wlsmv":
+        from .polychoric import psych_polychoric
+        frame = _as_matrix(items)[1]
+        keep = ~np.isnan(frame).all(axis=1)
+        pc = psych_polychoric(items.loc[keep] if isinstance(items, pd.DataFrame) else items[keep])
+        names = tuple(str(c) for c in (items.columns if isinstance(items, pd.DataFrame) else pc.items))
+        p = len(names)
+        return ItemMoments(names, int(keep.sum()), int((~keep).sum()), np.zeros(p), pc.rho, corr=pc.rho,
+                           missing="polychoric", smoothed=pc.smoothed)
+    if missing != "fiml":
+        return item_moments(items, missing)
+    from .sem.data import group_data
+    from .sem.engine import fit_h1_fiml
+    names, x = _as_matrix(items)
+    keep = ~np.isnan(x).all(axis=1)
+    n = int(keep.sum())
+    if n <= x.shape[1]:
+        raise ValueError(f"Only {n} respondents answered any of the {x.shape[1]} items; the EM correlations "
+                         "(FIML) need more respondents than items.")
+    flat = [nm for nm, v in zip(names, np.nanvar(x[keep], axis=0)) if not v > 0]
+    if flat:
+        raise ValueError(f"Item(s) {flat} have no variance (everyone who answered gave the same answer); "
+                         "correlations with them are undefined. Drop them before the factor analyses.")
+    means, covs, _, _ = fit_h1_fiml([group_data(x[keep], names)])
+    cov = covs[0] * n / (n - 1)
+    return ItemMoments(names, n, int((~keep).sum()), means[0], cov, missing="fiml")
+
+
 # ------------------------------------------------------------------ factorability
 @dataclass(frozen=True)
 class Factorability:
@@ -389,6 +643,10 @@ class Factorability:
     bartlett_p: float
     n: int
     n_excluded: int
+    missing: str = "listwise"
+    n_pairs_min: int = 0
+    smoothed: bool = False
+    min_eigen: float = float("nan")
 
 
 def _kmo(r: np.ndarray, items: Sequence[str]) -> tuple[float, np.ndarray]:
@@ -402,18 +660,26 @@ def _kmo(r: np.ndarray, items: Sequence[str]) -> tuple[float, np.ndarray]:
     return float(r2.sum() / (r2.sum() + a2.sum())), r2 / (r2 + a2)
 
 
-def factorability(items) -> Factorability:
+def factorability(items, missing: str | None = None) -> Factorability:
     """Kaiser-Meyer-Olkin measure of sampling adequacy and Bartlett's sphericity test.
 
     KMO (Kaiser, 1970) compares correlations with partial correlations:
     ``kmo = sum_{i!=j} r_ij^2 / (sum_{i!=j} r_ij^2 + sum_{i!=j} a_ij^2)``, where
     ``a_ij = -q_ij / sqrt(q_ii q_jj)`` and ``Q = R^-1`` (psych::KMO ``MSA``).
     Bartlett (1951): ``chi2 = -(n - 1 - (2p + 5) / 6) ln|R|`` on ``p(p - 1)/2``
-    degrees of freedom (psych::cortest.bartlett with ``n`` = complete respondents).
+    degrees of freedom (psych::cortest.bartlett; ``n``: listwise, the complete
+    respondents; pairwise, the respondents with any answer, as psych's
+    ``cortest.bartlett(x)`` uses ``nrow(x)``). ``R`` is the moments' correlation
+    matrix: Pearson, listwise or pairwise (psych's ``KMO(x)`` default), smoothed
+    when not positive definite (see :func:`item_moments`). Also reported:
+    ``missing``, ``n_pairs_min`` (smallest number of respondents behind a
+    correlation), ``smoothed`` and ``min_eigen`` (smallest eigenvalue of R before
+    any smoothing).
 
     Parameters
     ----------
     items : DataFrame / array (respondents x items, reverse-keyed) or ItemMoments.
+    missing : ``"listwise"`` or ``"pairwise"`` for data (see :func:`item_moments`).
 
     Returns
     -------
@@ -427,7 +693,7 @@ def factorability(items) -> Factorability:
     >>> round(res.kmo, 3), res.bartlett_df, res.bartlett_p < 1e-10
     (0.849, 10, True)
     """
-    m = item_moments(items)
+    m = item_moments(items, missing)
     with _one_blas_thread():
         kmo, _ = _kmo(m.corr, m.items)
         p = m.n_items
@@ -436,11 +702,15 @@ def factorability(items) -> Factorability:
             _inverse(m.corr, m.items)  # raises the singular-matrix error
         chi2 = float(-logdet * (m.n - 1 - (2 * p + 5) / 6))
         df = p * (p - 1) // 2
+        off = m.n_pairs[~np.eye(p, dtype=bool)]
         return Factorability(kmo=kmo, bartlett_chi2=chi2, bartlett_df=df,
-                             bartlett_p=float(stats.chi2.sf(chi2, df)), n=m.n, n_excluded=m.n_excluded)
+                             bartlett_p=float(stats.chi2.sf(chi2, df)), n=m.n, n_excluded=m.n_excluded,
+                             missing=m.missing, n_pairs_min=int(off.min()), smoothed=m.smoothed,
+                             min_eigen=m.min_eigen if np.isfinite(m.min_eigen) else float(
+                                 np.linalg.eigvalsh(m.corr).min()))
 
 
-def kmo_items(items) -> pd.DataFrame:
+def kmo_items(items, missing: str | None = None) -> pd.DataFrame:
     """Per-item KMO (psych::KMO ``MSAi``): columns ``item``, ``kmo_item``.
 
     ``kmo_item_j = sum_{i!=j} r_ij^2 / (sum_{i!=j} r_ij^2 + sum_{i!=j} a_ij^2)``
@@ -456,7 +726,7 @@ def kmo_items(items) -> pd.DataFrame:
     1   V2     0.692
     2   V3     0.741
     """
-    m = item_moments(items)
+    m = item_moments(items, missing)
     with _one_blas_thread():
         _, per_item = _kmo(m.corr, m.items)
         return pd.DataFrame({"item": list(m.items), "kmo_item": per_item})
@@ -483,34 +753,177 @@ def _eigen_desc(r: np.ndarray) -> np.ndarray:
     return np.linalg.eigvalsh(r)[..., ::-1]
 
 
-def _with_smc_diagonal(r: np.ndarray) -> np.ndarray:
+def _with_diagonal(r: np.ndarray, diagonal: np.ndarray) -> np.ndarray:
     out = np.array(r, dtype=float, copy=True)
     idx = np.arange(r.shape[-1])
-    out[..., idx, idx] = smc(r)
+    out[..., idx, idx] = diagonal
     return out
 
 
-def parallel_analysis(items, n_iter: int = 100, quantile: float = 0.95, seed: int = 0) -> pd.DataFrame:
-    """Horn's (1965) parallel analysis with factor and component eigenvalues.
+def _with_smc_diagonal(r: np.ndarray) -> np.ndarray:
+    return _with_diagonal(r, smc(r))
+
+
+#: psych's bounds on the uniquenesses of a minres fit of a correlation matrix: [0.005, 1]
+_H_MAX = 0.995
+#: convergence of the one-factor minres fits: max |h_i - lambda v_i^2| (projected on the box) below
+#: _ONE_FACTOR_TOL, or below _ONE_FACTOR_FLOOR where no step can lower the criterion any more (its
+#: rounding level: the gradient of a flat criterion computed through ``eigh`` is accurate to ~1e-10)
+_ONE_FACTOR_TOL = 1e-10
+_ONE_FACTOR_FLOOR = 1e-7
+_ONE_FACTOR_MAX_ITER = 200
+#: correlation matrices per batch in the one-factor fits (memory only; results do not depend on it)
+_BATCH = 256
+
+
+def _one_factor_state(r: np.ndarray, h: np.ndarray):
+    """Eigen-decomposition of R_h, the model communalities lambda v^2 and the minres criterion."""
+    vals, vecs = np.linalg.eigh(_with_diagonal(r, h))
+    lam, v = vals[:, -1], vecs[:, :, -1]
+    crit = 0.5 * (vals[:, :-1] ** 2).sum(axis=1)  # 1/2 ||R_h - l l'||^2 = 1/2 sum_{m>1} lambda_m^2
+    return vals, vecs, lam[:, None] * v * v, crit
+
+
+def one_factor_communalities(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Communalities of one-factor minres fits of a stack of correlation matrices, as ``psych::fa(r, 1)``.
+
+    Minres (Harman & Jones, 1966) fits ``R ~ l l' + diag(psi)`` by least squares
+    over the uniquenesses ``psi = 1 - h`` in [0.005, 1] (psych's bounds), with
+    ``l = sqrt(lambda) v`` the first principal axis of ``R_h`` (``R`` with
+    diagonal ``h``). The criterion is ``F(h) = 1/2 ||R_h - l l'||^2 = 1/2
+    sum_{m>1} lambda_m(R_h)^2`` with gradient ``h - lambda v^2`` (psych's
+    ``FAgr.minres``), so an interior solution is the principal-axis fixed point
+    ``h = lambda v^2``; at a Heywood case ``h_i`` stays at 0.995. ``F`` is
+    minimised by a projected Newton method on the box with the analytic Hessian
+    ``I - (v^2)(v^2)' - 2 lambda diag(v) B diag(v)``, ``B = sum_{m>1} v_m v_m' /
+    (lambda - lambda_m)`` (first-order eigenvector perturbation), its
+    eigenvalues replaced by their absolute values (floored at 1e-8) so that
+    every step descends, and a backtracking (Armijo) line search; started at
+    the SMCs as psych does. All matrices of the stack are iterated at once
+    (batched ``eigh``, no loop over matrices), until the projected gradient is
+    below 1e-10, or 1e-7 where the criterion can no longer decrease
+    (its rounding level; psych's ``optim`` stops near 1e-6). Random correlation
+    matrices often have a flat criterion and a Heywood solution, which plain
+    principal-axis iteration approaches only after thousands of steps.
+
+    Parameters
+    ----------
+    r : correlation matrix (p x p) or stack (b x p x p).
+
+    Returns
+    -------
+    (communality, converged): the model communalities ``lambda v^2`` at the
+    solution (psych's ``fa(...)$communality``; psych's ``fa(...)$values`` are the
+    eigenvalues of ``R`` with these on the diagonal), shape (p,) or (b, p), and
+    whether each fit converged (bool or (b,)).
+
+    Examples
+    --------
+    >>> R = np.full((4, 4), 0.36) + np.diag([0.64] * 4)      # one factor, loadings 0.6
+    >>> h, ok = one_factor_communalities(R)
+    >>> h.round(10), bool(ok)
+    (array([0.36, 0.36, 0.36, 0.36]), True)
+    """
+    r = np.asarray(r, dtype=float)
+    single = r.ndim == 2
+    stack = r[None] if single else r
+    out = np.empty(stack.shape[:-1])
+    ok = np.empty(stack.shape[0], dtype=bool)
+    with _one_blas_thread():
+        for start in range(0, stack.shape[0], _BATCH):  # batches bound memory; results do not depend on them
+            out[start:start + _BATCH], ok[start:start + _BATCH] = _one_factor_batch(stack[start:start + _BATCH])
+    return (out[0], bool(ok[0])) if single else (out, ok)
+
+
+def _one_factor_batch(rs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`one_factor_communalities` of a (b, p, p) stack: projected Newton, all matrices at once."""
+    p = rs.shape[-1]
+    eye = np.eye(p)
+    h = np.clip(smc(rs), 0.0, _H_MAX)
+    vals, vecs, model, crit = _one_factor_state(rs, h)
+    done = np.zeros(len(rs), dtype=bool)
+    ok = np.zeros(len(rs), dtype=bool)
+    for _ in range(_ONE_FACTOR_MAX_ITER):  # Newton iterations, vectorised over the stack
+        grad = h - model
+        active = ((h <= 0.0) & (grad > 0)) | ((h >= _H_MAX) & (grad < 0))
+        pgrad = np.where(active, 0.0, grad)
+        err = np.abs(pgrad).max(axis=1)
+        newly = ~done & (err < _ONE_FACTOR_TOL)
+        ok |= newly
+        done |= newly
+        if done.all():
+            break
+        j = np.nonzero(~done)[0]  # the matrices still iterating
+        lam, v, vj, vecj = vals[j, -1], vecs[j, :, -1], vals[j], vecs[j]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            w = vecj[:, :, :-1] / (lam[:, None] - vj[:, :-1])[:, None, :]
+            hess = eye - (np.einsum("bi,bj->bij", v * v, v * v)
+                          + 2 * lam[:, None, None] * v[:, :, None] * v[:, None, :]
+                          * np.einsum("bim,bjm->bij", w, vecj[:, :, :-1]))
+        free = ~active[j]
+        hess = np.where(free[:, :, None] & free[:, None, :], hess, eye)
+        finite = np.isfinite(hess).all(axis=(1, 2))
+        hess = np.where(finite[:, None, None], (hess + hess.swapaxes(1, 2)) / 2, eye)
+        mu, q = np.linalg.eigh(hess)
+        mu = np.maximum(np.abs(mu), 1e-8)
+        step = -np.einsum("bij,bj,bkj,bk->bi", q, 1 / mu, q, pgrad[j], optimize=True)
+        # backtracking (Armijo) line search on F, each matrix with its own step length; near the
+        # rounding floor of the gradient a step that does not lower F ends the iteration
+        t = np.ones(len(j))
+        halvings = np.where(err[j] < _ONE_FACTOR_FLOOR, 2, 50)
+        accepted = np.zeros(len(j), dtype=bool)
+        pending = np.arange(len(j))
+        for halving in range(50):
+            k = j[pending]
+            trial = np.clip(h[k] + t[pending, None] * step[pending], 0.0, _H_MAX)
+            t_state = _one_factor_state(rs[k], trial)
+            moved = trial - h[k]
+            good = ((t_state[3] <= crit[k] + 1e-4 * (pgrad[k] * moved).sum(axis=1))
+                    & (np.abs(moved).max(axis=1) > 0))
+            kg = k[good]
+            h[kg] = trial[good]
+            vals[kg], vecs[kg], model[kg], crit[kg] = (a[good] for a in t_state)
+            accepted[pending[good]] = True
+            pending = pending[~good & (halvings[pending] > halving + 1)]
+            if not len(pending):
+                break
+            t[pending] /= 2
+        stalled = j[~accepted]  # F cannot decrease any more: at its rounding level
+        ok[stalled] = err[stalled] < _ONE_FACTOR_FLOOR
+        done[stalled] = True
+    return model, ok
+
+
+
+
+def parallel_analysis(items, n_iter: int = 100, quantile: float = 0.95, seed: int = 0, *,
+                      smc: bool = False, missing: str | None = None) -> pd.DataFrame:
+    """Horn's (1965) parallel analysis with factor and component eigenvalues, as ``psych::fa.parallel``.
 
     Observed: the eigenvalues of the item correlation matrix R (components,
-    ``eigen_observed_pc``) and of R with squared multiple correlations on its
-    diagonal (factors, ``eigen_observed_fa``), as ``psych::fa.parallel(x,
-    SMC = TRUE)``. Random: the ``quantile`` (default 95th percentile, R's type-7
-    quantile) over ``n_iter`` correlation matrices of random normal data of the
-    same n x p, of the same two kinds of eigenvalues.
+    ``eigen_observed_pc``) and of R with communality estimates on its diagonal
+    (factors, ``eigen_observed_fa``). Which estimates (psych's ``SMC``):
+
+    - ``smc=False`` (psych's default): the communalities of a one-factor minres
+      fit, :func:`one_factor_communalities` (psych ``fa(R, 1)$values``);
+    - ``smc=True``: squared multiple correlations (Humphreys & Ilgen, 1969),
+      which also carry minor factors and so tend to retain more factors.
+
+    Random: the ``quantile`` (default 95th percentile, R's type-7 quantile) over
+    ``n_iter`` correlation matrices of random normal data of the same n x p, of
+    the same two kinds of eigenvalues (with ``smc=False`` every random matrix gets
+    its own one-factor fit, all fitted together as one batch).
 
     The random correlation matrices are drawn exactly, without simulating the
     n x p data: for n independent N(0, I_p) rows the scatter matrix
     ``(n - 1) S`` is Wishart(n - 1, I_p) (Anderson, 2003, Thm 7.2.2), and the
     sample correlation matrix is ``D^-1/2 W D^-1/2`` with ``D = diag(W)``.
     ``scipy.stats.wishart`` draws W by the Bartlett decomposition, so the cost
-    is O(n_iter p^3), independent of n. All iterations are processed as one
-    batch (batched ``eigvalsh`` and ``inv``). The data are not resampled (psych's
-    resampled eigenvalues are not used for its suggestion either).
-
-    Note: psych's default ``SMC = FALSE`` puts 1-factor minres communalities on
-    the diagonal instead; SMCs are the classic choice and need no iteration.
+    is O(n_iter p^3), independent of n. With pairwise moments n is the number of
+    respondents with any answer (psych simulates ``nrow(x)`` complete rows).
+    The data are not resampled: psych 2.2.9 also resamples the columns of raw
+    data and bases its suggestion (``nfact``, ``ncomp``) on the resampled
+    quantiles; its documentation notes both "tend to agree".
 
     Parameters
     ----------
@@ -518,6 +931,8 @@ def parallel_analysis(items, n_iter: int = 100, quantile: float = 0.95, seed: in
     n_iter : number of random data sets (>= 1).
     quantile : quantile of the random eigenvalues, in (0, 1).
     seed : seed of ``numpy.random.default_rng``; the same seed gives identical output.
+    smc : SMCs (True) or one-factor communalities (False, psych's default) on the diagonal.
+    missing : how to compute the moments of data (:func:`item_moments`).
 
     Returns
     -------
@@ -528,7 +943,7 @@ def parallel_analysis(items, n_iter: int = 100, quantile: float = 0.95, seed: in
     --------
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(300, 1)) + rng.normal(size=(300, 5))
-    >>> pa = parallel_analysis(x, n_iter=20, seed=1)
+    >>> pa = parallel_analysis(x, n_iter=20, seed=1, smc=True)
     >>> pa.iloc[:2, :3].round(2)
        factor  eigen_observed_fa  eigen_random_fa
     0       1               2.44             0.30
@@ -539,6 +954,11 @@ def parallel_analysis(items, n_iter: int = 100, quantile: float = 0.95, seed: in
     1               0.61             1.10
     >>> suggested_factors(pa), suggested_factors(pa, kind="pc")
     (1, 1)
+    >>> pa1 = parallel_analysis(x, n_iter=20, seed=1)           # psych's default SMC = FALSE
+    >>> pa1.iloc[:2, :3].round(2)
+       factor  eigen_observed_fa  eigen_random_fa
+    0       1               2.53             1.01
+    1       2               0.09             0.11
     """
     if isinstance(n_iter, (bool, np.bool_)) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
         raise ValueError(f"n_iter must be a positive integer, got {n_iter!r}.")
@@ -546,13 +966,52 @@ def parallel_analysis(items, n_iter: int = 100, quantile: float = 0.95, seed: in
         raise ValueError(f"quantile must be a number strictly between 0 and 1, got {quantile!r}.")
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-    m = item_moments(items)
+    if not isinstance(smc, (bool, np.bool_)):
+        raise ValueError(f"smc must be True or False, got {smc!r}.")
+    m = item_moments(items, missing)
     with _one_blas_thread():
-        p, n = m.n_items, m.n
         _inverse(m.corr, m.items)  # clear error for a singular matrix
         observed_pc = _eigen_desc(m.corr)
-        observed_fa = _eigen_desc(_with_smc_diagonal(m.corr))
+        if smc:
+            observed_fa = _eigen_desc(_with_smc_diagonal(m.corr))
+        else:
+            h, ok = one_factor_communalities(m.corr)
+            if not ok:
+                raise ValueError(f"The one-factor minres fit of {', '.join(m.items[:3])}, ... did not converge; "
+                                 "use factors.parallel_smc: true for this instrument.")
+            observed_fa = _eigen_desc(_with_diagonal(m.corr, h))
+    random = random_eigenvalues(m.n, m.n_items, n_iter, seed, smc=smc)
+    return pd.DataFrame({
+        "factor": np.arange(1, m.n_items + 1),
+        "eigen_observed_fa": observed_fa,
+        "eigen_random_fa": np.quantile(random["fa"], quantile, axis=0),
+        "eigen_observed_pc": observed_pc,
+        "eigen_random_pc": np.quantile(random["pc"], quantile, axis=0),
+    })
 
+
+def random_eigenvalues(n: int, p: int, n_iter: int = 100, seed: int = 0, *, smc: bool = False) -> dict:
+    """Eigenvalues of the correlation matrices of ``n_iter`` random normal data sets of size n x p.
+
+    The correlation matrices are drawn exactly as normalised Wishart(n - 1, I_p)
+    matrices (see :func:`parallel_analysis`), then ``pc``: their eigenvalues;
+    ``fa``: the eigenvalues with SMCs (``smc=True``) or one-factor minres
+    communalities (:func:`one_factor_communalities`, psych's ``SMC = FALSE``) on
+    the diagonal. Each is an (n_iter, p) array, rows in decreasing order; the
+    same seed gives the same arrays.
+
+    Examples
+    --------
+    >>> ev = random_eigenvalues(200, 6, n_iter=50, seed=2)
+    >>> ev["pc"].shape, bool(np.allclose(ev["pc"].sum(axis=1), 6))
+    ((50, 6), True)
+    """
+    for name, value, low in (("n", n, 2), ("p", p, 2), ("n_iter", n_iter, 1)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+    if n <= p:
+        raise ValueError(f"Random correlation matrices of {p} items need n > p respondents, got n = {n}.")
+    with _one_blas_thread():
         rng = np.random.default_rng(seed)
         w = stats.wishart(df=n - 1, scale=np.eye(p)).rvs(size=int(n_iter), random_state=rng)
         w = np.asarray(w).reshape(int(n_iter), p, p)
@@ -560,15 +1019,16 @@ def parallel_analysis(items, n_iter: int = 100, quantile: float = 0.95, seed: in
         r = w * d[:, :, None] * d[:, None, :]
         idx = np.arange(p)
         r[:, idx, idx] = 1.0
-        random_pc = _eigen_desc(r)
-        random_fa = _eigen_desc(_with_smc_diagonal(r))
-        return pd.DataFrame({
-            "factor": np.arange(1, p + 1),
-            "eigen_observed_fa": observed_fa,
-            "eigen_random_fa": np.quantile(random_fa, quantile, axis=0),
-            "eigen_observed_pc": observed_pc,
-            "eigen_random_pc": np.quantile(random_pc, quantile, axis=0),
-        })
+        out = {"pc": _eigen_desc(r)}
+        if smc:
+            out["fa"] = _eigen_desc(_with_smc_diagonal(r))
+        else:
+            h, ok = one_factor_communalities(r)
+            if not ok.all():
+                warnings.warn(f"{int((~ok).sum())} of {n_iter} one-factor fits of random correlation matrices "
+                              "did not converge; their eigenvalues are kept.", UserWarning, stacklevel=3)
+            out["fa"] = _eigen_desc(_with_diagonal(r, h))
+    return out
 
 
 def suggested_factors(pa_table: pd.DataFrame, kind: str = "fa") -> int:
@@ -765,6 +1225,7 @@ class EFAResult:
     null_chi2: float
     null_df: float
     converged: bool
+    missing: str = "listwise"
 
     @property
     def structure(self) -> np.ndarray:
@@ -794,7 +1255,8 @@ class EFAResult:
                        **_variance_accounted(loadings, phi, len(self.items)))
 
 
-def efa(items, n_factors: int, extraction: str = "minres", rotation: str = "oblimin") -> EFAResult:
+def efa(items, n_factors: int, extraction: str = "minres", rotation: str = "oblimin",
+        missing: str | None = None) -> EFAResult:
     """Exploratory factor analysis of the item correlation matrix, as ``psych::fa``.
 
     Extraction (psych ``fm``): ``minres`` (default; unweighted least squares,
@@ -814,6 +1276,11 @@ def efa(items, n_factors: int, extraction: str = "minres", rotation: str = "obli
     ``chi2 = F (n - 1 - (2p + 5)/6 - 2k/3)`` with ``F`` the ML discrepancy of the
     model correlation matrix, ``df = p(p-1)/2 - pk + k(k-1)/2``, ``tli``,
     ``rmsea`` with 90% interval ``rmsea_low``/``rmsea_high``, ``bic = chi2 - df ln n``.
+    ``n`` is the moments' n: listwise the complete respondents; pairwise the
+    respondents with any answer (psych's ``n.obs = nrow(x)`` for raw data, whose
+    correlations are ``cor(x, use = "pairwise")``). psych computes the fit on
+    ``cor.smooth``-ed matrices; a pairwise matrix that needs smoothing is
+    smoothed before the extraction here (:func:`item_moments`).
 
     Parameters
     ----------
@@ -821,6 +1288,7 @@ def efa(items, n_factors: int, extraction: str = "minres", rotation: str = "obli
     n_factors : number of factors, 1 <= k < p.
     extraction : one of :data:`EXTRACTIONS`.
     rotation : one of :data:`ROTATIONS` (ignored for one factor).
+    missing : ``"listwise"`` or ``"pairwise"`` for data (see :func:`item_moments`).
 
     Returns
     -------
@@ -839,7 +1307,7 @@ def efa(items, n_factors: int, extraction: str = "minres", rotation: str = "obli
         raise ValueError(f"extraction must be one of {', '.join(EXTRACTIONS)}; got {extraction!r}.")
     if rotation not in ROTATIONS:
         raise ValueError(f"rotation must be one of {', '.join(ROTATIONS)}; got {rotation!r}.")
-    m = item_moments(items)
+    m = item_moments(items, missing)
     with _one_blas_thread():
         p = m.n_items
         if isinstance(n_factors, (bool, np.bool_)) or not isinstance(n_factors, (int, np.integer)) \
@@ -864,7 +1332,7 @@ def efa(items, n_factors: int, extraction: str = "minres", rotation: str = "obli
             items=m.items, factors=tuple(f"F{j + 1}" for j in range(k)), extraction=extraction,
             rotation=rotation if k > 1 else "none", n=m.n, n_factors=k, loadings=loadings, phi=phi,
             communality=communality, uniqueness=1 - communality,
-            **_variance_accounted(loadings, phi, p), **fit, converged=converged,
+            **_variance_accounted(loadings, phi, p), **fit, converged=converged, missing=m.missing,
         )
 
 
@@ -1034,6 +1502,9 @@ def cfa(items, model: Mapping[str, Sequence[str]], estimator: str = "ml", missin
     syntax = simple_structure(model)
     names = [str(c) for cols in model.values() for c in cols]
     if isinstance(items, ItemMoments):
+        if items.missing != "listwise":
+            raise ValueError(f"cfa from ItemMoments needs listwise moments, not {items.missing!r} ones; pass the "
+                             "item DataFrame (the engine then uses FIML or pairwise statistics itself).")
         if estimator != "ml" or missing != "listwise":
             raise ValueError("ItemMoments hold complete-data moments: use estimator ml with missing listwise, "
                              "or pass the item DataFrame.")
@@ -1076,16 +1547,16 @@ def cfa_rows(res, instrument_name: str, model_name: str) -> tuple[dict, pd.DataF
 
 
 # ----------------------------------------------------------- tables for the CSVs
-def _instrument_items(items, instrument) -> ItemMoments:
+def _instrument_items(items, instrument, missing: str | None = None) -> ItemMoments:
     cols = list(instrument.item_columns())
     if isinstance(items, ItemMoments):
-        return items.subset(cols)
+        return item_moments(items, missing).subset(cols)
     if isinstance(items, pd.DataFrame):
-        missing = [c for c in cols if c not in items.columns]
-        if missing:
-            raise ValueError(f"Instrument {instrument.name}: item column(s) {missing} are missing from the "
+        absent = [c for c in cols if c not in items.columns]
+        if absent:
+            raise ValueError(f"Instrument {instrument.name}: item column(s) {absent} are missing from the "
                              "item matrix (expected <instrument>_<n> columns).")
-        return item_moments(items.loc[:, cols])
+        return item_moments(items.loc[:, cols], missing)
     raise ValueError("Pass the items as a DataFrame with <instrument>_<n> columns or as ItemMoments.")
 
 
@@ -1093,8 +1564,9 @@ def _subscale_of_item(instrument) -> dict[str, str]:
     return {f"{instrument.name}_{it.n}": it.subscale for it in instrument.items}
 
 
-def factorability_table(items, instrument, pa_table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``factorability.csv``: long table ``instrument, measure, item, value`` (see module docstring).
+def factorability_table(items, instrument, pa_table: pd.DataFrame | None = None,
+                        missing: str | None = None) -> pd.DataFrame:
+    """``factorability.csv``: long table ``instrument, missing, measure, item, value`` (see module docstring).
 
     Examples
     --------
@@ -1106,10 +1578,11 @@ def factorability_table(items, instrument, pa_table: pd.DataFrame | None = None)
     >>> t.loc[t.measure == "kmo", "value"].round(3).tolist(), int((t.measure == "kmo_item").sum())
     ([0.947], 11)
     """
-    m = _instrument_items(items, instrument)
+    m = _instrument_items(items, instrument, missing)
     res = factorability(m)
     rows = [(k, None, float(getattr(res, k))) for k in
-            ("n", "n_excluded", "kmo", "bartlett_chi2", "bartlett_df", "bartlett_p")]
+            ("n", "n_excluded", "n_pairs_min", "smoothed", "min_eigen", "kmo", "bartlett_chi2", "bartlett_df",
+             "bartlett_p")]
     per = kmo_items(m)
     rows += [("kmo_item", i, float(v)) for i, v in zip(per["item"], per["kmo_item"])]
     if pa_table is not None:
@@ -1117,31 +1590,46 @@ def factorability_table(items, instrument, pa_table: pd.DataFrame | None = None)
                  ("n_components_parallel", None, float(suggested_factors(pa_table, "pc"))),
                  ("n_factors_theoretical", None, float(len(instrument.subscales)))]
     out = pd.DataFrame(rows, columns=["measure", "item", "value"])
+    out.insert(0, "missing", m.missing)
     out.insert(0, "instrument", instrument.name)
     return out
 
 
-def parallel_table(items, instrument, n_iter: int = 100, quantile: float = 0.95, seed: int = 0) -> pd.DataFrame:
-    """``parallel_analysis.csv``: :func:`parallel_analysis` plus ``retain_fa``, ``retain_pc``, ``theoretical``."""
-    m = _instrument_items(items, instrument)
-    pa = parallel_analysis(m, n_iter=n_iter, quantile=quantile, seed=seed)
+#: ``fa_diagonal`` of parallel_analysis.csv: what the factor eigenvalues put on the diagonal of R
+FA_DIAGONAL = {True: "smc", False: "one_factor_communality"}
+
+
+def parallel_table(items, instrument, n_iter: int = 100, quantile: float = 0.95, seed: int = 0, *,
+                   smc: bool = False, missing: str | None = None) -> pd.DataFrame:
+    """``parallel_analysis.csv``: :func:`parallel_analysis` plus ``retain_fa``, ``retain_pc``, ``theoretical``.
+
+    Columns ``instrument, missing, fa_diagonal, factor, ...``: ``missing`` says
+    how the correlations were made (``listwise``/``pairwise``) and ``fa_diagonal``
+    what the factor eigenvalues had on the diagonal (``smc``, or
+    ``one_factor_communality``: psych's default ``SMC = FALSE``).
+    """
+    m = _instrument_items(items, instrument, missing)
+    pa = parallel_analysis(m, n_iter=n_iter, quantile=quantile, seed=seed, smc=smc)
     nf, nc = suggested_factors(pa, "fa"), suggested_factors(pa, "pc")
     pa["retain_fa"] = pa["factor"] <= nf
     pa["retain_pc"] = pa["factor"] <= nc
     pa["theoretical"] = pa["factor"] <= len(instrument.subscales)
+    pa.insert(0, "fa_diagonal", FA_DIAGONAL[bool(smc)])
+    pa.insert(0, "missing", m.missing)
     pa.insert(0, "instrument", instrument.name)
     return pa
 
 
 def efa_tables(items, instrument, n_factors: int | None = None, extraction: str = "minres",
                rotation: str = "oblimin", low: float = LOW_LOADING,
-               cross: float = CROSS_LOADING) -> tuple[pd.DataFrame, pd.DataFrame]:
+               cross: float = CROSS_LOADING, missing: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``efa_loadings.csv`` and ``efa_fit.csv`` for one instrument (layout in the module docstring).
 
     ``n_factors`` defaults to the instrument's number of subscales. Factors are
-    matched to the subscales with :func:`match_factors` before tabulating.
+    matched to the subscales with :func:`match_factors` before tabulating. Both
+    tables carry a ``missing`` column (listwise / pairwise correlations).
     """
-    m = _instrument_items(items, instrument)
+    m = _instrument_items(items, instrument, missing)
     k = len(instrument.subscales) if n_factors is None else n_factors
     res = efa(m, k, extraction=extraction, rotation=rotation)
     sub = _subscale_of_item(instrument)
@@ -1167,6 +1655,7 @@ def efa_tables(items, instrument, n_factors: int | None = None, extraction: str 
     lo.loc[~has, ["flag_low", "flag_cross"]] = pd.NA
     lo.insert(0, "rotation", res.rotation)
     lo.insert(0, "extraction", res.extraction)
+    lo.insert(0, "missing", res.missing)
     lo.insert(0, "instrument", instrument.name)
 
     rows = []
@@ -1182,6 +1671,7 @@ def efa_tables(items, instrument, n_factors: int | None = None, extraction: str 
     fit = pd.DataFrame(rows, columns=["measure", "factor", "value"])
     fit.insert(0, "rotation", res.rotation)
     fit.insert(0, "extraction", res.extraction)
+    fit.insert(0, "missing", res.missing)
     fit.insert(0, "instrument", instrument.name)
     return lo, fit
 

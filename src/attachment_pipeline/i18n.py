@@ -105,6 +105,7 @@ _EN = {
     "excl_rel_listwise": "at least one item of the subscale unanswered (listwise deletion)",
     "excl_rel_pairwise": "no item of the subscale answered",
     "excl_factors": "at least one item unanswered (listwise deletion over all items)",
+    "excl_factors_pairwise": "no item answered (pairwise-complete correlations)",
     "excl_classification": "a dimension score is missing",
     "no_exclusions": "No respondent was left out of any step.",
     "groups_heading": "Groups and covariates",
@@ -167,6 +168,21 @@ _EN = {
     "factorability_text": "Factor analysis of the {n} respondents who answered every item ({excluded} left out, "
                           "listwise). Sampling adequacy KMO = {kmo}; Bartlett's test χ²({df}) = {chi2}, {p}. Parallel "
                           "analysis retains {n_fa} factors ({n_pc} components); the instrument has {n_th} subscales.",
+    "factorability_text_pairwise": "Factor analysis of pairwise-complete correlations: {n} respondents answered at "
+                                   "least one item ({excluded} none), each correlation rests on at least {pairs} of "
+                                   "them{smoothed}. Sampling adequacy KMO = {kmo}; Bartlett's test χ²({df}) = {chi2}, "
+                                   "{p}. Parallel analysis retains {n_fa} factors ({n_pc} components); the instrument "
+                                   "has {n_th} subscales.",
+    "factorability_text_fiml": "Factor analysis of the maximum-likelihood (EM, full-information) correlations: all "
+                               "{n} respondents who answered at least one item ({excluded} none). Sampling adequacy "
+                               "KMO = {kmo}; Bartlett's test χ²({df}) = {chi2}, {p}. Parallel analysis retains {n_fa} "
+                               "factors ({n_pc} components); the instrument has {n_th} subscales.",
+    "factorability_text_polychoric": "Factor analysis of polychoric correlations (items as ordered categories, "
+                                     "psych::polychoric): {n} respondents answered at least one item ({excluded} "
+                                     "none){smoothed}. Sampling adequacy KMO = {kmo}; Bartlett's test χ²({df}) = "
+                                     "{chi2}, {p}. Parallel analysis retains {n_fa} factors ({n_pc} components); the "
+                                     "instrument has {n_th} subscales.",
+    "factorability_smoothed": "; the matrix was not positive definite and was smoothed (psych::cor.smooth)",
     "scree_title": "{instrument}: scree plot with parallel analysis",
     "scree_alt": "Scree plot of observed and random eigenvalues for {instrument}.",
     "scree_caption": "Keep the factors whose observed eigenvalue lies above the random one (Horn's parallel "
@@ -464,6 +480,7 @@ _NL = {
     "excl_rel_listwise": "minstens één item van de subschaal onbeantwoord (listwise deletion)",
     "excl_rel_pairwise": "geen item van de subschaal beantwoord",
     "excl_factors": "minstens één item onbeantwoord (listwise deletion over alle items)",
+    "excl_factors_pairwise": "geen item beantwoord (paarsgewijs complete correlaties)",
     "excl_classification": "een dimensiescore ontbreekt",
     "no_exclusions": "Bij geen enkele stap bleef een respondent buiten beschouwing.",
     "groups_heading": "Groepen en covariaten",
@@ -520,10 +537,26 @@ _NL = {
                        "({n}) geven een signaal.",
     "item_stats_groups_note": "Itemstatistieken per groep staan in item_stats.csv.",
     "no_reliability": "Geen betrouwbaarheidstabel (reliability.csv) gevonden.",
+    "factorability_text_fiml": "Factoranalyse van de maximum-likelihood-correlaties (EM, full information): alle "
+                               "{n} respondenten die minstens één item beantwoordden ({excluded} geen). "
+                               "Steekproefgeschiktheid KMO = {kmo}; toets van Bartlett χ²({df}) = {chi2}, {p}. "
+                               "Parallelle analyse behoudt {n_fa} factoren ({n_pc} componenten); het instrument "
+                               "heeft {n_th} subschalen.",
+    "factorability_text_polychoric": "Factoranalyse van polychorische correlaties (items als geordende categorieën, "
+                                     "psych::polychoric): {n} respondenten beantwoordden minstens één item "
+                                     "({excluded} geen){smoothed}. Steekproefgeschiktheid KMO = {kmo}; toets van "
+                                     "Bartlett χ²({df}) = {chi2}, {p}. Parallelle analyse behoudt {n_fa} factoren "
+                                     "({n_pc} componenten); het instrument heeft {n_th} subschalen.",
     "factorability_text": "Factoranalyse van de {n} respondenten die alle items beantwoordden ({excluded} weggelaten, "
                           "listwise). Steekproefgeschiktheid KMO = {kmo}; toets van Bartlett χ²({df}) = {chi2}, {p}. "
                           "Parallelle analyse behoudt {n_fa} factoren ({n_pc} componenten); de vragenlijst heeft {n_th} "
                           "subschalen.",
+    "factorability_text_pairwise": "Factoranalyse van paarsgewijs complete correlaties: {n} respondenten beantwoordden "
+                                   "minstens één item ({excluded} geen), elke correlatie steunt op minstens {pairs} van "
+                                   "hen{smoothed}. Steekproefgeschiktheid KMO = {kmo}; toets van Bartlett χ²({df}) = "
+                                   "{chi2}, {p}. Parallelle analyse behoudt {n_fa} factoren ({n_pc} componenten); de "
+                                   "vragenlijst heeft {n_th} subschalen.",
+    "factorability_smoothed": "; de matrix was niet positief definiet en is gladgestreken (psych::cor.smooth)",
     "scree_title": "{instrument}: screeplot met parallelle analyse",
     "scree_alt": "Screeplot van geobserveerde en toevallige eigenwaarden voor {instrument}.",
     "scree_caption": "Behoud de factoren waarvan de geobserveerde eigenwaarde boven de toevallige ligt (parallelle "

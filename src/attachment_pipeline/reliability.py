@@ -7,7 +7,8 @@ NaN = missing, **already reverse-keyed**. The public entry points are
 - :func:`alpha_table` -- one subscale: Cronbach's alpha, standardized alpha,
   Guttman's lambda-6, average inter-item r, scale mean/sd, Feldt and bootstrap
   confidence intervals for alpha, McDonald's omega (one-factor ``omega_total``;
-  Schmid-Leiman ``omega_h`` and ``omega_total_sl`` from three group factors),
+  Schmid-Leiman ``omega_h`` and ``omega_total_sl`` from ``omega_factors`` group
+  factors, three by default as psych),
   returned as an :class:`AlphaResult`;
 - :func:`item_statistics` -- one subscale: per-item mean, sd, corrected item-total
   correlation (``r_drop``), psych's ``r_cor``, ``raw_r`` and ``std_r``, alpha if the
@@ -22,6 +23,10 @@ practice to about 1e-9); the Feldt interval is psych's ``alpha.ci``; omega: see
 :func:`omega_total` (about 1e-8) and :func:`omega_sl` (``omega_total_sl`` 2e-6,
 ``omega_h`` 4e-4: psych's optimiser stops early, see there). The bootstrap interval
 is seeded and its width matches ``psych::alpha(n.iter = 1000)`` within Monte-Carlo error.
+``missing="pairwise"`` equals ``psych::alpha(x)`` with all its defaults (1e-10;
+``tests/test_psych_defaults.py``), which is why the pipeline's ``reliability.missing``
+defaults to it. Omega on short subscales: see :func:`omega_sl` (NaN where the
+group-factor model has negative degrees of freedom, where psych still reports a number).
 
 Conventions shared with ``psych::alpha``
 -----------------------------------------
@@ -49,6 +54,8 @@ coefficient alpha. Applied Psychological Measurement, 11, 93-103.
 Kuder, G. F., & Richardson, M. W. (1937). The theory of the estimation of test
 reliability. Psychometrika, 2, 151-160.
 McDonald, R. P. (1999). Test theory: A unified treatment. Mahwah, NJ: Erlbaum.
+Ledermann, W. (1937). On the rank of the reduced correlational matrix in
+multiple-factor analysis. Psychometrika, 2, 85-93.
 Revelle, W., & Zinbarg, R. E. (2009). Coefficients alpha, beta, omega, and the glb.
 Psychometrika, 74, 145-154.
 Revelle, W. (2022). psych: Procedures for psychological, psychometric, and
@@ -76,6 +83,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "AlphaResult",
@@ -94,6 +102,7 @@ __all__ = [
     "bootstrap_alpha",
     "omega_total",
     "omega_sl",
+    "omega_sl_note",
     "covariance_matrix",
     "pairwise_correlation",
     "derive_seed",
@@ -116,7 +125,10 @@ _MINRES_TOL = 1e-6
 class AlphaResult:
     """Reliability of one subscale; field names are the columns of ``reliability.csv``.
 
-    ``n`` and ``k`` are ints; every other field is a float (NaN when undefined).
+    ``n``, ``k`` and ``omega_factors`` (the group factors behind ``omega_h`` and
+    ``omega_total_sl``) are ints, ``omega_h_note`` is text (why ``omega_h`` is
+    NaN, or a caution; empty otherwise); every other field is a float (NaN when
+    undefined).
     """
 
     alpha: float
@@ -134,6 +146,8 @@ class AlphaResult:
     omega_total: float
     omega_h: float
     omega_total_sl: float
+    omega_factors: int = 3
+    omega_h_note: str = ""
 
     def to_dict(self) -> dict:
         """The fields as an ordered ``dict`` (one row of ``reliability.csv``)."""
@@ -416,9 +430,9 @@ def bootstrap_alpha(x: np.ndarray, n_boot: int = 1000, seed=0, missing: str = "l
     ``W @ x``, ``W @ x**2`` and ``W @ T**2`` (``T`` the row sum):
     ``var_b(x_j) = (w_b.x_j^2 - (w_b.x_j)^2 / n) / (n - 1)`` and likewise for ``T``,
     ``alpha_b = k/(k-1) (1 - sum_j var_b(x_j) / var_b(T))``. The pairwise case uses
-    the same count weights for the pairwise sums of :func:`covariance_matrix` (three
-    matrix products per item, using the symmetry of the pair counts and cross
-    products). ``W`` is drawn in chunks of about 2 million cells, so memory stays
+    the same count weights for the pairwise sums of :func:`covariance_matrix`
+    (``_PairwiseDesign``: one matrix product per block of rows, complete rows with
+    fewer terms). ``W`` is drawn in chunks of about 2 million cells, so memory stays
     bounded; the chunk size depends only on ``n``, so the same seed gives the same draws. Listwise resamples the complete rows; pairwise resamples all rows
     (as ``psych::alpha(n.iter=)``, which recomputes ``cov(use = "pairwise")``).
 
@@ -443,6 +457,12 @@ def bootstrap_alpha(x: np.ndarray, n_boot: int = 1000, seed=0, missing: str = "l
     out = np.full(int(n_boot), np.nan)
     if n_boot == 0 or n < 2 or k < 2:
         return out
+    with threadpool_limits(limits=1, user_api="blas"):  # the rule's one thread; sums in a fixed order
+        return _bootstrap_alpha(x, int(n_boot), seed, missing, out)
+
+
+def _bootstrap_alpha(x: np.ndarray, n_boot: int, seed, missing: str, out: np.ndarray) -> np.ndarray:
+    n, k = x.shape
     rng = np.random.default_rng(seed)
     chunk = int(max(1, min(n_boot, _BOOT_CELLS // n)))
     if missing == "listwise":
@@ -450,8 +470,7 @@ def bootstrap_alpha(x: np.ndarray, n_boot: int = 1000, seed=0, missing: str = "l
         t = xc.sum(axis=1)
         design = np.column_stack([xc, xc * xc, t * t])
     else:
-        m = (~np.isnan(x)).astype(float)
-        x0 = np.where(m > 0, x - np.nanmean(x, axis=0), 0.0)
+        pairs = _PairwiseDesign(x)
     for start in range(0, n_boot, chunk):  # loop over chunks, never over single samples
         b = min(chunk, n_boot - start)
         w = _count_weights(rng, b, n)
@@ -463,20 +482,77 @@ def bootstrap_alpha(x: np.ndarray, n_boot: int = 1000, seed=0, missing: str = "l
                 total_var = (st2 - s1.sum(axis=1) ** 2 / n) / (n - 1)
                 out[start:start + b] = k / (k - 1) * (1.0 - item_var / total_var)
             else:
-                sx = np.empty((b, k, k))  # sx[:, i, j]: sum of x_i over respondents answering i and j
-                nn = np.zeros((b, k, k))  # pair counts, lower triangle i >= j
-                sxy = np.zeros((b, k, k))  # cross products, lower triangle
-                for j in range(k):  # loop over items: (b x n) @ (n x <=k) products
-                    sx[:, :, j] = w @ (x0 * m[:, [j]])
-                    nn[:, j:, j] = w @ (m[:, j:] * m[:, [j]])
-                    sxy[:, j:, j] = w @ (x0[:, j:] * x0[:, [j]])
-                low = np.tril(np.ones((k, k), dtype=bool))
+                nn, sx, sxy = pairs.sums(w)
                 cov = (sxy - sx * np.swapaxes(sx, 1, 2) / nn) / (nn - 1)
-                cov = np.where(low, cov, 0.0)
                 tr = np.einsum("bii->b", cov)
-                tot = 2.0 * cov.sum(axis=(1, 2)) - tr
-                out[start:start + b] = k / (k - 1) * (1.0 - tr / tot)
+                out[start:start + b] = k / (k - 1) * (1.0 - tr / cov.sum(axis=(1, 2)))
     return out
+
+
+class _PairwiseDesign:
+    """Weighted pairwise sums of :func:`covariance_matrix` for many count vectors at once.
+
+    For weights ``W`` (b x n) it returns, per sample, the pair counts ``N_ij``, the
+    sums ``Sx_ij`` of item i over the respondents answering i and j, and the cross
+    products ``Sxy_ij``, each (b, k, k), as matrix products ``W @ D`` with a design
+    ``D`` of per-respondent terms. Respondents who answered every item need only
+    ``1, x_i, x_i x_j`` (i <= j): 1 + k + k(k+1)/2 columns; the others need the
+    pattern-dependent ``m_i m_j``, ``x_i m_j`` and ``x_i x_j``: k(k+1) + k^2. With
+    sparse missingness most rows are complete, so this is about half the work of
+    building every term for every row, and one large product per block of rows
+    instead of 3k thin ones. Values are centred at the item means (``x = 0`` when
+    missing), which changes no covariance.
+    """
+
+    _ROWS = 16384  # rows per block of the design (memory only)
+
+    def __init__(self, x: np.ndarray):
+        m = ~np.isnan(x)
+        self.k = k = x.shape[1]
+        self.x0 = np.where(m, x - np.nanmean(x, axis=0), 0.0)
+        self.m = m.astype(float)
+        self.full = np.flatnonzero(m.all(axis=1))
+        self.part = np.flatnonzero(~m.all(axis=1))
+        self.iu = np.triu_indices(k)
+        cache = (len(self.full) * (1 + k + len(self.iu[0])) + len(self.part) * (2 * len(self.iu[0]) + k * k)) * 8
+        self._cached = cache <= 256 * 2 ** 20  # keep the design when it fits in 256 MB
+        self._design = {}
+
+    def _block(self, kind: str, rows: np.ndarray) -> np.ndarray:
+        key = (kind, int(rows[0]), len(rows))
+        if key in self._design:
+            return self._design[key]
+        i, j = self.iu
+        x0 = self.x0[rows]
+        if kind == "full":
+            d = np.column_stack([np.ones(len(rows)), x0, x0[:, i] * x0[:, j]])
+        else:
+            m = self.m[rows]
+            d = np.column_stack([m[:, i] * m[:, j], (x0[:, :, None] * m[:, None, :]).reshape(len(rows), -1),
+                                 x0[:, i] * x0[:, j]])
+        if self._cached:
+            self._design[key] = d
+        return d
+
+    def sums(self, w: np.ndarray):
+        k, (i, j) = self.k, self.iu
+        t = len(i)
+        b = w.shape[0]
+        full = np.zeros((b, 1 + k + t))
+        for start in range(0, len(self.full), self._ROWS):  # blocks of rows: bounded memory
+            rows = self.full[start:start + self._ROWS]
+            full += w[:, rows] @ self._block("full", rows)
+        part = np.zeros((b, 2 * t + k * k))
+        for start in range(0, len(self.part), self._ROWS):
+            rows = self.part[start:start + self._ROWS]
+            part += w[:, rows] @ self._block("part", rows)
+        nn, sx, sxy = (np.zeros((b, k, k)) for _ in range(3))
+        nn[:, i, j] = part[:, :t] + full[:, :1]
+        nn[:, j, i] = nn[:, i, j]
+        sx[:] = part[:, t:t + k * k].reshape(b, k, k) + full[:, 1:1 + k, None]
+        sxy[:, i, j] = part[:, t + k * k:] + full[:, 1 + k:]
+        sxy[:, j, i] = sxy[:, i, j]
+        return nn, sx, sxy
 
 
 # ----------------------------------------------------------------------------- factor models
@@ -655,8 +731,19 @@ def omega_sl(R: np.ndarray, nfactors: int = 3) -> tuple[float, float]:
     (e.g. loadings 1.0090, 0.6510, 0.4358 against 1.0087, 0.6521, 0.4363 here);
     ``omega_h`` inherits that.
 
-    Returns ``(omega_h, omega_total_sl)``: NaN when there are fewer than
-    ``2 * nfactors`` items, ``R`` has NaN entries, or the fit or rotation fails.
+    Short subscales: psych fits ``nfactors`` group factors whatever the number of
+    items p, and with p = 4 or 5 (and 3 group factors) returns a number without a
+    warning. But an exploratory k-factor model has ``df = p(p-1)/2 - pk + k(k-1)/2``
+    (Ledermann, 1937); with df < 0 (3 factors on fewer than 6 items, 2 on fewer
+    than 5) it reproduces R exactly for a whole family of loadings, and which one
+    minres returns depends only on where the optimiser starts and stops: on the
+    demo, 20 minres starts drawn at random gave omega_h from 0.69 to 0.85 for
+    anxiety items 10-13 (psych: 0.84), all fitting R perfectly. Such a number is
+    not an estimate of anything, so it is NaN here, with the reason in
+    :func:`omega_sl_note`.
+
+    Returns ``(omega_h, omega_total_sl)``: NaN when the ``nfactors``-factor model
+    has negative degrees of freedom, ``R`` has NaN entries, or the fit or rotation fails.
 
     >>> rng = np.random.default_rng(0)
     >>> g, s = rng.normal(size=(500, 1)), rng.normal(size=(500, 3))
@@ -666,9 +753,9 @@ def omega_sl(R: np.ndarray, nfactors: int = 3) -> tuple[float, float]:
     True
     """
     R = np.asarray(R, dtype=float)
-    if nfactors < 2:
-        raise ValueError(f"omega_sl needs at least 2 group factors, not {nfactors}.")
-    if R.shape[0] < 2 * nfactors or not np.all(np.isfinite(R)):
+    if isinstance(nfactors, (bool, np.bool_)) or not isinstance(nfactors, (int, np.integer)) or nfactors < 2:
+        raise ValueError(f"omega_sl needs an integer number of group factors of at least 2, not {nfactors!r}.")
+    if _efa_df(R.shape[0], nfactors) < 0 or not np.all(np.isfinite(R)):
         return float("nan"), float("nan")
     try:
         L = _minres(R, nfactors)
@@ -688,6 +775,33 @@ def omega_sl(R: np.ndarray, nfactors: int = 3) -> tuple[float, float]:
     general = pattern @ gamma
     h2 = (orth * orth).sum(axis=1)
     return _omega_from(R, general, h2)
+
+
+def _efa_df(p: int, k: int) -> int:
+    """Degrees of freedom of an exploratory k-factor model of p variables: p(p-1)/2 - pk + k(k-1)/2."""
+    return p * (p - 1) // 2 - p * k + k * (k - 1) // 2
+
+
+def omega_sl_note(k_items: int, nfactors: int = 3) -> str:
+    """Why :func:`omega_sl` gives NaN for ``k_items`` items, or psych's caution for 2 group factors.
+
+    ``""`` when the ``nfactors``-factor model is identified (df >= 0) and
+    ``nfactors >= 3``; with 2 group factors psych sets the two general-factor
+    loadings equal (``option = "equal"``), an assumption, which the note says.
+
+    >>> omega_sl_note(4)
+    'not identified: 3 group factors need at least 6 items (df = -3 with 4 items); set reliability.omega_factors lower or read omega_total'
+    >>> omega_sl_note(6), omega_sl_note(5, 2)[:43]
+    ('', 'general loadings set equal (2 group factors')
+    """
+    df = _efa_df(k_items, nfactors)
+    if df < 0:
+        need = next(p for p in range(nfactors + 1, 4 * nfactors + 4) if _efa_df(p, nfactors) >= 0)
+        return (f"not identified: {nfactors} group factors need at least {need} items (df = {df} with "
+                f"{k_items} items); set reliability.omega_factors lower or read omega_total")
+    if nfactors == 2:
+        return "general loadings set equal (2 group factors, psych option = 'equal')"
+    return ""
 
 
 # ----------------------------------------------------------------------------- per subscale
@@ -741,15 +855,23 @@ def _item_mean_score(x: np.ndarray, use: np.ndarray) -> np.ndarray:
     return (k * used_mean + const.sum()) / (k + const.size)
 
 
-def _nan_result(n: int, k: int) -> AlphaResult:
+def _nan_result(n: int, k: int, omega_factors: int = 3) -> AlphaResult:
     nan = float("nan")
     return AlphaResult(alpha=nan, alpha_std=nan, lambda6=nan, average_r=nan, mean=nan, sd=nan,
                        n=n, k=k, alpha_feldt_low=nan, alpha_feldt_high=nan, alpha_boot_low=nan,
-                       alpha_boot_high=nan, omega_total=nan, omega_h=nan, omega_total_sl=nan)
+                       alpha_boot_high=nan, omega_total=nan, omega_h=nan, omega_total_sl=nan,
+                       omega_factors=omega_factors, omega_h_note="")
+
+
+def _check_omega_factors(omega_factors) -> int:
+    if isinstance(omega_factors, (bool, np.bool_)) or not isinstance(omega_factors, (int, np.integer)) \
+            or omega_factors < 2:
+        raise ValueError(f"omega_factors must be an integer of at least 2 (group factors), not {omega_factors!r}.")
+    return int(omega_factors)
 
 
 def alpha_table(items, missing: str = "listwise", n_boot: int = 1000, seed=0,
-                ci: float = 0.95) -> AlphaResult:
+                ci: float = 0.95, omega_factors: int = 3) -> AlphaResult:
     """Reliability of one subscale: alpha and its relatives, as ``psych::alpha`` / ``psych::omega``.
 
     Parameters
@@ -760,6 +882,7 @@ def alpha_table(items, missing: str = "listwise", n_boot: int = 1000, seed=0,
     seed : seed of the bootstrap (int or ``numpy.random.SeedSequence``); the same
         seed gives identical results.
     ci : confidence level of both intervals.
+    omega_factors : group factors of the Schmid-Leiman solution (psych::omega ``nfactors``).
 
     Returns
     -------
@@ -776,10 +899,12 @@ def alpha_table(items, missing: str = "listwise", n_boot: int = 1000, seed=0,
         - ``alpha_boot_low/high``: percentiles ``(1-ci)/2`` and ``(1+ci)/2`` (linear
           interpolation, R's type 7) of :func:`bootstrap_alpha`;
         - ``omega_total``: :func:`omega_total` (one factor; NaN with < 3 items);
-        - ``omega_h``, ``omega_total_sl``: :func:`omega_sl` with 3 group factors (NaN with
-          fewer than 6 items or when the 3-factor model or its rotation cannot be fitted).
-          Omega uses the correlations of the complete rows (listwise) or
-          ``cor(use = "pairwise")`` (pairwise), as psych::omega.
+        - ``omega_h``, ``omega_total_sl``: :func:`omega_sl` with ``omega_factors`` group
+          factors (NaN when that many factors are not identified by the subscale's items --
+          3 factors need 6 items -- or the model or its rotation cannot be fitted);
+          ``omega_factors`` is reported and ``omega_h_note`` says why omega_h is NaN
+          (:func:`omega_sl_note`). Omega uses the correlations of the complete rows
+          (listwise) or ``cor(use = "pairwise")`` (pairwise), as psych::omega.
 
     ``n``: listwise, the number of respondents who answered every item of the
     subscale. Pairwise, the number who answered at least one item; each covariance
@@ -801,16 +926,17 @@ def alpha_table(items, missing: str = "listwise", n_boot: int = 1000, seed=0,
     frame = _item_frame(items)
     _check_missing(missing)
     _check_ci(ci)
+    omega_factors = _check_omega_factors(omega_factors)
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
         raise ValueError(f"n_boot must be a non-negative integer, not {n_boot!r}.")
     prep = _prepare(frame, missing)
     k = int(prep.use.sum())
     if not prep.enough:
-        return _nan_result(prep.n, k)
+        return _nan_result(prep.n, k, omega_factors)
     x = prep.x[:, prep.use]
     C, _ = covariance_matrix(x, missing)
     if not np.all(np.isfinite(C)):
-        return _nan_result(prep.n, k)
+        return _nan_result(prep.n, k, omega_factors)
     R = _cov2cor(C)
     a = cronbach_alpha(C)
     score = _item_mean_score(prep.x, prep.use)
@@ -825,13 +951,17 @@ def alpha_table(items, missing: str = "listwise", n_boot: int = 1000, seed=0,
     else:
         b_low = b_high = float("nan")
     R_omega = R if missing == "listwise" else pairwise_correlation(x)
-    o_h, o_sl = omega_sl(R_omega, 3)
+    o_h, o_sl = omega_sl(R_omega, omega_factors)
+    note = omega_sl_note(k, omega_factors)
+    if not np.isfinite(o_h) and not note:
+        note = "the Schmid-Leiman solution could not be fitted (minres or oblimin did not converge)"
     return AlphaResult(
         alpha=a, alpha_std=standardized_alpha(R), lambda6=guttman_lambda6(R),
         average_r=average_r(R), mean=float(np.nanmean(score)), sd=float(np.nanstd(score, ddof=1)),
         n=prep.n, k=k, alpha_feldt_low=low, alpha_feldt_high=high,
         alpha_boot_low=b_low, alpha_boot_high=b_high,
         omega_total=omega_total(R_omega), omega_h=o_h, omega_total_sl=o_sl,
+        omega_factors=omega_factors, omega_h_note=note,
     )
 
 
@@ -968,7 +1098,8 @@ def _levels(series: pd.Series) -> list:
 
 def reliability_tables(items: pd.DataFrame, groups: pd.DataFrame, subscales: dict, *,
                        instrument: str, missing: str = "listwise", n_boot: int = 1000,
-                       seed: int = 0, ci: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       seed: int = 0, ci: float = 0.95,
+                       omega_factors: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``reliability.csv`` and ``item_stats.csv`` for one instrument of one cohort.
 
     Parameters
@@ -979,7 +1110,7 @@ def reliability_tables(items: pd.DataFrame, groups: pd.DataFrame, subscales: dic
         overall row only.
     subscales : ``{subscale: [item column, ...]}``.
     instrument : instrument name written in the ``instrument`` column.
-    missing, n_boot, ci : as in :func:`alpha_table`.
+    missing, n_boot, ci, omega_factors : as in :func:`alpha_table`.
     seed : base seed. The cell (subscale, group column, group level) uses
         ``derive_seed(seed, instrument, subscale, group_column, str(level))`` (overall:
         ``group_column = group = "all"``), so its bootstrap does not depend on which
@@ -1015,6 +1146,7 @@ def reliability_tables(items: pd.DataFrame, groups: pd.DataFrame, subscales: dic
     if len(groups) != len(items) or not groups.index.equals(items.index):
         raise ValueError(f"groups ({len(groups)} rows) must have the same index as items ({len(items)} rows).")
     _check_missing(missing)
+    _check_omega_factors(omega_factors)
     if not isinstance(subscales, dict) or not subscales:
         raise ValueError("subscales must be a non-empty dict {subscale: [item columns]}.")
     for name, cols in subscales.items():
@@ -1034,7 +1166,8 @@ def reliability_tables(items: pd.DataFrame, groups: pd.DataFrame, subscales: dic
         for gcol, level, mask in cells:
             part = sub_items.loc[mask]
             cell_seed = derive_seed(seed, instrument, sub, gcol, level)
-            res = alpha_table(part, missing=missing, n_boot=n_boot, seed=cell_seed, ci=ci)
+            res = alpha_table(part, missing=missing, n_boot=n_boot, seed=cell_seed, ci=ci,
+                              omega_factors=omega_factors)
             row = {"instrument": instrument, "subscale": sub, "group_column": gcol, "group": level}
             row.update(res.to_dict())
             row["kr20"] = kr20(part) if binary else float("nan")

@@ -525,9 +525,10 @@ def _exclusion_rows(ctx: Context) -> list:
     if fac is not None:
         for inst_name, f in fac.groupby("instrument", sort=False):
             ex = f.loc[f["measure"] == "n_excluded", "value"]
+            kind = f["missing"].dropna().iloc[0] if "missing" in f and f["missing"].notna().any() else "listwise"
             if len(ex) and ex.iloc[0] > 0:
                 rows.append([T("stage_factors"), short_name(ctx.instrument(inst_name)), fmt_int(ex.iloc[0]),
-                             T("excl_factors")])
+                             T("excl_factors" if kind == "listwise" else "excl_factors_pairwise")])
     cov = res["coverage"]
     if cov is not None:
         for _, r in cov.iterrows():
@@ -792,11 +793,19 @@ def _factorability_para(ctx: Context, inst: Instrument) -> Para | None:
     if f.empty:
         return None
     m = {r["measure"]: r["value"] for _, r in f[f["item"].isna()].iterrows()}
-    return Para(ctx.T("factorability_text", n=fmt_int(m.get("n")), excluded=fmt_int(m.get("n_excluded")),
-                      kmo=fmt_bounded(m.get("kmo")), chi2=fmt_num(m.get("bartlett_chi2")),
-                      df=fmt_int(m.get("bartlett_df")), p=_p_eq(m.get("bartlett_p")),
-                      n_fa=fmt_int(m.get("n_factors_parallel")), n_pc=fmt_int(m.get("n_components_parallel")),
-                      n_th=fmt_int(m.get("n_factors_theoretical"))))
+    common = dict(n=fmt_int(m.get("n")), excluded=fmt_int(m.get("n_excluded")),
+                  kmo=fmt_bounded(m.get("kmo")), chi2=fmt_num(m.get("bartlett_chi2")),
+                  df=fmt_int(m.get("bartlett_df")), p=_p_eq(m.get("bartlett_p")),
+                  n_fa=fmt_int(m.get("n_factors_parallel")), n_pc=fmt_int(m.get("n_components_parallel")),
+                  n_th=fmt_int(m.get("n_factors_theoretical")))
+    kind = f["missing"].dropna().iloc[0] if "missing" in f and f["missing"].notna().any() else "listwise"
+    smoothed = ctx.T("factorability_smoothed") if m.get("smoothed") == 1 else ""
+    if kind == "pairwise":
+        return Para(ctx.T("factorability_text_pairwise", pairs=fmt_int(m.get("n_pairs_min")), smoothed=smoothed,
+                          **common))
+    if kind in ("fiml", "polychoric"):
+        return Para(ctx.T(f"factorability_text_{kind}", smoothed=smoothed, **common))
+    return Para(ctx.T("factorability_text", **common))
 
 
 def _p_eq(p) -> str:

@@ -244,10 +244,9 @@ def reliability_cohort(cohort: Cohort, settings: Reliability, seed: int, items_p
         subscales = {sub: [f"{inst.name}_{n}" for n in inst.subscale_items(sub)] for sub in inst.subscales}
         tables, why = attempt(f"{inst.name} reliability", rel.reliability_tables, items[inst.item_columns()], groups,
                               subscales, instrument=inst.name, missing=settings.missing, n_boot=settings.n_boot,
-                              seed=seed, ci=settings.ci)
+                              seed=seed, ci=settings.ci, omega_factors=settings.omega_factors)
         if why is None:
             r, i = tables
-            r.insert(4, "missing", settings.missing)
         else:
             r = i = skipped_rows(why, instrument=inst.name)
         rel_parts.append(r)
@@ -259,9 +258,11 @@ def reliability_cohort(cohort: Cohort, settings: Reliability, seed: int, items_p
 def factors_cohort(cohort: Cohort, settings: Factors, seed: int, items_path, out: dict) -> None:
     """Factor structure of every dimension instrument: factorability, parallel analysis, EFA, CFA.
 
-    The items of an instrument are analysed together, listwise; their moments are
-    computed once (:func:`attachment_pipeline.factors.item_moments`) and shared by
-    every analysis. The CFA uses the configured estimator and missing-data method
+    The items of an instrument are analysed together. KMO, Bartlett, parallel
+    analysis and the EFA share one correlation matrix
+    (:func:`attachment_pipeline.factors.efa_moments`: EM correlations for
+    ``fiml``, pairwise or listwise Pearson correlations, psych's polychoric ones
+    for ``wlsmv``); the CFA uses the configured estimator and missing-data method
     (:func:`attachment_pipeline.factors.cfa_tables`). Parallel analysis uses a seed
     derived from the study seed and the instrument name. Writes the seven tables
     named in ``out``.
@@ -278,13 +279,15 @@ def factors_cohort(cohort: Cohort, settings: Factors, seed: int, items_path, out
                            estimator=settings.estimator, missing=settings.missing)
         for k, key in enumerate(("cfa_fit", "cfa_loadings", "cfa_thresholds")):
             tables[key].append(cfa[k] if why is None else skipped_rows(why, instrument=name))
-        moments, why = attempt(f"{name} item moments", fa.item_moments, items[inst.item_columns()])
+        moments, why = attempt(f"{name} item moments", fa.efa_moments, items[inst.item_columns()],
+                               settings.missing, settings.estimator)
         if why is not None:
             for key in ("factorability", "parallel", "efa_loadings", "efa_fit"):
                 tables[key].append(skipped_rows(why, instrument=name))
             continue
         pa, why = attempt(f"{name} parallel analysis", fa.parallel_table, moments, inst,
-                          n_iter=settings.parallel_iterations, seed=derive_seed(seed, "parallel_analysis", name))
+                          n_iter=settings.parallel_iterations, seed=derive_seed(seed, "parallel_analysis", name),
+                          smc=settings.parallel_smc)
         tables["parallel"].append(pa if why is None else skipped_rows(why, instrument=name))
         fact, why = attempt(f"{name} factorability", fa.factorability_table, moments, inst, pa)
         tables["factorability"].append(fact if why is None else skipped_rows(why, instrument=name))
