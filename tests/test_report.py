@@ -156,8 +156,8 @@ def test_overview_and_quality_facts(demo_html, demo_dir):
     text = " ".join(parse(demo_html).text)
     assert f"{v['respondents']}" in text
     assert "Experiences in Close Relationships - Revised (ECR-R)" in text
-    # factor analysis of pairwise-complete correlations (factors.missing' default), with its n
-    assert "Factor analysis of pairwise-complete correlations: 400 respondents answered at least one item" in text
+    # factor analysis of the EM (FIML) correlations (factors.missing default), with its n
+    assert "Factor analysis of the maximum-likelihood (EM, full-information) correlations: all 400 respondents" in text
     assert RUN_TIME in text
 
 

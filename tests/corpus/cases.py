@@ -742,7 +742,7 @@ def three_respondents(d):
     """n = 3: scores and the midpoint styles; factor analysis and k-means skipped with their reasons."""
     def check(out):
         fac = pd.read_csv(out / "factorability.csv")
-        assert "Only 3 respondents answered all 36 items" in fac["skipped_reason"].iloc[0]
+        assert "Only 3 respondents answered any of the 36 items" in fac["skipped_reason"].iloc[0]
         cls = pd.read_csv(out / "classification.csv")
         assert set(cls.loc[cls["skipped_reason"].isna(), "method"]) >= {"midpoint"}
         assert "needs at least 4 respondents" in " ".join(cls["skipped_reason"].dropna())
@@ -771,12 +771,16 @@ def forty_respondents(d):
 
 @case("skipped")
 def sixty_rows_thirty_six_complete(d):
-    """60 respondents, 24 with a missing answer: 36 complete for 36 items is too few for the factor analysis."""
+    """60 respondents, 24 with a missing answer: listwise would keep 36 for 36 items, too few for a factor
+    analysis; the default FIML (EM correlations for the EFA family, casewise likelihood for the CFA) uses all 60."""
     data = ex.sample(60).astype({"ecr_5": float})
     data.loc[36:, "ecr_5"] = np.nan
 
     def check(out):
-        assert "Only 36 respondents answered all 36 items (24 excluded" in pd.read_csv(out / "efa_fit.csv")["skipped_reason"].iloc[0]
+        efa = pd.read_csv(out / "efa_fit.csv")
+        assert "skipped_reason" not in efa or efa["skipped_reason"].isna().all()
+        assert efa.loc[efa["measure"] == "n", "value"].iloc[0] == 60
+        assert pd.read_csv(out / "cfa_fit.csv")["n"].tolist() == [60, 60]
         assert pd.read_csv(out / "reliability.csv")["n"].max() >= 36
     return _skip_cohort(d, data), check
 
