@@ -203,3 +203,27 @@ def test_syntax_and_bad_input():
     pt = build_partable("f =~ a*x1 + x2 + x3")
     first = pt.params[0]
     assert (first.free, first.value, first.label) == (0, 1.0, "a")   # a label keeps the marker fixed
+
+
+def test_em_correlations_and_the_efa_family_on_them_agree_with_lavaan_and_psych():
+    """factors.missing: fiml -> the EFA family on the saturated FIML (EM) moments: lavaan's H1 with
+    missing = "ml" (tests/r/em_reference.R), and psych::KMO / cortest.bartlett / fa on that matrix."""
+    from attachment_pipeline import factors as F
+    ref = json.loads((REPO / "tests/reference/em_demo.json").read_text())
+    assert hashlib.md5((REPO / ref["meta"]["data_file"]).read_bytes()).hexdigest() == ref["meta"]["data_md5"]
+    x, sub = load_items("demo")
+    m = F.efa_moments(x, "fiml")
+    assert (m.n, m.missing) == (ref["n"], "fiml")
+    np.testing.assert_allclose(m.mean, ref["em_mean"], atol=1e-5)          # lavaan's EM stops near 1e-6
+    np.testing.assert_allclose(m.cov * (m.n - 1) / m.n, ref["em_cov"], atol=1e-5)
+    np.testing.assert_allclose(m.corr, ref["em_cor"], atol=1e-5)
+    f = F.factorability(m)
+    assert f.kmo == pytest.approx(ref["kmo"], abs=1e-6)
+    assert f.bartlett_chi2 == pytest.approx(ref["bartlett_chi2"], rel=1e-5)
+    res = F.efa(m, 2)
+    match = F.match_factors(res.loadings_frame(), sub, ("anxiety", "avoidance"))
+    ours = res.reorder(match.order, match.signs).loadings
+    theirs = np.array(ref["fa_loadings"])
+    mt = F.match_factors(theirs, [sub[c] for c in x.columns], ("anxiety", "avoidance"))
+    theirs = theirs[:, list(mt.order)] * np.array(mt.signs)
+    assert np.abs(ours - theirs).max() < 1e-3

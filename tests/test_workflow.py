@@ -171,22 +171,26 @@ def test_demo_reliability_through_the_pipeline_agrees_with_r(demo_run):
 def test_demo_factor_structure_through_the_pipeline_agrees_with_r(demo_run):
     """Raw file -> ingest -> keying -> KMO and CFA fit agree with psych/lavaan on the same file.
 
-    KMO: pairwise, psych::KMO(x)'s default (factors.missing); the CFA is listwise, as lavaan's default.
+    The defaults (factors.missing: fiml, estimator: mlr): KMO of the EM correlations
+    (tests/r/em_reference.R) and the MLR-FIML CFA (tests/r/sem_reference.R), every respondent used.
     """
-    reference = json.loads((REPO / "tests/reference/factors_demo.json").read_text())
-    pairwise = json.loads((REPO / "tests/reference/psych_defaults_demo.json").read_text())["pairwise"]
+    em = json.loads((REPO / "tests/reference/em_demo.json").read_text())
+    sem_ref = json.loads((REPO / "tests/reference/sem_cfa.json").read_text())["datasets"]["demo"]["fits"]
     out = demo_run / "results/demo/demo"
     fact = pd.read_csv(out / "factorability.csv")
-    assert (fact["missing"] == "pairwise").all()
-    assert fact.loc[fact["measure"] == "kmo", "value"].item() == pytest.approx(pairwise["kmo"], abs=1e-4)
+    assert (fact["missing"] == "fiml").all()
+    assert fact.loc[fact["measure"] == "kmo", "value"].item() == pytest.approx(em["kmo"], abs=1e-5)
     assert fact.loc[fact["measure"] == "n", "value"].item() == 400
     assert (pd.read_csv(out / "parallel_analysis.csv")["fa_diagonal"] == "one_factor_communality").all()
     fit = pd.read_csv(out / "cfa_fit.csv").set_index("model")
-    for model, key in (("theoretical", "two_factor"), ("one_factor", "one_factor")):
-        ref = reference["cfa"][key]["fit"]
+    assert (fit["estimator"] == "mlr").all() and (fit["missing"] == "fiml").all() and (fit["n"] == 400).all()
+    for model, key in (("theoretical", "two_mlr_fiml"), ("one_factor", "one_mlr_fiml")):
+        ref = sem_ref[key]["fit"]
         assert fit.loc[model, "chi2"] == pytest.approx(ref["chisq"], rel=0.005)
+        assert fit.loc[model, "chi2_scaled"] == pytest.approx(ref["chisq_scaled"], rel=0.005)
         assert fit.loc[model, "df"] == ref["df"]
-        for ours, theirs in (("cfi", "cfi"), ("tli", "tli"), ("rmsea", "rmsea"), ("srmr", "srmr")):
+        for ours, theirs in (("cfi", "cfi"), ("tli", "tli"), ("rmsea", "rmsea"), ("srmr", "srmr"),
+                             ("cfi_robust", "cfi_robust"), ("rmsea_robust", "rmsea_robust")):
             assert fit.loc[model, ours] == pytest.approx(ref[theirs], abs=0.002), (model, ours)
 
 
