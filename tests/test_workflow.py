@@ -262,7 +262,7 @@ def test_study_of_two_cohorts_gets_pooled_outputs(tmp_path):
     assert set(rel["cohort"]) >= {"demo", "wave2"} and rel["p"].notna().any()
     inv = pd.read_csv(pooled / "invariance.csv")
     across = inv[inv["comparison"] == "cohorts"]
-    assert list(across["model"]) == ["configural", "metric", "scalar"]
+    assert list(across["model"]) == ["configural", "metric", "scalar", "strict"]
     assert (across["n_groups"] == 2).all()
     meta = pd.read_csv(pooled / "meta_analysis.csv")
     assert "ecr_r: anxiety ~ avoidance" in set(meta["measure"])

@@ -247,6 +247,7 @@ def reliability_cohort(cohort: Cohort, settings: Reliability, seed: int, items_p
                               seed=seed, ci=settings.ci, omega_factors=settings.omega_factors)
         if why is None:
             r, i = tables
+            r.insert(4, "missing", settings.missing)
         else:
             r = i = skipped_rows(why, instrument=inst.name)
         rel_parts.append(r)
