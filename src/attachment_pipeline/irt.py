@@ -43,10 +43,12 @@ Example
 -------
 >>> rng = np.random.default_rng(1)
 >>> a, b = np.array([1.5, 2.0, 1.0]), np.array([[-1.0, 0.5], [-0.5, 1.0], [0.0, 1.5]])
->>> x = simulate_grm(a, b, rng.standard_normal(400), rng)
+>>> x = simulate_grm(a, b, rng.standard_normal(3000), rng)
 >>> fit = fit_grm(pd.DataFrame(x, columns=["i1", "i2", "i3"]))
 >>> fit.converged, fit.n, fit.npar
-(True, 400, 9)
+(True, 3000, 9)
+>>> np.round(fit.a, 2).tolist()
+[1.53, 1.83, 1.04]
 """
 
 from __future__ import annotations
@@ -853,7 +855,7 @@ def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 500, max_newton: i
         vec = trial
     loglik = engine.loglik(vec)
     return _Solution(vec=vec, loglik=loglik, grad=grad, hess=hess, iterations=iterations,
-                     converged=converged and np.isfinite(loglik), per_row=rows)
+                     converged=bool(converged and np.isfinite(loglik)), per_row=rows)
 
 
 # --------------------------------------------------------------------------- single-group fit
@@ -1047,7 +1049,7 @@ def _ml_theta(fit: GRMFit, codes: np.ndarray, start: np.ndarray, max_iter: int =
     return theta
 
 
-def test_information(fit: GRMFit, theta, items=None) -> np.ndarray:
+def total_information(fit: GRMFit, theta, items=None) -> np.ndarray:
     """Test information ``sum_j I_j(theta)`` over all items (or those in ``items``), see :func:`item_information`."""
     theta = np.atleast_1d(np.asarray(theta, dtype=float))
     use = range(len(fit.items)) if items is None else items
@@ -1095,7 +1097,7 @@ def marginal_reliability(fit: GRMFit) -> float:
     from scipy import integrate
 
     def integrand(t):
-        info = test_information(fit, [t])[0]
+        info = total_information(fit, [t])[0]
         return info / (info + 1.0) * stats.norm.pdf(t)
 
     return float(integrate.quad(integrand, -12.0, 12.0, points=[0.0], limit=200, epsabs=1e-11)[0])
