@@ -622,6 +622,21 @@ class _Engine:
         return float(par[0]), float(par[1])
 
     # ----------------------------------------------------------------- exact derivatives
+    def gradient(self, vec: np.ndarray) -> tuple[float, np.ndarray]:
+        """Log-likelihood and gradient, from the expected counts (Fisher's identity: the
+        gradient of the marginal log-likelihood is the posterior expectation of the complete-data score)."""
+        lay = self.layout
+        t, (s, _, priors) = self.table(vec, order=1)
+        loglik, counts = self.estep(vec, t)
+        r_items = counts[: self.n_item_cols].reshape(lay.n_blocks, lay.kmax, -1)
+        per_block = np.einsum("bkpq,bkq->bp", s, r_items)
+        idx = lay.block_index()
+        grad = np.zeros(lay.n_par)
+        grad[idx[idx >= 0]] = per_block[idx >= 0]
+        for g, pos in lay.group_offsets.items():
+            grad[pos:pos + 2] = priors[g][1] @ counts[self.n_item_cols + g]
+        return loglik, grad
+
     def derivatives(self, vec: np.ndarray, per_row: bool = False):
         """Log-likelihood, gradient and exact Hessian (Louis, 1982) of the marginal log-likelihood.
 
@@ -817,33 +832,48 @@ def _squarem(engine: _Engine, vec: np.ndarray, max_steps: int, tol: float) -> tu
     return vec, steps
 
 
-def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 500, max_newton: int = 30,
-              per_row: bool = False, em_tol: float = _EM_TOL) -> _Solution:
+def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 500, max_newton: int = 50,
+              per_row: bool = False, em_tol: float = _EM_TOL, warm: bool = False,
+              final_hessian: bool = True) -> _Solution:
     """EM to a loose tolerance, then Newton-Raphson with the exact Hessian to the Newton decrement.
 
     Convergence is judged by quantities rounding cannot fake: the largest EM parameter change,
     then the Newton decrement ``g' (-H)^-1 g / 2`` (the log-likelihood still to gain), not by
-    differences of log-likelihoods. The returned Hessian belongs to the point before the last,
-    negligible step.
+    differences of log-likelihoods. A Hessian is reused for further steps (each then costs one
+    E-step) while the decrement falls at least fourfold per step, and recomputed otherwise.
+    With ``final_hessian`` the returned Hessian (and ``per_row`` scores) belong to the final
+    point or to the point before a last step with decrement below the tolerance.
+    ``warm``: the start is a nearby solution (a related model), so Newton starts at once.
     """
-    vec, iterations = _squarem(engine, vec, max_em, em_tol)
-    converged = False
+    vec, iterations = (vec, 0) if warm else _squarem(engine, vec, max_em, em_tol)
+    converged, chol, hess, rows, fresh = False, None, None, None, False
+    previous = np.inf
+    grad = np.zeros_like(vec)
     for _ in range(max_newton):
-        ll, grad, hess, rows = engine.derivatives(vec, per_row=per_row)
+        if chol is None:
+            ll, grad, hess, rows = engine.derivatives(vec, per_row=per_row)
+            fresh, previous = True, np.inf
+            try:
+                chol = linalg.cho_factor(-hess)
+            except linalg.LinAlgError:
+                chol = None
+                for _em in range(25):  # not yet in a concave region: more EM
+                    vec = engine.mstep(vec, engine.estep(vec)[1])
+                    iterations += 1
+                continue
+        else:
+            ll, grad = engine.gradient(vec)
         iterations += 1
-        try:
-            chol = linalg.cho_factor(-hess)
-        except linalg.LinAlgError:
-            for _em in range(25):  # not yet in a concave region: more EM
-                vec = engine.mstep(vec, engine.estep(vec)[1])
-                iterations += 1
-            continue
         step = linalg.cho_solve(chol, grad)
         decrement = 0.5 * float(grad @ step)
         if decrement < _NEWTON_TOL:
             vec = vec + step
             converged = True
             break
+        if not fresh and decrement > 0.25 * previous:
+            chol = None  # the reused Hessian no longer gives fast progress
+            continue
+        previous = decrement
         t = 1.0
         while t > 1e-6:
             trial = vec + t * step
@@ -852,7 +882,11 @@ def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 500, max_newton: i
             t /= 2
         if t <= 1e-6:
             break
-        vec = trial
+        if t < 1.0:
+            chol = None
+        vec, fresh = trial, False
+    if final_hessian and converged and not fresh:
+        _, grad, hess, rows = engine.derivatives(vec, per_row=per_row)
     loglik = engine.loglik(vec)
     return _Solution(vec=vec, loglik=loglik, grad=grad, hess=hess, iterations=iterations,
                      converged=bool(converged and np.isfinite(loglik)), per_row=rows)
@@ -968,8 +1002,8 @@ def fit_grm(responses, link: str = "logistic", quadrature_points: int = QUADRATU
     a0, d0 = _start_values(data.codes, n_cat, link)
     with _one_blas_thread():
         sol = _maximise(engine, _pack(layout, a0, d0))
+        cov = _inverse_information(sol.hess)
     a, d, _, _ = engine.unpack(sol.vec)
-    cov = _inverse_information(sol.hess)
     return GRMFit(items=data.items, categories=data.categories, link=link, nodes=nodes, a=a, d=d, cov=cov,
                   loglik=sol.loglik, n=data.n, npar=layout.n_par, converged=sol.converged,
                   iterations=sol.iterations, max_gradient=float(np.max(np.abs(sol.grad))), data=data)
@@ -1265,10 +1299,11 @@ def limited_information_fit(fit: GRMFit, statistic: str = "auto") -> LimitedInfo
     df = moments - npar
     if df < 1:
         return LimitedInformationFit(name, np.nan, int(df), np.nan, np.nan, np.nan, np.nan, srmsr)
-    q_full = linalg.qr(delta, mode="full")[0]
-    comp = q_full[:, npar:]
-    inner = comp.T @ xi @ comp
-    weight = comp @ linalg.solve(inner, comp.T, assume_a="pos")
+    with _one_blas_thread():
+        q_full = linalg.qr(delta, mode="full")[0]
+        comp = q_full[:, npar:]
+        inner = comp.T @ xi @ comp
+        weight = comp @ linalg.solve(inner, comp.T, assume_a="pos")
     n = fit.n
     resid = np.r_[obs1 - mod1, cross[jj, ll] - pair_model] * np.r_[n1, n_pair[jj, ll]] / np.sqrt(n)
     m2 = float(resid @ weight @ resid)
@@ -1441,30 +1476,33 @@ def _posterior_means_engine(engine: _Engine, vec: np.ndarray) -> np.ndarray:
 def _common_categories(codes: np.ndarray, group: np.ndarray, values: tuple) -> tuple[np.ndarray, tuple]:
     """Recode one item so every category is used in both groups: a category some group never used
     is merged with its neighbour toward the middle of the scale. Returns the new codes and the
-    answer value of each new category (the frequency-weighted mean of the values it merges)."""
+    answer value of each new category (the frequency-weighted mean of the values it merges).
+
+    >>> c, v = _common_categories(np.array([0, 1, 2, 3, 1, 2]), np.array([0, 0, 0, 0, 1, 1]), (1.0, 2.0, 3.0, 4.0))
+    >>> c.tolist(), [round(x, 4) for x in v]   # group 1 never answered 1 or 4
+    ([0, 0, 1, 1, 0, 1], [1.6667, 3.3333])
+    """
     k = len(values)
-    mapping = list(range(k))
-    while True:
-        cats = sorted(set(mapping))
-        counts = np.array([[np.sum((group == g) & np.isin(codes, [i for i in range(k) if mapping[i] == c]))
-                            for c in cats] for g in (0, 1)])
-        empty = np.flatnonzero(counts.min(axis=0) == 0)
-        if empty.size == 0 or len(cats) < 2:
+    ok = codes >= 0
+    counts = np.stack([np.bincount(codes[ok & (group == g)], minlength=k) for g in (0, 1)])
+    members = [[i] for i in range(k)]
+    while len(members) > 1:
+        merged = np.stack([counts[:, m].sum(axis=1) for m in members], axis=1)
+        empty = np.flatnonzero(merged.min(axis=0) == 0)
+        if empty.size == 0:
             break
-        c = empty[0]
-        target = cats[c + 1] if (c < (len(cats) - 1) / 2 and c + 1 < len(cats)) or c == 0 else cats[c - 1]
-        mapping = [target if m == cats[c] else m for m in mapping]
-    cats = sorted(set(mapping))
-    new_index = {c: i for i, c in enumerate(cats)}
-    lookup = np.array([new_index[m] for m in mapping])
-    new = np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1)
-    freq = np.bincount(codes[codes >= 0], minlength=k).astype(float)
-    vals = []
-    for c in cats:
-        members = [i for i in range(k) if mapping[i] == c]
-        weight = freq[members]
-        vals.append(float(np.average(np.array(values)[members], weights=weight if weight.sum() > 0 else None)))
-    return new.astype(np.int16), tuple(vals)
+        c = int(empty[0])
+        target = c + 1 if c == 0 or (c < (len(members) - 1) / 2 and c + 1 < len(members)) else c - 1
+        lo, hi = sorted((c, target))
+        members = members[:lo] + [members[lo] + members[hi]] + members[hi + 1:]
+    lookup = np.empty(k, dtype=np.int16)
+    for new_code, m in enumerate(members):
+        lookup[m] = new_code
+    new = np.where(ok, lookup[np.maximum(codes, 0)], -1).astype(np.int16)
+    freq = counts.sum(axis=0).astype(float)
+    vals = tuple(float(np.average(np.array(values)[m], weights=freq[m] if freq[m].sum() > 0 else None))
+                 for m in members)
+    return new, vals
 
 
 def _expected_score_values(theta: np.ndarray, a: float, d: np.ndarray, values: np.ndarray, link: str) -> np.ndarray:
@@ -1493,7 +1531,8 @@ class _GroupFit:
 
 
 def _fit_two_groups(codes: np.ndarray, group: np.ndarray, n_cat: np.ndarray, split, link: str,
-                    nodes: np.ndarray, start: tuple | None = None, per_row: bool = False) -> _GroupFit:
+                    nodes: np.ndarray, start: tuple | None = None, per_row: bool = False,
+                    final_hessian: bool = False) -> _GroupFit:
     layout = _two_group_layout(n_cat, split)
     uniq, grp, freq, inverse = _collapse_patterns(codes, group)
     engine = _Engine(uniq, grp, freq, layout, link, nodes)
@@ -1503,7 +1542,7 @@ def _fit_two_groups(codes: np.ndarray, group: np.ndarray, n_cat: np.ndarray, spl
                         _two_group_layout(n_cat, ()), layout)
     else:
         vec = _transfer(start[0], start[1], layout)
-    sol = _maximise(engine, vec, per_row=per_row)
+    sol = _maximise(engine, vec, per_row=per_row, warm=start is not None, final_hessian=final_hessian or per_row)
     return _GroupFit(sol, engine, layout, inverse)
 
 
@@ -1607,7 +1646,8 @@ def dif_tests(responses: pd.DataFrame, group: pd.Series, reference, focal, *, an
         a_r, a_f = vec[ref_pos[0]], vec[foc_pos[0]]
         d_r, d_f = vec[ref_pos[1:]], vec[foc_pos[1:]]
         if robust:
-            info_inv = _inverse_information(free.solution.hess)
+            with _one_blas_thread():
+                info_inv = _inverse_information(free.solution.hess)
             u = free.solution.per_row[free.inverse]
             sums = np.zeros((cluster_id.max() + 1, u.shape[1]))
             np.add.at(sums, cluster_id, u)
@@ -1661,3 +1701,173 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     res[order] = np.minimum(adj, 1.0)
     out[ok] = res
     return out
+
+
+# --------------------------------------------------------------------------- tables of one instrument
+#: Trait values of ``irt_information.csv`` (and the report's curves).
+THETA_GRID = np.round(np.arange(-4.0, 4.0 + 1e-9, 0.1), 10)
+
+
+@dataclass(frozen=True)
+class IRTTables:
+    """One instrument's IRT results, each a tidy table (the columns of the ``irt_*.csv`` files)."""
+
+    items: pd.DataFrame
+    fit: pd.DataFrame
+    information: pd.DataFrame
+    scores: pd.DataFrame
+    dif: pd.DataFrame
+
+
+def scale_thresholds(fit: GRMFit, j: int, scale: tuple[int, int], values=None) -> np.ndarray:
+    """Item ``j``'s thresholds on the response scale's boundaries ``X >= min + 1 .. X >= max``.
+
+    The model's categories are the answers given; boundary ``X >= c`` takes the threshold of
+    the first answer given that is ``>= c`` (equal thresholds where answers in between were
+    never given), NaN when every answer given is ``>= c`` or none is (not estimable).
+
+    >>> f = GRMFit(items=("i",), categories=((1.0, 2.0, 4.0),), link="logistic", nodes=np.zeros(1),
+    ...            a=np.array([1.0]), d=np.array([[1.0, -1.0]]), cov=np.eye(3), loglik=0.0, n=1, npar=3,
+    ...            converged=True, iterations=0, max_gradient=0.0, data=None)
+    >>> scale_thresholds(f, 0, (1, 5)).tolist()   # boundaries >=2, >=3, >=4, >=5
+    [-1.0, 1.0, 1.0, nan]
+    """
+    cats = np.array(fit.categories[j])
+    b = fit.b[j, : cats.size - 1] if values is None else values[: cats.size - 1]
+    out = np.full(scale[1] - scale[0], np.nan)
+    for t, c in enumerate(range(scale[0] + 1, scale[1] + 1)):
+        k = int(np.searchsorted(cats, c - 1e-9))  # first answer given that is >= c
+        if 1 <= k < cats.size:
+            out[t] = b[k - 1]
+    return out
+
+
+def _item_rows(fit: GRMFit, instrument: str, subscale: str, scale, fitstats: pd.DataFrame) -> pd.DataFrame:
+    n_b = scale[1] - scale[0]
+    se_b = fit.se_b
+    answered = (fit.data.codes >= 0).sum(axis=0)
+    rows = []
+    full = tuple(float(v) for v in range(scale[0], scale[1] + 1))
+    for j, item in enumerate(fit.items):
+        row = {"instrument": instrument, "subscale": subscale, "item": item, "n": int(answered[j]),
+               "n_categories": int(fit.n_categories[j]),
+               "categories": "all" if fit.categories[j] == full else " ".join(f"{v:g}" for v in fit.categories[j]),
+               "a": float(fit.a[j])}
+        row.update({f"b{t + 1}": v for t, v in enumerate(scale_thresholds(fit, j, scale))})
+        row["se_a"] = float(fit.se_a[j])
+        row.update({f"se_b{t + 1}": v for t, v in enumerate(scale_thresholds(fit, j, scale, se_b[j]))})
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    cols = ["item", "s_x2", "s_x2_df", "p", "s_x2_rmsea"]
+    out = out.merge(fitstats[cols], on="item", how="left")
+    out["p_adjusted"] = benjamini_hochberg(out["p"].to_numpy())
+    return out[[c for c in out.columns if not c.startswith("b") and not c.startswith("se_b") and c not in
+                ("se_a", "s_x2", "s_x2_df", "p", "s_x2_rmsea", "p_adjusted")]
+               + [f"b{t + 1}" for t in range(n_b)] + ["se_a"] + [f"se_b{t + 1}" for t in range(n_b)]
+               + ["s_x2", "s_x2_df", "p", "p_adjusted", "s_x2_rmsea"]]
+
+
+def _dif_comparisons(keyed: pd.DataFrame, groups: pd.DataFrame, roles: pd.Series | None, couples: pd.Series | None,
+                     min_group: int) -> list[tuple[str, str, pd.Series, list, str]]:
+    """(comparison, group column, labels, [(reference, focal), ...], note) for every group column and the partner roles."""
+    answered = keyed.notna().any(axis=1)
+    out = []
+    sources = [(c, c, groups[c]) for c in groups.columns]
+    if roles is not None:
+        in_couple = couples.notna() & (couples.astype(str) != "") if couples is not None else roles.notna()
+        sources.append(("partner_role", roles.name, roles.where(in_couple)))
+    for comparison, column, labels in sources:
+        labels = labels.reindex(keyed.index).where(answered)
+        labels = labels.where(labels.notna() & (labels.astype(str) != ""))
+        counts = labels.dropna().astype(str).value_counts()
+        counts = counts.sort_index().sort_values(ascending=False, kind="stable")
+        big = [str(k) for k, v in counts.items() if v >= min_group]
+        small = [f"{k} (n = {v})" for k, v in counts.items() if v < min_group]
+        note = f"left out (fewer than {min_group} respondents): {', '.join(small)}" if small else ""
+        pairs = [(big[0], other) for other in big[1:]]
+        out.append((comparison, column, labels.astype(object).where(labels.isna(), labels.astype(str)), pairs, note))
+    return out
+
+
+def grm_tables(keyed: pd.DataFrame, subscales: dict, *, instrument: str, scale: tuple[int, int],
+               link: str = "logistic", quadrature_points: int = QUADRATURE_POINTS, groups: pd.DataFrame | None = None,
+               roles: pd.Series | None = None, couples: pd.Series | None = None, dif: bool = True,
+               anchors: dict | None = None, dif_min_group: int = 100, mincell: float = 1.0) -> IRTTables:
+    """The graded response model of every subscale of one instrument, as the ``irt_*.csv`` tables.
+
+    Parameters
+    ----------
+    keyed : respondents x items after reverse keying (answers on ``scale``, NaN = missing).
+    subscales : subscale name -> its item columns.
+    instrument : name written in the ``instrument`` column.
+    scale : ``(min, max)`` of the response scale.
+    link, quadrature_points : as :func:`fit_grm`.
+    groups : optional group columns (one DIF comparison per column: largest level as
+        reference, each other level with at least ``dif_min_group`` respondents as focal).
+    roles, couples : optional partner role and couple id per respondent: a DIF comparison of
+        the roles; with couple ids every DIF test is cluster-robust (see :func:`dif_tests`).
+    dif : run the DIF tests.
+    anchors : optional subscale -> designated anchor item columns (default: all others).
+    dif_min_group : smallest group level analysed.
+    mincell : minimum expected cell count of S-X2.
+    """
+    parts = {k: [] for k in ("items", "fit", "information", "dif")}
+    score_cols = {}
+    comparisons = (_dif_comparisons(keyed, groups if groups is not None else pd.DataFrame(index=keyed.index),
+                                    roles, couples, dif_min_group) if dif else [])
+    for sub, cols in subscales.items():
+        data = prepare_responses(keyed[cols], scale, source=f"{instrument} {sub}")
+        fit = fit_grm(data, link=link, quadrature_points=quadrature_points)
+        scores = score_grm(fit)
+        fitstats = item_fit(fit, mincell)
+        li = limited_information_fit(fit)
+        parts["items"].append(_item_rows(fit, instrument, sub, scale, fitstats))
+        parts["fit"].append(pd.DataFrame([{
+            "instrument": instrument, "subscale": sub, "link": link, "n": fit.n, "n_items": len(fit.items),
+            "npar": fit.npar, "loglik": fit.loglik, "aic": fit.aic, "bic": fit.bic,
+            "m2_statistic": li.m2_statistic, "m2": li.m2, "df": li.df, "p": li.p, "rmsea2": li.rmsea2,
+            "rmsea2_low": li.rmsea2_low, "rmsea2_high": li.rmsea2_high, "srmsr": li.srmsr,
+            "marginal_reliability": marginal_reliability(fit), "empirical_reliability": empirical_reliability(scores),
+            "n_ml_infinite": int(scores["theta_ml"].isna().sum()), "n_without_answers": data.dropped_respondents,
+            "dropped_items": "; ".join(f"{i}: {why}" for i, why in data.dropped_items),
+            "converged": fit.converged, "iterations": fit.iterations, "max_gradient": fit.max_gradient,
+            "quadrature_points": quadrature_points}]))
+        info_rows = []
+        for j, item in enumerate(fit.items):
+            a, b = fit.item_parameters(j)
+            info_rows.append(pd.DataFrame({"item": item, "theta": THETA_GRID,
+                                           "information": item_information(THETA_GRID, a, b, link), "se": np.nan}))
+        total = total_information(fit, THETA_GRID)
+        info_rows.append(pd.DataFrame({"item": "test", "theta": THETA_GRID, "information": total,
+                                       "se": 1 / np.sqrt(total)}))
+        info = pd.concat(info_rows, ignore_index=True)
+        info.insert(0, "subscale", sub)
+        info.insert(0, "instrument", instrument)
+        parts["information"].append(info)
+        for col in ("theta_eap", "se_eap", "theta_ml", "se_ml", "n_items"):
+            score_cols[f"{instrument}_{sub}_{col}"] = scores[col].reindex(keyed.index)
+        for comparison, column, labels, pairs, note in comparisons:
+            if not pairs:
+                parts["dif"].append(pd.DataFrame([{"instrument": instrument, "subscale": sub, "comparison": comparison,
+                                                   "group_column": column, "test": "not run",
+                                                   "note": "; ".join(filter(None, ["fewer than two group levels large enough", note]))}]))
+                continue
+            for reference, focal in pairs:
+                sub_anchors = (anchors or {}).get(sub)
+                table = dif_tests(keyed[cols], labels, reference, focal, anchors=sub_anchors,
+                                  clusters=couples, link=link, quadrature_points=quadrature_points, scale=scale)
+                table["note"] = ["; ".join(filter(None, [n, note])) for n in table["note"]]
+                front = {"instrument": instrument, "subscale": sub, "comparison": comparison, "group_column": column,
+                         "reference": reference, "focal": focal}
+                for i, (k, v) in enumerate(front.items()):
+                    table.insert(i, k, v)
+                parts["dif"].append(table)
+    scores = pd.DataFrame(score_cols, index=keyed.index)
+    dif_columns = ["instrument", "subscale", "comparison", "group_column", "reference", "focal", "item", "anchor",
+                   "n_reference", "n_focal", "n_clusters", "test", "statistic", "df", "p", "p_adjusted", "lr",
+                   "a_reference", "a_focal", "sids", "uids", "essd", "signed_area", "focal_mean", "focal_sd",
+                   "converged", "note"]
+    dif_table = (pd.concat(parts["dif"], ignore_index=True) if parts["dif"] else pd.DataFrame())
+    dif_table = dif_table.reindex(columns=dif_columns)
+    return IRTTables(items=pd.concat(parts["items"], ignore_index=True), fit=pd.concat(parts["fit"], ignore_index=True),
+                     information=pd.concat(parts["information"], ignore_index=True), scores=scores, dif=dif_table)
