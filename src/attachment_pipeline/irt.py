@@ -1655,13 +1655,16 @@ def dif_tests(responses: pd.DataFrame, group: pd.Series, reference, focal, *, an
             contrast[np.arange(df), foc_pos] = 1.0
             contrast[np.arange(df), ref_pos] = -1.0
             delta = contrast @ vec
+            robust_cov = contrast @ cov @ contrast.T
             try:
-                stat = float(delta @ linalg.solve(contrast @ cov @ contrast.T, delta, assume_a="pos"))
+                stat = float(delta @ linalg.solve(robust_cov, delta, assume_a="pos"))
+                scale_factor = float(np.trace(linalg.solve(contrast @ info_inv @ contrast.T, robust_cov,
+                                                           assume_a="pos"))) / df
             except (linalg.LinAlgError, ValueError):
-                stat = np.nan
+                stat = scale_factor = np.nan
             test = "Wald (cluster-robust)"
         else:
-            stat, test = float(lr), "LR"
+            stat, test, scale_factor = float(lr), "LR", np.nan
         theta = _posterior_means_engine(free.engine, vec)[free.inverse][g == 1]
         v = values[j]
         e_f = _expected_score_values(theta, a_f, d_f, v, link)
@@ -1669,7 +1672,8 @@ def dif_tests(responses: pd.DataFrame, group: pd.Series, reference, focal, *, an
         b_r, b_f = -d_r / a_r, -d_f / a_f
         rows.append(row | {
             "test": test, "statistic": stat, "df": df, "p": float(stats.chi2.sf(stat, df)) if np.isfinite(stat) else np.nan,
-            "lr": float(lr), "a_reference": float(a_r), "a_focal": float(a_f),
+            "lr": float(lr), "lr_scaled": float(lr / scale_factor) if robust else np.nan,
+            "scale_factor": scale_factor, "a_reference": float(a_r), "a_focal": float(a_f),
             "sids": float(np.mean(e_f - e_r)), "uids": float(np.mean(np.abs(e_f - e_r))), "essd": cohen_d(e_f, e_r),
             "signed_area": float(np.diff(v) @ (b_r - b_f)),
             "converged": bool(free.solution.converged and con.solution.converged)})
