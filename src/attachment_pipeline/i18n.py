@@ -254,7 +254,7 @@ _EN = {
     "irt_dif_not_run": "not run",
     "irt_dif_roles": "partner role ({column})",
     "irt_test_lr": "likelihood ratio",
-    "irt_test_wald": "Wald, couple-robust",
+    "irt_test_scaled": "likelihood ratio, scaled for couples",
     "irt_dif_intro": "Does an item work the same way for groups with the same trait level? Each item is tested in a "
                      "two-group model with the other items as anchors (the focal group's trait mean and SD free); "
                      "ESSD is the standardized difference in expected item score (Meade, 2010).",
@@ -270,10 +270,10 @@ _EN = {
     "irt_statistic": "Statistic (df)",
     "irt_p_bh": "p (BH)",
     "irt_dif_flagged_caption": "{instrument}: items with DIF.",
-    "irt_dif_couples": "Partners are not independent respondents: in this cohort every DIF test is a Wald test of the "
-                       "item's group difference with a covariance that allows for the pairing (sandwich estimator "
-                       "clustered by couple); the likelihood-ratio statistic that ignores the pairing is kept in "
-                       "irt_dif.csv (column lr).",
+    "irt_dif_couples": "Partners are not independent respondents: in this cohort every DIF test is a likelihood-ratio "
+                       "test rescaled for the pairing (Rao-Scott correction with a sandwich covariance clustered by "
+                       "couple). The unscaled statistic (column lr) and a couple-robust Wald test (column wald) are "
+                       "in irt_dif.csv.",
     "irt_note_model": "Standard errors from the observed information (Louis, 1982); thresholds by the delta method.",
     "irt_note_m2": "M2*/C2 with p ≥ .05 and RMSEA₂ ≤ .05 indicate close fit (Maydeu-Olivares & Joe, 2014); with many "
                    "respondents even small misfit is significant.",
@@ -668,7 +668,7 @@ _NL = {
     "irt_dif_not_run": "niet uitgevoerd",
     "irt_dif_roles": "partnerrol ({column})",
     "irt_test_lr": "aannemelijkheidsquotiënt",
-    "irt_test_wald": "Wald, robuust voor koppels",
+    "irt_test_scaled": "aannemelijkheidsquotiënt, geschaald voor koppels",
     "irt_dif_intro": "Werkt een item hetzelfde voor groepen met hetzelfde niveau van de eigenschap? Elk item wordt "
                      "getoetst in een model voor twee groepen met de andere items als ankers (gemiddelde en SD van de "
                      "focale groep vrij); ESSD is het gestandaardiseerde verschil in verwachte itemscore (Meade, 2010).",
@@ -684,10 +684,10 @@ _NL = {
     "irt_statistic": "Toetsgrootheid (df)",
     "irt_p_bh": "p (BH)",
     "irt_dif_flagged_caption": "{instrument}: items met DIF.",
-    "irt_dif_couples": "Partners zijn geen onafhankelijke respondenten: in dit cohort is elke DIF-toets een Wald-toets "
-                       "van het groepsverschil van het item met een covariantie die rekening houdt met de koppeling "
-                       "(sandwichschatter geclusterd per koppel); de aannemelijkheidsquotiënttoets die de koppeling "
-                       "negeert, staat in irt_dif.csv (kolom lr).",
+    "irt_dif_couples": "Partners zijn geen onafhankelijke respondenten: in dit cohort is elke DIF-toets een "
+                       "aannemelijkheidsquotiënttoets, herschaald voor de koppeling (Rao-Scott-correctie met een "
+                       "sandwichcovariantie geclusterd per koppel). De ongeschaalde toetsgrootheid (kolom lr) en een "
+                       "koppelrobuuste Wald-toets (kolom wald) staan in irt_dif.csv.",
     "irt_note_model": "Standaardfouten uit de geobserveerde informatie (Louis, 1982); drempels met de deltamethode.",
     "irt_note_m2": "M2*/C2 met p ≥ .05 en RMSEA₂ ≤ .05 wijzen op goede fit (Maydeu-Olivares & Joe, 2014); met veel "
                    "respondenten is ook kleine misfit significant.",

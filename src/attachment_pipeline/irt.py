@@ -313,8 +313,10 @@ def prepare_responses(frame: pd.DataFrame, scale: tuple[int, int] | None = None,
     if bad.any():
         r, c = np.argwhere(bad)[0]
         where = f" (allowed: whole numbers {scale[0]}..{scale[1]})" if scale is not None else " (allowed: whole numbers)"
+        value = frame.iat[r, c]
+        shown = f"{value:g}" if isinstance(value, (int, float, np.number)) else repr(value)
         raise IRTError(f"{source}, respondent {frame.index[r]!s}, column {frame.columns[c]}: "
-                       f"{frame.iat[r, c]!r} is not a valid answer{where}. "
+                       f"{shown} is not a valid answer{where}. "
                        "Fix the value or mark it missing before the IRT step.")
     keep_items, dropped, categories, columns = [], [], [], []
     for j, name in enumerate(frame.columns):
@@ -658,7 +660,7 @@ class _Engine:
         cell = n_groups * kmax * kmax
         loglik, grad = 0.0, np.zeros(n_par)
         counts = np.zeros((self.n_cols, q))
-        co_items = np.zeros((n_blocks, kmax, n_blocks, kmax, q))
+        co_items = np.zeros((n_blocks, n_blocks, kmax, kmax, q))  # (block, block, category, category, node)
         co_prior = np.zeros((n_groups, n_blocks, kmax, q))
         outer = np.zeros((n_par, n_par))
         u_all = np.zeros((self.Y.shape[0], n_par)) if per_row else None
@@ -686,8 +688,8 @@ class _Engine:
                 joint = (pairs @ wpost).reshape(jj.size, n_groups, kmax, kmax, q)
                 for g in range(n_groups):
                     bj, bl = lay.block_of[jj, g], lay.block_of[ll, g]
-                    co_items[bj, :, bl] += joint[:, g]
-                    co_items[bl, :, bj] += joint[:, g].transpose(0, 2, 1, 3)
+                    co_items[bj, bl] += joint[:, g]
+                    co_items[bl, bj] += joint[:, g].transpose(0, 2, 1, 3)
             u = np.zeros((stop - start, n_par))
             for j in range(n_items):
                 cj = codes[:, j]
@@ -710,11 +712,11 @@ class _Engine:
                 u_all[start:stop] = u
         r_items = counts[: self.n_item_cols].reshape(n_blocks, kmax, q)
         b_all, k_all = np.meshgrid(np.arange(n_blocks), np.arange(kmax), indexing="ij")
-        co_items[b_all, k_all, b_all, k_all] += r_items  # an answer co-occurs with itself
+        co_items[b_all, b_all, k_all, k_all] += r_items  # an answer co-occurs with itself
         # Hessian in the padded (block, parameter) layout, then mapped to the vector
         blocks_h = np.einsum("bkprq,bkq->bpr", h, r_items)
-        cross = np.einsum("bkpq,bkcrq->bpcr", s, np.einsum("bkcmq,cmrq->bkcrq", co_items, s, optimize=True),
-                          optimize=True)
+        # cross[b,p,c,r] = sum_{k,m,q} s[b,k,p,q] co[b,c,k,m,q] s[c,m,r,q]
+        cross = np.einsum("bkpq,bckrq->bpcr", s, np.einsum("bckmq,cmrq->bckrq", co_items, s))
         used = idx >= 0
         hess = np.zeros((n_par, n_par))
         iu = idx[used]
@@ -1561,12 +1563,17 @@ def dif_tests(responses: pd.DataFrame, group: pd.Series, reference, focal, *, an
       model with all non-anchor items free is compared with the model where the studied
       item is also constrained (mirt ``DIF(scheme = "add")``).
 
-    ``statistic`` = ``2 (logL_free - logL_constrained)`` ~ chi-square with df = the item's
-    parameters (slope and intercepts). When ``clusters`` (e.g. couple ids) put respondents
-    in the same cluster, they are not independent: the test is then a Wald test of the
-    item's focal-minus-reference parameters with a cluster-robust (sandwich) covariance
-    ``H^-1 (sum_c s_c s_c') H^-1`` (Liang & Zeger, 1986; composite likelihood), and ``lr``
-    keeps the likelihood-ratio statistic that treats everyone as independent.
+    ``lr`` = ``2 (logL_free - logL_constrained)`` ~ chi-square with df = the item's
+    parameters (slope and intercepts); it is the ``statistic`` when respondents are
+    independent. When ``clusters`` (e.g. couple ids) put respondents in the same cluster,
+    the likelihood treats dependent answers as independent (a composite likelihood) and the
+    LR statistic is rescaled (Rao & Scott, 1984; Satorra & Bentler, 2001, for clustered
+    data): ``statistic = lr / c`` with ``c = tr(V_naive^-1 V_robust) / df`` for the item's
+    focal-minus-reference parameters, ``V_naive = L H^-1 L'`` and ``V_robust`` the cluster
+    sandwich ``L H^-1 (sum_c s_c s_c') H^-1 L'`` (Liang & Zeger, 1986) built from the
+    respondents' scores ``s`` summed per cluster; ``scale_factor`` = c and ``wald`` = the
+    Wald statistic with ``V_robust``. In simulations with couples (partner similarity and
+    couple-specific item effects; docs/irt.md) this keeps the LR test's calibration.
 
     Effect sizes, from the model where the item is free, in answer units: ``sids`` and
     ``uids`` (mean signed and unsigned difference of focal minus reference expected item
@@ -1574,8 +1581,9 @@ def dif_tests(responses: pd.DataFrame, group: pd.Series, reference, focal, *, an
     Cohen's d of the two expected-score vectors; Meade, 2010, as mirt's ``empirical_ES``),
     ``signed_area`` (the integral of the difference of expected-score curves over theta,
     ``sum_k (v_k - v_{k-1}) (b_k^ref - b_k^focal)``; Raju, 1988; Cohen, Kim & Baker, 1993).
-    Categories a group never used are merged with their neighbour toward the middle of the
-    scale for both groups (``note``).
+    ``focal_mean`` and ``focal_sd``: the focal group's trait mean and SD (reference N(0, 1)) in
+    the model where the item is free. Categories a group never used are merged with their
+    neighbour toward the middle of the scale for both groups (``note``).
     """
     link = _check_link(link)
     nodes = quadrature_grid(quadrature_points)
@@ -1627,16 +1635,16 @@ def dif_tests(responses: pd.DataFrame, group: pd.Series, reference, focal, *, an
             constrained = {j: _fit_two_groups(codes, g, n_cat, set(studied) - {j}, link, nodes,
                                               start=(free_all.solution.vec, free_all.layout)) for j in studied}
             base = _fit_two_groups(codes, g, n_cat, (), link, nodes, start=(free_all.solution.vec, free_all.layout))
-    mean_f, sd_f = base.solution.vec[base.layout.group_offsets[1]:base.layout.group_offsets[1] + 2]
     rows = []
     for j, item in enumerate(items):
         row = {"item": item, "anchor": j in anchor_idx, "n_reference": int((g == 0).sum()),
-               "n_focal": int((g == 1).sum()), "n_clusters": int(cluster_id.max() + 1) if robust else np.nan,
-               "focal_mean": float(mean_f), "focal_sd": float(sd_f)}
+               "n_focal": int((g == 1).sum()), "n_clusters": int(cluster_id.max() + 1) if robust else np.nan}
         if j in anchor_idx:
             rows.append(row | {"test": "anchor"})
             continue
         free, con = free_fits[j], constrained[j]
+        pos = free.layout.group_offsets[1]
+        row["focal_mean"], row["focal_sd"] = (float(v) for v in free.solution.vec[pos:pos + 2])
         lr = 2 * (free.solution.loglik - con.solution.loglik)
         df = int(n_cat[j])
         lay, vec = free.layout, free.solution.vec
@@ -1657,14 +1665,14 @@ def dif_tests(responses: pd.DataFrame, group: pd.Series, reference, focal, *, an
             delta = contrast @ vec
             robust_cov = contrast @ cov @ contrast.T
             try:
-                stat = float(delta @ linalg.solve(robust_cov, delta, assume_a="pos"))
+                wald = float(delta @ linalg.solve(robust_cov, delta, assume_a="pos"))
                 scale_factor = float(np.trace(linalg.solve(contrast @ info_inv @ contrast.T, robust_cov,
                                                            assume_a="pos"))) / df
             except (linalg.LinAlgError, ValueError):
-                stat = scale_factor = np.nan
-            test = "Wald (cluster-robust)"
+                wald = scale_factor = np.nan
+            stat, test = float(lr / scale_factor), "LR (cluster-scaled)"
         else:
-            stat, test, scale_factor = float(lr), "LR", np.nan
+            stat, test, scale_factor, wald = float(lr), "LR", np.nan, np.nan
         theta = _posterior_means_engine(free.engine, vec)[free.inverse][g == 1]
         v = values[j]
         e_f = _expected_score_values(theta, a_f, d_f, v, link)
@@ -1672,8 +1680,7 @@ def dif_tests(responses: pd.DataFrame, group: pd.Series, reference, focal, *, an
         b_r, b_f = -d_r / a_r, -d_f / a_f
         rows.append(row | {
             "test": test, "statistic": stat, "df": df, "p": float(stats.chi2.sf(stat, df)) if np.isfinite(stat) else np.nan,
-            "lr": float(lr), "lr_scaled": float(lr / scale_factor) if robust else np.nan,
-            "scale_factor": scale_factor, "a_reference": float(a_r), "a_focal": float(a_f),
+            "lr": float(lr), "scale_factor": scale_factor, "wald": wald, "a_reference": float(a_r), "a_focal": float(a_f),
             "sids": float(np.mean(e_f - e_r)), "uids": float(np.mean(np.abs(e_f - e_r))), "essd": cohen_d(e_f, e_r),
             "signed_area": float(np.diff(v) @ (b_r - b_f)),
             "converged": bool(free.solution.converged and con.solution.converged)})
@@ -1868,7 +1875,7 @@ def grm_tables(keyed: pd.DataFrame, subscales: dict, *, instrument: str, scale: 
     scores = pd.DataFrame(score_cols, index=keyed.index)
     dif_columns = ["instrument", "subscale", "comparison", "group_column", "reference", "focal", "item", "anchor",
                    "n_reference", "n_focal", "n_clusters", "test", "statistic", "df", "p", "p_adjusted", "lr",
-                   "a_reference", "a_focal", "sids", "uids", "essd", "signed_area", "focal_mean", "focal_sd",
+                   "scale_factor", "wald", "a_reference", "a_focal", "sids", "uids", "essd", "signed_area", "focal_mean", "focal_sd",
                    "converged", "note"]
     dif_table = (pd.concat(parts["dif"], ignore_index=True) if parts["dif"] else pd.DataFrame())
     dif_table = dif_table.reindex(columns=dif_columns)

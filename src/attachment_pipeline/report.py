@@ -1004,7 +1004,7 @@ def _irt_dif_block(ctx: Context, inst: Instrument) -> list:
         by_col = {f"{inst.name}_{it.n}": it.n for it in inst.items}
         summary.append([_subscale_label(ctx, inst, first["subscale"]), label,
                         f"{first['reference']} ({fmt_int(first['n_reference'])})",
-                        f"{first['focal']} ({fmt_int(first['n_focal'])})", T.get(f"irt_test_{first['test'].split()[0].lower()}", first["test"]),
+                        f"{first['focal']} ({fmt_int(first['n_focal'])})", T.get("irt_test_" + ("scaled" if "cluster" in str(first["test"]) else "lr"), first["test"]),
                         ", ".join(str(by_col.get(i, i)) for i in hits["item"]) or T("none"),
                         (f"{by_col.get(largest['item'], largest['item'])}: {fmt_num(largest['essd'])}"
                          if largest is not None else DASH)])
@@ -1021,7 +1021,7 @@ def _irt_dif_block(ctx: Context, inst: Instrument) -> list:
                              "ESSD", "a (ref.)", "a (focal)"], flagged,
                             caption=T("irt_dif_flagged_caption", instrument=short_name(inst)),
                             numeric=list(range(3, 10))))
-    if dif["test"].astype(str).str.startswith("Wald").any():
+    if dif["test"].astype(str).str.contains("cluster").any():
         blocks.append(Para(T("irt_dif_couples"), css="note"))
     return blocks
 
