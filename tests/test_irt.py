@@ -559,3 +559,28 @@ def test_irt_settings_in_the_config():
         load_study(base | {"irt": {"dif_anchors": {"ecr_r": [1, 37]}}}, REPO)
     with pytest.raises(ConfigError, match=r"`irt.link`"):
         load_study(base | {"irt": {"link": "probit"}}, REPO)
+
+
+def test_demo_items_recover_the_simulators_normal_ogive_parameters():
+    """The shipped demo was drawn from a normal-ogive GRM (attachment_pipeline.simulate) whose loadings
+    lambda and thresholds tau are known: a = lambda / sqrt(1 - lambda^2), b = tau / lambda."""
+    from attachment_pipeline.instruments import load_instrument
+    from attachment_pipeline.simulate import DEMO_SEED, demo_settings, simulate_cohort
+
+    truth = simulate_cohort(demo_settings(), DEMO_SEED).item_parameters
+    lam, tau = truth.loadings, truth.thresholds
+    a_true, b_true = lam / np.sqrt(1 - lam ** 2), tau / lam[:, None]
+    inst = load_instrument("ecr_r")
+    raw = pd.read_csv(REPO / "data" / "raw" / "demo" / "responses.csv")
+    items = raw[[f"ecr_{k}" for k in range(1, 37)]].astype(float).where(lambda x: ~x.isin([-1, 99]))
+    for k in inst.reverse_keyed:
+        items[f"ecr_{k}"] = 8 - items[f"ecr_{k}"]
+    z = []
+    for sub, rows in (("anxiety", slice(0, 18)), ("avoidance", slice(18, 36))):
+        fit = irt.fit_grm(items.iloc[:, rows], link="normal", scale=(1, 7))
+        assert fit.converged and fit.n == 400
+        z += list((fit.a - a_true[rows]) / fit.se_a)
+        full = fit.n_categories == 7
+        assert np.abs(fit.b[full] - b_true[rows][full]).mean() < 0.1
+    z = np.array(z)
+    assert np.abs(z).max() < 3.5 and abs(z.mean()) < 0.6  # 36 slopes within their standard errors
