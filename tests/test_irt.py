@@ -584,3 +584,16 @@ def test_demo_items_recover_the_simulators_normal_ogive_parameters():
         assert np.abs(fit.b[full] - b_true[rows][full]).mean() < 0.1
     z = np.array(z)
     assert np.abs(z).max() < 3.5 and abs(z.mean()) < 0.6  # 36 slopes within their standard errors
+
+
+def test_a_subscale_that_cannot_be_fitted_is_reported_not_fatal():
+    rng = np.random.default_rng(14)
+    x = irt.simulate_grm(np.full(4, 1.8), np.tile([-1.0, 0.0, 1.0], (4, 1)), rng.standard_normal(200), rng) + 1
+    keyed = pd.DataFrame(x.astype(float), columns=["g1", "g2", "g3", "g4"])
+    keyed["e1"], keyed["e2"] = 2.0, np.nan  # one answer only; nobody answered
+    tables = irt.grm_tables(keyed, {"good": ["g1", "g2", "g3", "g4"], "empty": ["e1", "e2"]}, instrument="t",
+                            scale=(1, 4), dif=False)
+    fit = tables.fit.set_index("subscale")
+    assert bool(fit.loc["good", "converged"]) and fit.loc["good", "note"] == ""
+    assert not fit.loc["empty", "converged"] and "fewer than two items" in fit.loc["empty", "note"]
+    assert set(tables.items["subscale"]) == {"good"}

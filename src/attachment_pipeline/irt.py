@@ -1826,7 +1826,12 @@ def grm_tables(keyed: pd.DataFrame, subscales: dict, *, instrument: str, scale: 
     comparisons = (_dif_comparisons(keyed, groups if groups is not None else pd.DataFrame(index=keyed.index),
                                     roles, couples, dif_min_group) if dif else [])
     for sub, cols in subscales.items():
-        data = prepare_responses(keyed[cols], scale, source=f"{instrument} {sub}")
+        try:
+            data = prepare_responses(keyed[cols], scale, source=f"{instrument} {sub}")
+        except IRTError as exc:  # e.g. a subscale nobody answered: reported, not fatal for the other subscales
+            parts["fit"].append(pd.DataFrame([{"instrument": instrument, "subscale": sub, "link": link,
+                                               "converged": False, "note": f"not fitted: {exc}"}]))
+            continue
         fit = fit_grm(data, link=link, quadrature_points=quadrature_points)
         scores = score_grm(fit)
         fitstats = item_fit(fit, mincell)
@@ -1841,7 +1846,8 @@ def grm_tables(keyed: pd.DataFrame, subscales: dict, *, instrument: str, scale: 
             "n_ml_infinite": int(scores["theta_ml"].isna().sum()), "n_without_answers": data.dropped_respondents,
             "dropped_items": "; ".join(f"{i}: {why}" for i, why in data.dropped_items),
             "converged": fit.converged, "iterations": fit.iterations, "max_gradient": fit.max_gradient,
-            "quadrature_points": quadrature_points}]))
+            "quadrature_points": quadrature_points,
+            "note": "" if fit.converged else "did not converge: estimates and standard errors are not reliable"}]))
         info_rows = []
         for j, item in enumerate(fit.items):
             a, b = fit.item_parameters(j)
@@ -1864,8 +1870,11 @@ def grm_tables(keyed: pd.DataFrame, subscales: dict, *, instrument: str, scale: 
                 continue
             for reference, focal in pairs:
                 sub_anchors = (anchors or {}).get(sub)
-                table = dif_tests(keyed[cols], labels, reference, focal, anchors=sub_anchors,
-                                  clusters=couples, link=link, quadrature_points=quadrature_points, scale=scale)
+                try:
+                    table = dif_tests(keyed[cols], labels, reference, focal, anchors=sub_anchors,
+                                      clusters=couples, link=link, quadrature_points=quadrature_points, scale=scale)
+                except IRTError as exc:
+                    table = pd.DataFrame([{"test": "not run", "note": str(exc)}])
                 table["note"] = ["; ".join(filter(None, [n, note])) for n in table["note"]]
                 front = {"instrument": instrument, "subscale": sub, "comparison": comparison, "group_column": column,
                          "reference": reference, "focal": focal}
@@ -1879,8 +1888,11 @@ def grm_tables(keyed: pd.DataFrame, subscales: dict, *, instrument: str, scale: 
                    "converged", "note"]
     dif_table = (pd.concat(parts["dif"], ignore_index=True) if parts["dif"] else pd.DataFrame())
     dif_table = dif_table.reindex(columns=dif_columns)
-    return IRTTables(items=pd.concat(parts["items"], ignore_index=True), fit=pd.concat(parts["fit"], ignore_index=True),
-                     information=pd.concat(parts["information"], ignore_index=True), scores=scores, dif=dif_table)
+    empty = pd.DataFrame(columns=["instrument", "subscale"])
+    return IRTTables(items=pd.concat(parts["items"], ignore_index=True) if parts["items"] else empty,
+                     fit=pd.concat(parts["fit"], ignore_index=True),
+                     information=pd.concat(parts["information"], ignore_index=True) if parts["information"] else empty,
+                     scores=scores, dif=dif_table)
 
 
 # --------------------------------------------------------------------------- simulation studies (docs/irt.md)

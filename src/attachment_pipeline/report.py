@@ -1037,6 +1037,10 @@ def section_irt(ctx: Context) -> Section:
         if f.empty:
             continue
         blocks += [Heading(inst.title), _irt_fit_table(ctx, inst, f)]
+        notes = [f"{_subscale_label(ctx, inst, r['subscale'])}: {r['note']}" for _, r in f.iterrows()
+                 if isinstance(r.get("note"), str) and r["note"]]
+        if notes:
+            blocks.append(Bullets(notes))
         items = _rows(ctx.res["irt_items"], instrument=inst.name)
         for sub in inst.subscales:
             table = _irt_items_table(ctx, inst, items, sub) if not items.empty else None

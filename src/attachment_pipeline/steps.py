@@ -195,7 +195,7 @@ def irt_cohort(cohort: Cohort, settings: Irt, items_path, scores_path, out: dict
 
     items = read_scores(items_path)
     labels = pd.read_csv(scores_path, dtype=str, index_col=0, keep_default_na=False, na_values=[""])
-    labels.index = items.index
+    labels = labels.reindex(items.index)  # both files are keyed by the same id strings
     couples = cohort.couples
     roles = labels[couples.role_column] if couples and couples.role_column else None
     couple_ids = labels[couples.couple_column] if couples else None
