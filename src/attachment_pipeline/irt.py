@@ -1110,7 +1110,8 @@ def score_grm(fit: GRMFit) -> pd.DataFrame:
     log_prior = normal_log_weights(fit.nodes)
     codes, _, _, inverse = _collapse_patterns(data.codes, np.zeros(data.n, dtype=np.int64))
     mean, sd = _posterior_moments(fit, codes, log_prior)
-    ml = _ml_theta(fit, codes, mean)
+    ml = np.concatenate([_ml_theta(fit, codes[i:i + _CHUNK], mean[i:i + _CHUNK])
+                         for i in range(0, codes.shape[0], _CHUNK)]) if codes.shape[0] else np.empty(0)
     se_ml = np.full(ml.shape, np.nan)
     finite = np.isfinite(ml)
     if finite.any():
