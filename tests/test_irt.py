@@ -638,3 +638,11 @@ def test_a_subscale_that_cannot_be_fitted_is_reported_not_fatal():
     assert bool(fit.loc["good", "converged"]) and fit.loc["good", "note"] == ""
     assert not fit.loc["empty", "converged"] and "fewer than two items" in fit.loc["empty", "note"]
     assert set(tables.items["subscale"]) == {"good"}
+
+
+def test_degenerate_and_unconverged_fits_are_noted():
+    fit = irt.GRMFit(items=("x", "y"), categories=((0.0, 1.0),) * 2, link="logistic", nodes=irt.quadrature_grid(),
+                     a=np.array([12.0, 1.0]), d=np.zeros((2, 1)), cov=np.eye(4), loglik=0.0, n=10, npar=4,
+                     converged=False, iterations=50, max_gradient=1.0, data=None)
+    note = irt._fit_note(fit)
+    assert "did not converge" in note and "slope above 10 for x" in note

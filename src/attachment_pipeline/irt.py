@@ -70,6 +70,9 @@ _CHUNK = 16384
 _EM_TOL = 1e-4
 _NEWTON_TOL = 1e-9
 _LOG_2PI_HALF = 0.5 * np.log(2 * np.pi)
+#: A slope beyond this (logistic or normal-ogive scale) means one item defines the trait (a
+#: Heywood-like solution, typical when the items share no trait): reported, and no DIF is tested.
+A_DEGENERATE = 10.0
 
 
 class IRTError(ValueError):
@@ -834,7 +837,19 @@ def _squarem(engine: _Engine, vec: np.ndarray, max_steps: int, tol: float) -> tu
     return vec, steps
 
 
-def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 500, max_newton: int = 50,
+def _ascent_factor(information: np.ndarray):
+    """Cholesky factor of the observed information, or of ``information + shift I`` when it is not
+    positive definite (Levenberg-Marquardt damping: the step then still climbs, but is shorter in
+    directions of negative or no curvature). Returns the factor and whether it was shifted."""
+    try:
+        return linalg.cho_factor(information), False
+    except linalg.LinAlgError:
+        eig = linalg.eigvalsh(information)
+        shift = max(0.0, -float(eig.min())) + max(1e-6, 1e-3 * float(np.abs(eig).max()))
+        return linalg.cho_factor(information + shift * np.eye(information.shape[0])), True
+
+
+def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: int = 50,
               per_row: bool = False, em_tol: float = _EM_TOL, warm: bool = False,
               final_hessian: bool = True) -> _Solution:
     """EM to a loose tolerance, then Newton-Raphson with the exact Hessian to the Newton decrement.
@@ -842,36 +857,33 @@ def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 500, max_newton: i
     Convergence is judged by quantities rounding cannot fake: the largest EM parameter change,
     then the Newton decrement ``g' (-H)^-1 g / 2`` (the log-likelihood still to gain), not by
     differences of log-likelihoods. A Hessian is reused for further steps (each then costs one
-    E-step) while the decrement falls at least fourfold per step, and recomputed otherwise.
+    E-step) while the decrement falls at least fourfold per step, and recomputed otherwise; where
+    it is not negative definite (far from the maximum, or flat likelihoods such as items that
+    measure nothing), the step is damped (:func:`_ascent_factor`) and the fit only counts as
+    converged once the exact Hessian is negative definite.
     With ``final_hessian`` the returned Hessian (and ``per_row`` scores) belong to the final
     point or to the point before a last step with decrement below the tolerance.
     ``warm``: the start is a nearby solution (a related model), so Newton starts at once.
     """
     vec, iterations = (vec, 0) if warm else _squarem(engine, vec, max_em, em_tol)
-    converged, chol, hess, rows, fresh = False, None, None, None, False
+    converged, chol, hess, rows, fresh, shifted = False, None, None, None, False, False
     previous = np.inf
     grad = np.zeros_like(vec)
     for _ in range(max_newton):
         if chol is None:
             ll, grad, hess, rows = engine.derivatives(vec, per_row=per_row)
             fresh, previous = True, np.inf
-            try:
-                chol = linalg.cho_factor(-hess)
-            except linalg.LinAlgError:
-                chol = None
-                for _em in range(25):  # not yet in a concave region: more EM
-                    vec = engine.mstep(vec, engine.estep(vec)[1])
-                    iterations += 1
-                continue
+            chol, shifted = _ascent_factor(-hess)
         else:
             ll, grad = engine.gradient(vec)
         iterations += 1
         step = linalg.cho_solve(chol, grad)
         decrement = 0.5 * float(grad @ step)
         if decrement < _NEWTON_TOL:
-            vec = vec + step
-            converged = True
-            break
+            if not shifted:
+                vec = vec + step
+                converged = True
+            break  # with an indefinite Hessian: a saddle or a flat ridge, not a maximum
         if not fresh and decrement > 0.25 * previous:
             chol = None  # the reused Hessian no longer gives fast progress
             continue
@@ -1544,7 +1556,8 @@ def _fit_two_groups(codes: np.ndarray, group: np.ndarray, n_cat: np.ndarray, spl
                         _two_group_layout(n_cat, ()), layout)
     else:
         vec = _transfer(start[0], start[1], layout)
-    sol = _maximise(engine, vec, per_row=per_row, warm=start is not None, final_hessian=final_hessian or per_row)
+    sol = _maximise(engine, vec, per_row=per_row, warm=start is not None, final_hessian=final_hessian or per_row,
+                    max_newton=30 if start is not None else 50)
     return _GroupFit(sol, engine, layout, inverse)
 
 
@@ -1623,15 +1636,23 @@ def dif_tests(responses: pd.DataFrame, group: pd.Series, reference, focal, *, an
             cluster_id = None
     robust = cluster_id is not None
     studied = [j for j in range(len(items)) if j not in anchor_idx]
+    def check(fit: _GroupFit) -> None:
+        slopes = fit.solution.vec[fit.layout.offsets]
+        if np.any(np.abs(slopes) > A_DEGENERATE) or not np.all(np.isfinite(slopes)):
+            raise IRTError(f"DIF {reference} vs {focal}: not tested, the two-group model is degenerate (a slope "
+                           f"above {A_DEGENERATE:g}: one item defines the trait, the items share little).")
+
     with _one_blas_thread():
         if anchors is None:
             base = _fit_two_groups(codes, g, n_cat, (), link, nodes)
+            check(base)
             free_fits = {j: _fit_two_groups(codes, g, n_cat, {j}, link, nodes,
                                             start=(base.solution.vec, base.layout), per_row=robust)
                          for j in studied}
             constrained = {j: base for j in studied}
         else:
             free_all = _fit_two_groups(codes, g, n_cat, set(studied), link, nodes, per_row=robust)
+            check(free_all)
             free_fits = {j: free_all for j in studied}
             constrained = {j: _fit_two_groups(codes, g, n_cat, set(studied) - {j}, link, nodes,
                                               start=(free_all.solution.vec, free_all.layout)) for j in studied}
@@ -1778,6 +1799,16 @@ def _item_rows(fit: GRMFit, instrument: str, subscale: str, scale, fitstats: pd.
                + ["s_x2", "s_x2_df", "p", "p_adjusted", "s_x2_rmsea"]]
 
 
+def _fit_note(fit: GRMFit) -> str:
+    """Warnings about a fit: no convergence; slopes so large that one item defines the trait."""
+    notes = [] if fit.converged else ["did not converge: estimates and standard errors are not reliable"]
+    big = [item for item, a in zip(fit.items, fit.a) if abs(a) > A_DEGENERATE]
+    if big:
+        notes.append(f"degenerate: slope above {A_DEGENERATE:g} for {', '.join(big)} (one item defines the trait; "
+                     "the items may not measure one common trait)")
+    return "; ".join(notes)
+
+
 def _dif_comparisons(keyed: pd.DataFrame, groups: pd.DataFrame, roles: pd.Series | None, couples: pd.Series | None,
                      min_group: int) -> list[tuple[str, str, pd.Series, list, str]]:
     """(comparison, group column, labels, [(reference, focal), ...], note) for every group column and the partner roles."""
@@ -1847,8 +1878,7 @@ def grm_tables(keyed: pd.DataFrame, subscales: dict, *, instrument: str, scale: 
             "n_ml_infinite": int(scores["theta_ml"].isna().sum()), "n_without_answers": data.dropped_respondents,
             "dropped_items": "; ".join(f"{i}: {why}" for i, why in data.dropped_items),
             "converged": fit.converged, "iterations": fit.iterations, "max_gradient": fit.max_gradient,
-            "quadrature_points": quadrature_points,
-            "note": "" if fit.converged else "did not converge: estimates and standard errors are not reliable"}]))
+            "quadrature_points": quadrature_points, "note": _fit_note(fit)}]))
         info_rows = []
         for j, item in enumerate(fit.items):
             a, b = fit.item_parameters(j)

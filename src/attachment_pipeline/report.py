@@ -52,6 +52,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import subprocess
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -995,8 +996,11 @@ def _irt_dif_block(ctx: Context, inst: Instrument) -> list:
         first = part.iloc[0]
         label = _dif_comparison_label(ctx, first)
         if first["test"] == "not run":
+            note = str(first["note"]) if isinstance(first["note"], str) else ""
+            note = re.sub(r"\(n = (\d+)\)", lambda m: f"(n {fmt_count(int(m.group(1)), ctx.min_cell)})"
+                          if suppressed(int(m.group(1)), ctx.min_cell) else m.group(0), note)  # privacy
             summary.append([_subscale_label(ctx, inst, first["subscale"]), label, DASH, DASH, DASH,
-                            T("irt_dif_not_run"), str(first["note"]) if isinstance(first["note"], str) else ""])
+                            T("irt_dif_not_run"), note])
             continue
         tested = part[part["test"] != "anchor"]
         hits = tested[tested["p_adjusted"] < 0.05]
