@@ -85,6 +85,8 @@ def cohort_targets(name):
             targets.append(f"{base}/minmax_by_style.csv")
     if STUDY.hypotheses_for(name):
         targets.append(f"{base}/hypotheses.csv")
+    if STUDY.irt.instruments_for(cohort):
+        targets.append(f"{base}/irt_fit.csv")
     return targets
 
 
@@ -111,6 +113,7 @@ rule all:
 include: "workflow/rules/score.smk"
 include: "workflow/rules/reliability.smk"
 include: "workflow/rules/factors.smk"
+include: "workflow/rules/irt.smk"
 include: "workflow/rules/classify.smk"
 include: "workflow/rules/hypotheses.smk"
 include: "workflow/rules/pooled.smk"

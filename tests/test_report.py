@@ -18,20 +18,20 @@ import yaml
 from attachment_pipeline import figures as fg
 from attachment_pipeline import report as rp
 from attachment_pipeline.classify import STYLE_LABELS
-from attachment_pipeline.config import Classification, Factors, Reliability, load_study
+from attachment_pipeline.config import Classification, Factors, Irt, Reliability, load_study
 from attachment_pipeline.i18n import STRINGS, Translator
 from attachment_pipeline.instruments import load_instrument
-from attachment_pipeline.steps import (classify_cohort, factors_cohort, minmax_by_style_table, reliability_cohort,
-                                       score_cohort)
+from attachment_pipeline.steps import (IRT_OUTPUTS, classify_cohort, factors_cohort, irt_cohort, minmax_by_style_table,
+                                       reliability_cohort, score_cohort)
 from helpers import REPO, make_responses, study_for
 
-SECTION_IDS = ["overview", "quality", "items", "reliability", "factors", "dimensions", "styles", "couples",
+SECTION_IDS = ["overview", "quality", "items", "reliability", "factors", "irt", "dimensions", "styles", "couples",
                "hypotheses", "provenance"]
 RUN_TIME = "2026-01-01 12:00 UTC"
 
 
-def run_steps(cohort, study, out: Path, *, factors: bool = True, classify: bool = True) -> Path:
-    """The pipeline's steps for one cohort, with fast settings (few bootstrap and parallel-analysis draws)."""
+def run_steps(cohort, study, out: Path, *, factors: bool = True, classify: bool = True, irt: bool = True) -> Path:
+    """The pipeline's steps for one cohort, with fast settings (few bootstrap and parallel-analysis draws, no DIF)."""
     score_cohort(cohort, study.scoring, {"validation": out / "qc/validation.json", "missingness": out / "qc/missingness.csv",
                                          "keyed_items": out / "items.csv", "scores": out / "scores.csv"})
     reliability_cohort(cohort, Reliability(n_boot=20), 1, out / "items.csv", out / "scores.csv",
@@ -50,6 +50,9 @@ def run_steps(cohort, study, out: Path, *, factors: bool = True, classify: bool 
             classify_cohort(cohort, Classification(), 1, out / "scores.csv", {k: out / f"{v}.csv" for k, v in names.items()})
         if any(i.kind == "minmax" for i in cohort.instruments):
             minmax_by_style_table(out / "classification.csv", out / "scores.csv", out / "minmax_by_style.csv")
+    if irt and cohort.dimension_instruments:
+        irt_cohort(cohort, Irt(dif=False), out / "items.csv", out / "scores.csv",
+                   {k: out / f"{k}.csv" for k in IRT_OUTPUTS})
     return out
 
 
@@ -118,8 +121,9 @@ def test_every_section_present_in_order(demo_html):
 
 def test_figures_are_embedded_png(demo_html):
     imgs = [a for t, a in parse(demo_html).tags if t == "img"]
-    # missingness x2, items x2, scree, loadings, dimensions, style counts, min/max by style, partners
-    assert len(imgs) >= 10
+    # missingness x2, items x2, scree, loadings, IRT information and scores, dimensions, style counts,
+    # min/max by style, partners
+    assert len(imgs) >= 12
     for a in imgs:
         assert a["src"].startswith("data:image/png;base64,")
         assert base64.b64decode(a["src"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
@@ -164,6 +168,18 @@ def test_overview_and_quality_facts(demo_html, demo_dir):
 def test_reverse_keyed_marked_and_flagged_items_highlighted(demo_html):
     assert "9 (R) I rarely worry about my partner leaving me." in demo_html
     assert 'class="flag"' in demo_html or "Highlighted rows (0)" in demo_html
+
+
+def test_irt_section(demo_html):
+    html = demo_html[demo_html.index('id="irt"'):demo_html.index('id="dimensions"')]
+    T = Translator("en")
+    assert "ECR-R: graded response model per subscale." in html
+    assert "ECR-R, Attachment anxiety: item parameters and item fit." in html
+    assert "ECR-R, Attachment avoidance: item parameters and item fit." in html
+    assert "9 (R) I rarely worry about my partner leaving me." in html
+    assert html.count('<img src="data:image/png;base64,') == 2  # information, scores
+    assert T("irt_scores_caption", instrument="ECR-R") in html
+    assert T("irt_no_dif") in html  # the fixture runs without DIF (the workflow test has it)
 
 
 def test_cfa_cutoffs_explained(demo_html):

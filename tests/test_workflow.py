@@ -19,7 +19,8 @@ OUTPUTS = ["scores.csv", "items.csv", "reliability.csv", "item_stats.csv", "fact
            "style_counts.csv", "classification_agreement.csv", "classification_coverage.csv", "gmm_profiles.csv",
            "gmm_bic.csv", "minmax_by_style.csv", "hypotheses.csv", "hypothesis_tables/pairing_table.csv",
            "hypothesis_tables/transmission_table.csv", "hypothesis_tables/prevalence_table.csv", "report.html",
-           "exports/scores.sav", "exports/classification.sav", "exports/cfa_model.lavaan"]
+           "exports/scores.sav", "exports/classification.sav", "exports/cfa_model.lavaan", "irt_items.csv", "irt_fit.csv",
+           "irt_information.csv", "irt_dif.csv", "irt_scores.csv"]
 
 
 def project_copy(dest):
@@ -276,8 +277,11 @@ def test_study_of_two_cohorts_gets_pooled_outputs(tmp_path):
 
 def test_demo_report_is_self_contained_and_private(demo_run):
     html = (demo_run / "results/demo/demo/report.html").read_text()
-    for section in ("1. Overview", "9. Hypotheses", "10. Provenance"):
+    for section in ("1. Overview", "6. Item response theory", "10. Hypotheses", "11. Provenance"):
         assert section in html
+    irt = html[html.index('id="irt"'):html.index('id="dimensions"')]
+    assert "Differential item functioning" in irt and "partner role (partner)" in irt and "gender" in irt
+    assert "likelihood ratio, scaled for couples" in irt
     assert "src=\"http" not in html and "href=\"http" not in html
     text = re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", html)
     scores = pd.read_csv(demo_run / "results/demo/demo/scores.csv", dtype=str)

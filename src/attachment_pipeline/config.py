@@ -138,6 +138,25 @@ class Pooled:
 
 
 @dataclass(frozen=True)
+class Irt:
+    """Graded response model settings (``irt:``; see config/README.md)."""
+
+    instruments: tuple[str, ...] | None = None
+    link: str = "logistic"
+    quadrature_points: int = 61
+    dif: bool = True
+    dif_anchors: dict | None = None  # instrument -> tuple of item numbers
+    dif_min_group: int = 100
+    item_fit_mincell: float = 1.0
+
+    def instruments_for(self, cohort: "Cohort") -> list[Instrument]:
+        """The cohort's instruments modelled: by default those measuring anxiety and avoidance."""
+        if self.instruments is None:
+            return cohort.dimension_instruments
+        return [i for i in cohort.instruments if i.name in self.instruments]
+
+
+@dataclass(frozen=True)
 class Study:
     name: str
     seed: int
@@ -148,6 +167,7 @@ class Study:
     factors: Factors = Factors()
     classification: Classification = Classification()
     pooled: Pooled = Pooled()
+    irt: Irt = Irt()
     hypothesis_testing: object = None  # hypotheses.HypothesisTestingSettings
     hypothesis_plan: dict | None = None  # cohort name -> list of checked hypothesis entries
     preregistration_lock: Path | None = None
@@ -500,6 +520,7 @@ def load_study(config: dict, root: Path | str = ".") -> Study:
         raise ConfigError(f"config keys `factors.estimator` / `factors.missing`: pairwise deletion is not a "
                           f"likelihood method, so {est} cannot use it. Use `missing: fiml` (every respondent who "
                           "answered) or listwise, or `estimator: wlsmv` with pairwise.")
+    irt = _irt_settings(config["irt"], cohorts, instrument_dir)
     from . import hypotheses as hy  # the family registry is the one place that knows each family's keys
 
     try:
@@ -518,8 +539,33 @@ def load_study(config: dict, root: Path | str = ".") -> Study:
         name=config["study"], seed=int(config["seed"]), language=config["language"], cohorts=cohorts,
         scoring=Scoring(**config["scoring"]), reliability=Reliability(**config["reliability"]),
         factors=Factors(**config["factors"]), classification=Classification(**classification),
-        pooled=Pooled(**config["pooled"]), hypothesis_testing=testing, hypothesis_plan=plan, preregistration_lock=Path(lock), config=config,
+        pooled=Pooled(**config["pooled"]), irt=irt, hypothesis_testing=testing, hypothesis_plan=plan, preregistration_lock=Path(lock), config=config,
     )
+
+
+def _irt_settings(raw: dict, cohorts: dict, instrument_dir: Path) -> Irt:
+    """The ``irt:`` settings; instrument names and anchor item numbers are checked against the instruments."""
+    raw = dict(raw)
+    known = available_instruments(instrument_dir)
+    names = raw.get("instruments")
+    if names is not None:
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(f"config key `irt.instruments`: unknown instrument {unknown[0]!r}; known: {', '.join(known)}.")
+        raw["instruments"] = tuple(names)
+    anchors = {}
+    for name, numbers in (raw.get("dif_anchors") or {}).items():
+        if name not in known:
+            raise ConfigError(f"config key `irt.dif_anchors.{name}`: unknown instrument; known: {', '.join(known)}.")
+        n_items = next((c.instrument(name).n_items for c in cohorts.values() if name in [i.name for i in c.instruments]),
+                       None)
+        bad = [n for n in numbers if n_items is not None and not 1 <= n <= n_items]
+        if bad:
+            raise ConfigError(f"config key `irt.dif_anchors.{name}`: item {bad[0]} does not exist ({name} has items "
+                              f"1..{n_items}).")
+        anchors[name] = tuple(int(n) for n in numbers)
+    raw["dif_anchors"] = anchors
+    return Irt(**raw)
 
 
 def read_config_file(path: Path | str) -> dict:

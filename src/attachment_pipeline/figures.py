@@ -612,3 +612,89 @@ def forest_plot(rows: pd.DataFrame, *, labels: dict, effect_labels: dict) -> Fig
         fig.legend([handles[k] for k in order], [labels[k] for k in order], loc="outside lower center",
                    ncol=len(order), frameon=False)
     return fig
+
+
+# ---------------------------------------------------------------------------
+# item response theory
+
+
+def information_curves(panels: list[dict], *, labels: dict) -> Figure:
+    """Item and test information of graded response models, one row per subscale.
+
+    Parameters
+    ----------
+    panels : per subscale ``{"title", "theta", "items": {label: information}, "test": information,
+        "se": conditional standard error}`` (rows of ``irt_information.csv``).
+    labels : texts ``xlabel``, ``ylabel``, ``se``, ``item``, ``test``, ``colorbar``.
+
+    Left: a heat map of item information (rows: items, columns: theta; darker = more
+    information), so the reader sees where on the trait each item measures. Right: the
+    test information (solid) and the conditional standard error ``1 / sqrt(I)`` (dashed,
+    right axis).
+    """
+    with _style():
+        heights = [max(2.6, 0.16 * len(p["items"]) + 1.0) for p in panels]
+        fig = new_figure(7.6, sum(heights))
+        grid = fig.add_gridspec(len(panels), 2, width_ratios=[1.35, 1], height_ratios=heights)
+        vmax = max(float(np.nanmax(np.vstack(list(p["items"].values())))) for p in panels)
+        for row, p in enumerate(panels):
+            theta = np.asarray(p["theta"], dtype=float)
+            ax = fig.add_subplot(grid[row, 0])
+            names = list(p["items"])
+            values = np.vstack([np.asarray(p["items"][n], dtype=float) for n in names])
+            step = theta[1] - theta[0] if theta.size > 1 else 1.0
+            mesh = ax.imshow(values, aspect="auto", cmap="Greys", vmin=0, vmax=vmax, interpolation="nearest",
+                             extent=(theta[0] - step / 2, theta[-1] + step / 2, len(names) - 0.5, -0.5))
+            ax.set_yticks(range(len(names)), names, fontsize=6.5)
+            ax.set_xlabel(labels["xlabel"])
+            ax.set_ylabel(labels["item"])
+            ax.set_title(p["title"], loc="left")
+            fig.colorbar(mesh, ax=ax, label=labels["colorbar"], shrink=0.85, pad=0.02)
+            ax_t = fig.add_subplot(grid[row, 1])
+            ax_t.plot(theta, p["test"], color="black", linewidth=1.8, label=labels["test"])
+            ax_t.set_xlim(theta.min(), theta.max())
+            ax_t.set_ylim(bottom=0)
+            ax_t.set_xlabel(labels["xlabel"])
+            ax_t.set_ylabel(labels["ylabel"])
+            ax_se = ax_t.twinx()
+            ax_se.plot(theta, p["se"], color="black", linestyle="--", linewidth=1.0, label=labels["se"])
+            ax_se.set_ylim(0, min(2.0, float(np.nanmax(p["se"])) * 1.05))
+            ax_se.set_ylabel(labels["se"])
+            ax_se.spines["right"].set_visible(True)
+            h1, l1 = ax_t.get_legend_handles_labels()
+            h2, l2 = ax_se.get_legend_handles_labels()
+            ax_t.legend(h1 + h2, l1 + l2, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=7)
+    return fig
+
+
+def irt_score_plot(panels: list[dict], *, labels: dict, hexbin_threshold: int = HEXBIN_THRESHOLD) -> Figure:
+    """EAP trait estimates against the subscale mean score, one panel per subscale.
+
+    Parameters
+    ----------
+    panels : per subscale ``{"title", "mean_score", "eap", "se", "scale": (min, max)}``.
+    labels : texts ``xlabel``, ``ylabel``, ``count``.
+
+    Points (a hexbin density above ``hexbin_threshold`` respondents); the vertical bars are
+    the EAP standard errors.
+    """
+    with _style():
+        fig = new_figure(3.5 * len(panels), 3.4)
+        axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True))
+        for ax, p in zip(axes, panels):
+            x, y, se = (np.asarray(p[k], dtype=float) for k in ("mean_score", "eap", "se"))
+            ok = np.isfinite(x) & np.isfinite(y)
+            x, y, se = x[ok], y[ok], se[ok]
+            if x.size > hexbin_threshold:
+                hb = ax.hexbin(x, y, gridsize=35, cmap="Greys", mincnt=1, linewidths=0.1)
+                fig.colorbar(hb, ax=ax, label=labels["count"], shrink=0.8)
+            else:
+                ax.errorbar(x, y, yerr=se, fmt="none", ecolor="0.75", elinewidth=0.6)
+                ax.scatter(x, y, s=10, facecolor="white", edgecolor="black", linewidth=0.5, zorder=3)
+            ax.set_xlim(p["scale"][0] - 0.1, p["scale"][1] + 0.1)
+            ax.set_xlabel(labels["xlabel"])
+            ax.set_title(p["title"], loc="left")
+            ax.grid(color="0.92", linewidth=0.5)
+            ax.set_axisbelow(True)
+        axes[0].set_ylabel(labels["ylabel"])
+    return fig

@@ -232,6 +232,83 @@ _EN = {
     "cutoff_chi2": "χ²: with hundreds of respondents even small misfit is significant, so it is reported, not used "
                    "as a verdict.",
     "no_factors": "No factor analysis for this cohort (it has no instrument measuring both anxiety and avoidance).",
+    # item response theory
+    "sec_irt": "Item response theory",
+    "no_irt": "No item response theory for this cohort (no instrument selected under irt.instruments, or the IRT "
+              "tables were not found).",
+    "irt_intro": "Samejima's graded response model, fitted to each subscale separately as Fraley, Waller & Brennan "
+                 "(2000) did for the ECR-R: a discrimination a per item (how sharply it separates people on the trait) "
+                 "and thresholds b (the trait level, in SD units of the cohort, at which half of the respondents answer "
+                 "at or above a category). Respondents who answered only some items count with the items they answered.",
+    "irt_rmsea2": "RMSEA₂ [90% CI]",
+    "irt_rho_marginal": "ρ marginal",
+    "irt_rho_eap": "ρ EAP",
+    "irt_fit_caption": "{instrument}: graded response model per subscale.",
+    "irt_fit_note": "Marginal maximum likelihood ({link} link; {points} quadrature points, trait N(0, 1)). M2: limited-"
+                    "information fit (M2* on item means and cross-products; C2 when M2* has no degrees of freedom) with "
+                    "RMSEA₂; SRMSR: root mean square residual correlation. ρ marginal: reliability averaged over the trait "
+                    "distribution; ρ EAP: empirical reliability of the EAP scores.",
+    "irt_link_logistic": "logistic",
+    "irt_link_normal": "normal-ogive",
+    "irt_items_caption": "{instrument}, {subscale}: item parameters and item fit.",
+    "irt_items_note": "a: discrimination (standard error); b1..b{k}: thresholds for answering {lo} or higher, up to "
+                      "{hi} or higher (– where no respondent used the answers needed to estimate it). S-X²: Orlando & Thissen "
+                      "item fit (df). Highlighted rows ({n}): misfit after Benjamini-Hochberg correction (p < .05).",
+    "irt_information_heading": "Information",
+    "irt_theta_axis": "trait level θ (SD units)",
+    "irt_information_axis": "information",
+    "irt_se_axis": "standard error of θ",
+    "irt_item_axis": "item (R: reverse keyed)",
+    "irt_item_information": "item information",
+    "irt_test_curve": "subscale (test) information",
+    "irt_information_alt": "Item and test information curves of the {instrument} subscales.",
+    "irt_information_caption": "Where on the trait each item measures precisely. Left: information of each item "
+                               "(darker = more); right: the subscale's information (solid) and the standard error of θ, "
+                               "1/√I(θ) (dashed). Information of 10 corresponds to a reliability of about .90.",
+    "irt_scores_heading": "IRT scores",
+    "irt_mean_se": "mean SE",
+    "irt_ml_finite": "ML finite",
+    "irt_r_mean": "r with mean score",
+    "irt_scores_caption": "{instrument}: EAP trait estimates per subscale (irt_scores.csv).",
+    "irt_scores_note": "EAP: posterior mean of θ under N(0, 1), with its posterior SD as standard error; ML estimates "
+                       "are infinite (and left empty) for respondents with all answers at one end of the scale.",
+    "irt_mean_axis": "subscale mean score ({scale})",
+    "irt_eap_axis": "EAP θ",
+    "irt_scores_alt": "Scatter plot of EAP trait estimates against subscale mean scores for {instrument}.",
+    "irt_scores_fig_caption": "Each point is a respondent; bars are ±1 standard error. The IRT score weights items by "
+                              "their discrimination and accounts for unanswered items.",
+    "irt_dif_heading": "Differential item functioning",
+    "irt_no_dif": "No DIF tests (no group columns or partner roles, or DIF switched off with irt.dif).",
+    "irt_dif_not_run": "not run",
+    "irt_dif_roles": "partner role ({column})",
+    "irt_test_lr": "likelihood ratio",
+    "irt_test_scaled": "likelihood ratio, scaled for couples",
+    "irt_dif_intro": "Does an item work the same way for groups with the same trait level? Each item is tested in a "
+                     "two-group model with the other items as anchors (the focal group's trait mean and SD free); "
+                     "ESSD is the standardized difference in expected item score (Meade, 2010).",
+    "irt_comparison": "Comparison",
+    "irt_reference": "Reference (n)",
+    "irt_focal": "Focal (n)",
+    "irt_test": "Test",
+    "irt_dif_items": "Items with DIF",
+    "irt_largest_essd": "Largest |ESSD|",
+    "irt_dif_caption": "{instrument}: differential item functioning per subscale and comparison.",
+    "irt_dif_note": "Items with DIF: Benjamini-Hochberg adjusted p < .05 across the subscale's items. Every test is in "
+                    "irt_dif.csv with its effect sizes.",
+    "irt_statistic": "Statistic (df)",
+    "irt_p_bh": "p (BH)",
+    "irt_dif_flagged_caption": "{instrument}: items with DIF.",
+    "irt_dif_couples": "Partners are not independent respondents: in this cohort every DIF test is a likelihood-ratio "
+                       "test rescaled for the pairing (Rao-Scott correction with a sandwich covariance clustered by "
+                       "couple). The unscaled statistic (column lr) and a couple-robust Wald test (column wald) are "
+                       "in irt_dif.csv.",
+    "irt_note_model": "Standard errors from the observed information (Louis, 1982); thresholds by the delta method.",
+    "irt_note_m2": "M2*/C2 with p ≥ .05 and RMSEA₂ ≤ .05 indicate close fit (Maydeu-Olivares & Joe, 2014); with many "
+                   "respondents even small misfit is significant.",
+    "irt_note_sx2": "S-X² compares observed and expected answers among respondents with the same total score "
+                    "(complete answers only).",
+    "irt_note_reliability": "Marginal reliability above .90 supports using IRT scores for individual decisions; "
+                            "compare the information curves with the range of trait levels that matters for your study.",
     # dimensions
     "dimensions_intro": "Each point is a respondent (attachment anxiety against avoidance). The quadrants carry the "
                         "four styles of Bartholomew & Horowitz (1991); the dimensions carry the information, the "
@@ -607,6 +684,88 @@ _NL = {
     "cutoff_chi2": "χ²: bij honderden respondenten is ook een kleine misfit significant; daarom wordt hij vermeld, "
                    "niet als oordeel gebruikt.",
     "no_factors": "Geen factoranalyse voor dit cohort (geen vragenlijst die zowel angst als vermijding meet).",
+    # item response theory
+    "sec_irt": "Item-responstheorie",
+    "no_irt": "Geen item-responstheorie voor dit cohort (geen vragenlijst gekozen onder irt.instruments, of de "
+              "IRT-tabellen ontbreken).",
+    "irt_intro": "Samejima's graded response model, per subschaal geschat zoals Fraley, Waller & Brennan (2000) het voor "
+                 "de ECR-R deden: per item een discriminatie a (hoe scherp het mensen op de eigenschap onderscheidt) en "
+                 "drempels b (het niveau van de eigenschap, in SD-eenheden van het cohort, waarop de helft van de "
+                 "respondenten een categorie of hoger kiest). Respondenten die maar een deel van de items beantwoordden, "
+                 "tellen mee met de items die ze beantwoordden.",
+    "irt_rmsea2": "RMSEA₂ [90%-BI]",
+    "irt_rho_marginal": "ρ marginaal",
+    "irt_rho_eap": "ρ EAP",
+    "irt_fit_caption": "{instrument}: graded response model per subschaal.",
+    "irt_fit_note": "Marginale maximum likelihood ({link} link; {points} kwadratuurpunten, eigenschap N(0, 1)). M2: "
+                    "fit met beperkte informatie (M2* op itemgemiddelden en kruisproducten; C2 als M2* geen "
+                    "vrijheidsgraden heeft) met RMSEA₂; SRMSR: wortel van de gemiddelde gekwadrateerde residuele "
+                    "correlatie. ρ marginaal: betrouwbaarheid gemiddeld over de verdeling van de eigenschap; ρ EAP: "
+                    "empirische betrouwbaarheid van de EAP-scores.",
+    "irt_link_logistic": "logistische",
+    "irt_link_normal": "normal-ogive",
+    "irt_items_caption": "{instrument}, {subscale}: itemparameters en itemfit.",
+    "irt_items_note": "a: discriminatie (standaardfout); b1..b{k}: drempels voor antwoord {lo} of hoger, tot {hi} of "
+                      "hoger (– als niemand de antwoorden gaf die nodig zijn om hem te schatten). S-X²: itemfit van Orlando & "
+                      "Thissen (df). Gemarkeerde rijen ({n}): misfit na Benjamini-Hochberg-correctie (p < .05).",
+    "irt_information_heading": "Informatie",
+    "irt_theta_axis": "niveau van de eigenschap θ (SD-eenheden)",
+    "irt_information_axis": "informatie",
+    "irt_se_axis": "standaardfout van θ",
+    "irt_item_axis": "item (R: omgekeerd gescoord)",
+    "irt_item_information": "iteminformatie",
+    "irt_test_curve": "informatie van de subschaal (test)",
+    "irt_information_alt": "Item- en testinformatiecurves van de subschalen van de {instrument}.",
+    "irt_information_caption": "Waar op de eigenschap elk item nauwkeurig meet. Links: informatie van elk item "
+                               "(donkerder = meer); rechts: de informatie van de subschaal (doorgetrokken) en de "
+                               "standaardfout van θ, 1/√I(θ) (gestippeld). Informatie 10 komt overeen met een "
+                               "betrouwbaarheid van ongeveer .90.",
+    "irt_scores_heading": "IRT-scores",
+    "irt_mean_se": "gem. SE",
+    "irt_ml_finite": "ML eindig",
+    "irt_r_mean": "r met gemiddelde score",
+    "irt_scores_caption": "{instrument}: EAP-schattingen van de eigenschap per subschaal (irt_scores.csv).",
+    "irt_scores_note": "EAP: posterior gemiddelde van θ onder N(0, 1), met de posterior SD als standaardfout; "
+                       "ML-schattingen zijn oneindig (en leeg gelaten) voor respondenten met alle antwoorden aan één "
+                       "kant van de schaal.",
+    "irt_mean_axis": "gemiddelde score op de subschaal ({scale})",
+    "irt_eap_axis": "EAP θ",
+    "irt_scores_alt": "Spreidingsdiagram van EAP-schattingen tegen gemiddelde subschaalscores voor de {instrument}.",
+    "irt_scores_fig_caption": "Elk punt is een respondent; de balken zijn ±1 standaardfout. De IRT-score weegt items "
+                              "naar hun discriminatie en houdt rekening met onbeantwoorde items.",
+    "irt_dif_heading": "Differentieel itemfunctioneren",
+    "irt_no_dif": "Geen DIF-toetsen (geen groepskolommen of partnerrollen, of DIF uitgezet met irt.dif).",
+    "irt_dif_not_run": "niet uitgevoerd",
+    "irt_dif_roles": "partnerrol ({column})",
+    "irt_test_lr": "aannemelijkheidsquotiënt",
+    "irt_test_scaled": "aannemelijkheidsquotiënt, geschaald voor koppels",
+    "irt_dif_intro": "Werkt een item hetzelfde voor groepen met hetzelfde niveau van de eigenschap? Elk item wordt "
+                     "getoetst in een model voor twee groepen met de andere items als ankers (gemiddelde en SD van de "
+                     "focale groep vrij); ESSD is het gestandaardiseerde verschil in verwachte itemscore (Meade, 2010).",
+    "irt_comparison": "Vergelijking",
+    "irt_reference": "Referentie (n)",
+    "irt_focal": "Focaal (n)",
+    "irt_test": "Toets",
+    "irt_dif_items": "Items met DIF",
+    "irt_largest_essd": "Grootste |ESSD|",
+    "irt_dif_caption": "{instrument}: differentieel itemfunctioneren per subschaal en vergelijking.",
+    "irt_dif_note": "Items met DIF: Benjamini-Hochberg-gecorrigeerde p < .05 over de items van de subschaal. Elke toets "
+                    "staat met zijn effectgroottes in irt_dif.csv.",
+    "irt_statistic": "Toetsgrootheid (df)",
+    "irt_p_bh": "p (BH)",
+    "irt_dif_flagged_caption": "{instrument}: items met DIF.",
+    "irt_dif_couples": "Partners zijn geen onafhankelijke respondenten: in dit cohort is elke DIF-toets een "
+                       "aannemelijkheidsquotiënttoets, herschaald voor de koppeling (Rao-Scott-correctie met een "
+                       "sandwichcovariantie geclusterd per koppel). De ongeschaalde toetsgrootheid (kolom lr) en een "
+                       "koppelrobuuste Wald-toets (kolom wald) staan in irt_dif.csv.",
+    "irt_note_model": "Standaardfouten uit de geobserveerde informatie (Louis, 1982); drempels met de deltamethode.",
+    "irt_note_m2": "M2*/C2 met p ≥ .05 en RMSEA₂ ≤ .05 wijzen op goede fit (Maydeu-Olivares & Joe, 2014); met veel "
+                   "respondenten is ook kleine misfit significant.",
+    "irt_note_sx2": "S-X² vergelijkt geobserveerde en verwachte antwoorden bij respondenten met dezelfde totaalscore "
+                    "(alleen volledige antwoorden).",
+    "irt_note_reliability": "Een marginale betrouwbaarheid boven .90 ondersteunt het gebruik van IRT-scores voor "
+                            "individuele beslissingen; vergelijk de informatiecurves met het bereik van de eigenschap "
+                            "dat voor uw studie telt.",
     "dimensions_intro": "Elk punt is een respondent (hechtingsangst tegen vermijding). De kwadranten dragen de vier "
                         "stijlen van Bartholomew & Horowitz (1991); de dimensies dragen de informatie, de stijlen "
                         "vatten die samen.",

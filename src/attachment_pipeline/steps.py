@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Classification, Cohort, ConfigError, Factors, Reliability, Scoring
+from .config import Classification, Cohort, ConfigError, Factors, Irt, Reliability, Scoring
 from .io import ReadError, read_responses
 from .scoring import score_instrument, scoring_counts
 from .validate import DataError, text_columns, validate_cohort
@@ -298,6 +298,51 @@ def factors_cohort(cohort: Cohort, settings: Factors, seed: int, items_path, out
         tables["efa_fit"].append(efa[1] if why is None else skipped_rows(why, instrument=name))
     for key, parts in tables.items():
         write_csv(_concat(parts, instrument=None), out[key])
+
+
+#: the IRT step's outputs (keys of ``out`` in :func:`irt_cohort`), in the order they are written
+IRT_OUTPUTS = ("irt_items", "irt_fit", "irt_information", "irt_dif", "irt_scores")
+
+
+def irt_cohort(cohort: Cohort, settings: Irt, items_path, scores_path, out: dict) -> None:
+    """Graded response model of every subscale of the cohort's IRT instruments (:mod:`attachment_pipeline.irt`).
+
+    Writes ``irt_items.csv`` (parameters and S-X2 item fit), ``irt_fit.csv`` (log-likelihood,
+    AIC/BIC, M2*/C2, RMSEA2, reliabilities), ``irt_information.csv`` (item and test information
+    on a theta grid), ``irt_dif.csv`` (DIF across each group column and the partner roles) and
+    ``irt_scores.csv`` (id column, then EAP and ML theta with standard errors per subscale).
+    Group, role and couple columns are read as text; with couples, DIF tests are cluster-robust.
+    """
+    from . import irt
+
+    items = read_scores(items_path)
+    labels = pd.read_csv(scores_path, dtype=str, index_col=0, keep_default_na=False, na_values=[""])
+    labels = labels.reindex(items.index)  # both files are keyed by the same id strings
+    couples = cohort.couples
+    roles = labels[couples.role_column] if couples and couples.role_column else None
+    couple_ids = labels[couples.couple_column] if couples else None
+    tables = {k: [] for k in IRT_OUTPUTS}
+    for inst in settings.instruments_for(cohort):
+        subscales = {sub: [f"{inst.name}_{n}" for n in inst.subscale_items(sub)] for sub in inst.subscales}
+        numbers = (settings.dif_anchors or {}).get(inst.name)
+        anchors = ({sub: [f"{inst.name}_{n}" for n in numbers if n in inst.subscale_items(sub)] for sub in subscales}
+                   if numbers else None)
+        try:
+            result = irt.grm_tables(items[inst.item_columns()], subscales, instrument=inst.name,
+                                    scale=(inst.scale_min, inst.scale_max), link=settings.link,
+                                    quadrature_points=settings.quadrature_points, groups=labels[list(cohort.groups)],
+                                    roles=roles, couples=couple_ids, dif=settings.dif, anchors=anchors,
+                                    dif_min_group=settings.dif_min_group, mincell=settings.item_fit_mincell)
+        except irt.IRTError as exc:
+            raise DataError(f"IRT of {inst.name} in cohort {cohort.name}: {exc} Check the item answers, or "
+                            f"leave {inst.name} out with `irt.instruments`.") from None
+        for key, frame in zip(IRT_OUTPUTS, (result.items, result.fit, result.information, result.dif, result.scores)):
+            tables[key].append(frame)
+    for key in IRT_OUTPUTS[:-1]:
+        write_csv(pd.concat(tables[key], ignore_index=True) if tables[key] else pd.DataFrame(), out[key])
+    scores = pd.concat(tables["irt_scores"], axis=1) if tables["irt_scores"] else pd.DataFrame(index=items.index)
+    scores.index.name = items.index.name
+    write_csv(scores, out["irt_scores"], index=True)
 
 
 def hypotheses_cohort(cohort: Cohort, entries: list, testing, primary_method: str, seed: int,
