@@ -312,6 +312,35 @@ def test_demo_normal_ogive_fit_agrees_with_lavaan_wlsmv(lavaan_reference):
         assert np.abs(fit.b[full] - b[full]).mean() < 0.03 and np.abs(fit.b[full] - b[full]).max() < 0.15
 
 
+def test_demo_normal_ogive_fit_agrees_with_the_engines_ordinal_cfa(lavaan_reference):
+    """The cross-check of issue 14 on the project's own engine: its WLSMV one-factor CFA of each demo
+    subscale reproduces lavaan's standardized loadings and thresholds, and a = lambda / sqrt(1 - lambda^2),
+    b = tau / lambda agree with the normal-ogive GRM as closely as lavaan's do."""
+    from attachment_pipeline import sem
+    from attachment_pipeline.instruments import load_instrument
+
+    inst = load_instrument("ecr_r")
+    raw = pd.read_csv(REPO / "data" / "raw" / "demo" / "responses.csv")
+    items = raw[[f"ecr_{k}" for k in range(1, 37)]].astype(float).where(lambda x: ~x.isin([-1, 99]))
+    for k in inst.reverse_keyed:
+        items[f"ecr_{k}"] = 8 - items[f"ecr_{k}"]
+    items.columns = [f"ecr_r_{k}" for k in range(1, 37)]
+    for sub in ("anxiety", "avoidance"):
+        ref = lavaan_reference["demo"][sub]
+        cols = ref["items"]
+        res = sem.fit("f =~ " + " + ".join(cols), items[cols], estimator="wlsmv", missing="listwise", ordered=True)
+        e = res.estimates
+        lam = e[e.op == "=~"].std_all.to_numpy()
+        np.testing.assert_allclose(lam, ref["std_loadings"], atol=1e-4)
+        fit = irt.fit_grm(items[cols].dropna(), link="normal", scale=(1, 7))
+        a = lam / np.sqrt(1 - lam ** 2)
+        assert np.max(np.abs(fit.a - a) / fit.se_a) < 0.6
+        tau = [e[(e.op == "|") & (e.lhs == c)].std_all.to_numpy() for c in cols]
+        full = fit.n_categories == 7
+        b = np.array([t / lm for t, lm in zip(tau, lam) if len(t) == 6])
+        assert np.abs(fit.b[full] - b).mean() < 0.03
+
+
 # ----------------------------------------------------------------------------- recovery and scores
 def test_parameter_recovery_with_missing_answers():
     """Known parameters, 5 replications of 1500 respondents with 10% of answers missing: small bias,
