@@ -489,7 +489,8 @@ def _fit(model, data, *, group, estimator, missing, ordered, group_equal, group_
     else:
         info = inference.expected_information(est, theta)
     if robust:
-        vcov = inference.sandwich(info, inference.first_order_information(est, theta), n)
+        b0 = inference.first_order_information(est, theta)
+        vcov = inference.sandwich(info, b0, n)
     else:
         vcov = inference.vcov_from_information(info, n)
     # test statistics
@@ -500,7 +501,7 @@ def _fit(model, data, *, group, estimator, missing, ordered, group_equal, group_
     else:
         chi2 = float(max(n * opt.objective, 0.0))
         ll0 = [h1_ll[g] - gd.n * est._f(theta, g) / 2 for g, gd in enumerate(groups)]
-    scaled = yuan_bentler_mplus(chi2, df, *_yb_traces(est, theta, a1, b1, info)) if robust else None
+    scaled = yuan_bentler_mplus(chi2, df, *_yb_traces(est, theta, a1, b1, info, b0)) if robust else None
     base = None
     if baseline:
         base = _baseline(items, labels, groups, fiml, robust, meanstructure, h1_ll, a1, b1)
@@ -599,7 +600,7 @@ def _estimates_frame(mod: Model, theta: np.ndarray, vcov: np.ndarray) -> pd.Data
 
 
 # ----------------------------------------------------------------------------- robust pieces
-def _yb_traces(est, theta, a1, b1, info) -> tuple[float, float]:
+def _yb_traces(est, theta, a1, b1, info, b0=None) -> tuple[float, float]:
     """``(sum_g tr(B1_g A1_g^-1), tr(B0 I0^-1))``: the two traces of lavaan's yuan.bentler.mplus test.
 
     ``A1_g``/``B1_g``: observed and first-order information of the saturated model at
@@ -607,7 +608,8 @@ def _yb_traces(est, theta, a1, b1, info) -> tuple[float, float]:
     information of the model; ``I0``: its observed information.
     """
     trace_h1 = float(sum(np.sum(b * np.linalg.inv(a).T) for a, b in zip(a1, b1)))
-    b0 = inference.first_order_information(est, theta)
+    if b0 is None:
+        b0 = inference.first_order_information(est, theta)
     trace_h0 = float(np.sum(b0 * np.linalg.inv(info).T))
     return trace_h1, trace_h0
 

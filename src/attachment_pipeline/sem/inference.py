@@ -107,19 +107,16 @@ def _moment_layout(model):
     return index, off
 
 
-def first_order_moments(model, gd, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
-    """``B1_g = (1/n_g) sum_i u_i u_i'``: first-order information of group g in the moments.
+def _casewise_moment_scores(model, gd, mean: np.ndarray, cov: np.ndarray):
+    """Yield blocks of casewise scores ``u_i`` (rows x moments) of the normal log-likelihood at (mean, cov).
 
-    ``u_i`` are the casewise scores of the normal log-likelihood at ``(mean, cov)``
-    over each respondent's observed items (see the module docstring). Rows are
-    gathered pattern by pattern into a buffer of at most ``_CHUNK`` rows, each full
-    buffer adding one matrix product (memory O(chunk x moments)).
+    ``u_i`` over each respondent's observed items (see the module docstring);
+    rows are gathered pattern by pattern into blocks of at most ``_CHUNK`` rows.
     """
     if gd.x is None:
         raise ValueError("Robust statistics need the raw data, not only moments.")
     index, off = _moment_layout(model)
     k = model.n_moments
-    out = np.zeros((k, k))
     buf = np.zeros((min(_CHUNK, gd.n), k))
     used = 0
     for pt in gd.patterns:
@@ -132,8 +129,8 @@ def first_order_moments(model, gd, mean: np.ndarray, cov: np.ndarray) -> np.ndar
         for start in range(0, pt.n, _CHUNK):
             rows = pt.rows[start:start + _CHUNK]
             if used + len(rows) > len(buf):
-                out += buf[:used].T @ buf[:used]
-                buf[:used] = 0.0
+                yield buf[:used]
+                buf = np.zeros_like(buf)
                 used = 0
             d = gd.x[np.ix_(rows, obs)] - mean[obs]
             v = d @ inv                                   # P d_i (rows)
@@ -142,12 +139,25 @@ def first_order_moments(model, gd, mean: np.ndarray, cov: np.ndarray) -> np.ndar
             if model.meanstructure:
                 block[:, obs] = v
             used += len(rows)
-    out += buf[:used].T @ buf[:used]
+    if used:
+        yield buf[:used]
+
+
+def first_order_moments(model, gd, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """``B1_g = (1/n_g) sum_i u_i u_i'``: first-order information of group g in the moments.
+
+    One matrix product per block of casewise scores (memory O(chunk x moments)).
+    """
+    k = model.n_moments
+    out = np.zeros((k, k))
+    for u in _casewise_moment_scores(model, gd, mean, cov):
+        out += u.T @ u
     return out / gd.n
 
 
 def first_order_information(est, theta: np.ndarray) -> np.ndarray:
-    """``B0 = sum_g f_g Delta_g' B1_g(implied) Delta_g``: first-order information at the model."""
+    """``B0 = sum_g f_g (1/n_g) sum_i s_i s_i'`` with ``s_i = Delta_g' u_i``: first-order information
+    at the model, accumulated as ``(U Delta)' (U Delta)`` per block (q columns instead of all moments)."""
     model = est.model
     q = model.q
     out = np.zeros((q, q))
@@ -155,9 +165,12 @@ def first_order_information(est, theta: np.ndarray) -> np.ndarray:
     for g, gd in enumerate(est.groups):
         imp = model.implied(theta, g)
         mean = imp["mean"] if model.meanstructure else gd.mean  # saturated means without a mean structure
-        b1 = first_order_moments(model, gd, mean, imp["cov"])
         jac = model.jacobian(theta, g)
-        out += w[g] * jac.T @ b1 @ jac
+        acc = np.zeros((q, q))
+        for u in _casewise_moment_scores(model, gd, mean, imp["cov"]):
+            s = u @ jac
+            acc += s.T @ s
+        out += w[g] * acc / gd.n
     return (out + out.T) / 2
 
 
