@@ -312,7 +312,7 @@ def load_study(config: dict, root: Path | str = ".") -> Study:
         raise ConfigError(f"config keys `factors.estimator` / `factors.missing`: pairwise deletion is not a "
                           f"likelihood method, so {est} cannot use it. Use `missing: fiml` (every respondent who "
                           "answered) or listwise, or `estimator: wlsmv` with pairwise.")
-    from . import hypotheses as hy  # the family registry is the one place that knows each family's keys
+    from .hypotheses import registry as hy  # the family registry is the one place that knows each family's keys
 
     try:
         testing = hy.check_testing_settings(config.get("hypothesis_testing"))

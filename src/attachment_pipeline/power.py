@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 
 from .classify import STYLES, is_high, quadrant_codes
-from .hypotheses import _pair_target, repairing_correlation_test, repairing_count_test
+from .dyads import _pair_target, repairing_correlation_test, repairing_count_test
 from .instruments import load_instrument
 from .reliability import derive_seed
 from .scoring import MINMAX_TYPES, reverse_key, score_minmax, subscale_means

@@ -277,7 +277,7 @@ def pooled_study(study, inputs: dict, out: dict) -> None:
     """
     from . import invariance as inv
     from . import pooled as po
-    from .hypotheses import correlation_test
+    from .inference import correlation_test
 
     cohorts = list(study.cohorts)
     if "reliability" in out:
