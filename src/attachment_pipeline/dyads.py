@@ -13,10 +13,20 @@ Which partner is *a*:
 
 - with a role column, the partner whose role value comes first in sorted (text)
   order (roles ``A``/``B``: a = A; ``female``/``male``: a = female);
-- without one, the partner whose id comes first in sorted (text) order. This
-  labelling is arbitrary; statistics that do not depend on it (the double-entry
-  correlation, unordered pair counts and the re-pairing tests) are unaffected,
-  and the directed per-role statistics are then not computed.
+- without one, or in a couple whose partners share a role (a same-sex couple in a
+  sample coded by gender), the partner whose id comes first in sorted (text)
+  order. This labelling is arbitrary: statistics for indistinguishable dyads are
+  computed so that they do not depend on it (see *Dyad structure* below).
+
+Dyad structure
+--------------
+Dyads are *distinguishable* when a role column gives every couple the same two
+different roles (``female``/``male`` in a sample of different-sex couples) and
+*indistinguishable* otherwise (Kenny, Kashy & Cook, 2006, ch. 1). A sample in
+which some couples share a role or lack one (same-sex and different-sex couples
+together) is *mixed* and analysed as indistinguishable: :attr:`CouplesFrame.roles`
+is then empty. Whether distinguishable roles also differ in their scores is
+tested, not assumed (:func:`distinguishability_test`).
 
 Couples are sorted by couple id (as text), so every result depends on the data,
 never on the row order of the file. Couples in which a partner lacks one of the
@@ -52,10 +62,11 @@ Example
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .classify import STYLES
 from .inference import NAN, _alternative, _perm_p, _tol, pearson_rows
@@ -78,18 +89,25 @@ class CouplesFrame:
 
     ``couples`` has the columns :data:`COUPLE_COLUMNS` (role columns empty
     without a role column); ``n_excluded`` counts couples dropped because a
-    partner lacks a needed value; ``has_roles`` tells whether a role column
-    distinguished the partners.
+    partner lacks a needed value; ``has_roles`` tells whether a role column was
+    given; ``roles`` holds the two roles (a's, b's) when every couple has the same
+    two different roles, and is empty otherwise (no role column, or a mixed sample).
     """
 
     couples: pd.DataFrame
     n_excluded: int
     has_roles: bool
+    roles: tuple = ()
 
     @property
     def n(self) -> int:
         """Number of couples kept."""
         return len(self.couples)
+
+    @property
+    def mixed(self) -> bool:
+        """A role column is given but does not give every couple the same two different roles."""
+        return self.has_roles and not self.roles
 
 
 def _text(values) -> np.ndarray:
@@ -117,8 +135,8 @@ def couples_frame(scores: pd.DataFrame, couple_column: str, role_column: str | N
     Raises
     ------
     ValueError
-        when a column is missing, a couple id has other than two members, or
-        both partners of a couple have the same role.
+        when a column is missing or a couple id has other than two members. Partners
+        sharing a role, or without one, make the sample mixed (``roles`` empty).
 
     Examples
     --------
@@ -153,21 +171,20 @@ def couples_frame(scores: pd.DataFrame, couple_column: str, role_column: str | N
         raise ValueError(f"Couple {bad.index[0]!r} (column {couple_column}) has {int(bad.iloc[0])} member(s); "
                          f"{len(bad)} couple id(s) in all do not have exactly two. Fix the couple ids.")
     a, b = slice(0, None, 2), slice(1, None, 2)
+    roles = ()
     if role_column:
-        same = np.flatnonzero(r[a] == r[b])
-        if len(same):
-            raise ValueError(f"Both partners of couple {c[a][same[0]]!r} have the same role {r[a][same[0]]!r} "
-                             f"in column {role_column}; give them different roles or drop the role column.")
-        blank = np.flatnonzero((r[a] == "") | (r[b] == ""))
-        if len(blank):
-            raise ValueError(f"A partner of couple {c[a][blank[0]]!r} has no value in the role column {role_column}.")
+        pairs = set(zip(r[a], r[b]))
+        if len(pairs) == 1:
+            ra, rb = next(iter(pairs))
+            if ra != rb and ra != "" and rb != "":
+                roles = (ra, rb)
     complete = k[a] & k[b]
     frame = pd.DataFrame({
         "couple_id": c[a][complete], "id_a": i[a][complete], "id_b": i[b][complete],
         "role_a": r[a][complete] if role_column else None, "role_b": r[b][complete] if role_column else None,
     }, columns=list(COUPLE_COLUMNS))
     return CouplesFrame(couples=frame.reset_index(drop=True), n_excluded=int((~complete).sum()),
-                        has_roles=bool(role_column))
+                        has_roles=bool(role_column), roles=roles)
 
 
 def partner_values(values: pd.Series, couples: CouplesFrame | pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -621,3 +638,555 @@ def pairing_table(codes_a, codes_b, labels) -> pd.DataFrame:
         "n_couples": n, "observed": o_u.astype(np.int64), "expected": e_u,
         "percent_observed": 100 * o_u / n, "percent_expected": 100 * e_u / n, "ratio": ratio,
     })
+
+
+# ---------------------------------------------------------------------------
+# dyad moments: the saturated model and the I-SAT model
+#
+# A couple is the vector z = (x_1, x_2) of both partners' k scores. Every dyadic
+# model used here (APIM, the cross-partner paths, correlations across partners) is
+# saturated in z's mean and covariance: distinguishable dyads get the saturated
+# model, indistinguishable dyads the I-SAT model (Olsen & Kenny, 2006), the
+# saturated model under exchangeability: equal means, equal variances and
+# within-person covariances for both partners, and a symmetric cross-partner block.
+# The model's parameters are then functions of (mean, covariance), and their
+# estimates and standard errors follow by the delta method from those of the moments.
+
+
+def _as_partners(x1, x2) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Partner arrays as (S, n, k): (n,) -> one set, one score; (n, k) -> one set; (S, n, k) -> S sets."""
+    a = np.asarray(x1, dtype=float)
+    b = np.asarray(x2, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"Both partners need arrays of the same shape; got {a.shape} and {b.shape}.")
+    if a.ndim == 1:
+        a, b = a[None, :, None], b[None, :, None]
+    elif a.ndim == 2:
+        a, b = a[None], b[None]
+    elif a.ndim != 3:
+        raise ValueError("Partner arrays must be (n,), (n, k) or (S, n, k) (data sets x couples x scores).")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("Partner scores must be finite; exclude couples with a missing score first.")
+    return a, b, np.asarray(x1).ndim < 3
+
+
+def _wishart_vcov(cov: np.ndarray, rows: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
+    """Normal-theory covariance of the ML covariance estimates (divisor n) at ``cov``.
+
+    ``Cov(s_ij, s_kl) = (sigma_ik sigma_jl + sigma_il sigma_jk) / n`` (Anderson, 2003, thm 3.4.4).
+    """
+    return (cov[:, rows[:, None], rows[None, :]] * cov[:, cols[:, None], cols[None, :]]
+            + cov[:, rows[:, None], cols[None, :]] * cov[:, cols[:, None], rows[None, :]]) / n
+
+
+@dataclass(frozen=True)
+class DyadMoments:
+    """ML mean and covariance of z = (x_1, x_2) under the saturated or the I-SAT model, for S data sets.
+
+    ``mean``: (S, 2k); ``cov``: (S, 2k, 2k) with divisor n; ``vcov``: (S, q, q), the
+    asymptotic covariance of ``theta = [mean, cov[tril]]`` (``q = 2k + k(2k + 1)``;
+    lower triangle in row order, :func:`numpy.tril_indices`), normal-theory (``robust``
+    False, as lavaan's ML with expected information) or sandwich (``robust`` True, as
+    lavaan's MLR with complete data). Under the I-SAT model ``vcov`` is singular: the
+    estimates lie on the exchangeable subspace.
+    """
+
+    n: int
+    k: int
+    exchangeable: bool
+    robust: bool
+    mean: np.ndarray = field(repr=False)
+    cov: np.ndarray = field(repr=False)
+    vcov: np.ndarray = field(repr=False)
+
+    @property
+    def theta(self) -> np.ndarray:
+        """``[mean, cov[tril]]`` per data set, (S, q)."""
+        r, c = np.tril_indices(2 * self.k)
+        return np.concatenate([self.mean, self.cov[:, r, c]], axis=1)
+
+    def unpack(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``theta`` (S, q), real or complex, back to (mean, symmetric covariance)."""
+        p = 2 * self.k
+        r, c = np.tril_indices(p)
+        cov = np.zeros(theta.shape[:1] + (p, p), dtype=theta.dtype)
+        cov[:, r, c] = theta[:, p:]
+        cov[:, c, r] = theta[:, p:]
+        return theta[:, :p], cov
+
+
+def _isat_map(k: int) -> np.ndarray:
+    """Linear map L from ``phi = [m_u, Su[tril], Sd[tril]]`` to ``theta = [mean, cov[tril]]`` of z.
+
+    With ``u = (x_1 + x_2) / sqrt 2`` and ``d = (x_1 - x_2) / sqrt 2``: ``mean = (m_u, m_u) / sqrt 2``
+    and ``cov(x_s,i, x_t,j) = (Su_ij + Sd_ij) / 2`` for the same partner (s = t),
+    ``(Su_ij - Sd_ij) / 2`` across partners.
+    """
+    p = 2 * k
+    tk_r, tk_c = np.tril_indices(k)
+    pos = {(int(i), int(j)): t for t, (i, j) in enumerate(zip(tk_r, tk_c))}
+    m = len(tk_r)
+    r, c = np.tril_indices(p)
+    out = np.zeros((p + len(r), k + 2 * m))
+    for s in range(2):
+        out[s * k + np.arange(k), np.arange(k)] = 1 / np.sqrt(2)
+    for t, (i, j) in enumerate(zip(r, c)):
+        a, b = i % k, j % k
+        idx = pos[(max(a, b), min(a, b))]
+        out[p + t, k + idx] = 0.5
+        out[p + t, k + m + idx] = 0.5 if (i // k) == (j // k) else -0.5
+    return out
+
+
+def dyad_moments(x1, x2, *, exchangeable: bool, robust: bool = False, vcov: bool = True) -> DyadMoments:
+    """Mean and covariance of both partners' scores, saturated or I-SAT, with their sampling covariance.
+
+    Saturated (distinguishable dyads): the sample mean and covariance (divisor n) of
+    ``z = (x_1, x_2)``. I-SAT (``exchangeable``; Olsen & Kenny, 2006): from the couple
+    sums ``u = (x_1 + x_2) / sqrt 2`` and differences ``d = (x_1 - x_2) / sqrt 2``, which
+    are uncorrelated with ``E d = 0`` exactly when the dyad is exchangeable, the ML
+    estimates are ``Su = cov(u)`` and ``Sd = mean(d d')``; then ``V = (Su + Sd) / 2``
+    (each partner's covariance) and ``C = (Su - Sd) / 2`` (across partners). ``u`` and
+    ``d d'`` do not change when the partners of a couple are swapped, so every estimate
+    is the same for any labelling of the partners.
+
+    Standard errors: normal theory (the inverse expected information, as lavaan's ML;
+    Wishart covariances of Su and Sd, independent) or robust (``robust=True``: the
+    empirical covariance of the casewise influence functions, as lavaan's MLR
+    sandwich with complete data).
+
+    Parameters
+    ----------
+    x1, x2 : partner scores, (n,), (n, k) or (S, n, k) for S data sets; finite.
+    exchangeable : fit the I-SAT model (indistinguishable dyads) instead of the saturated one.
+    robust : sandwich instead of normal-theory covariance of the estimates.
+    vcov : compute the covariance of the estimates (False: NaN, faster for the bootstrap).
+
+    Examples
+    --------
+    >>> m = dyad_moments([1.0, 2, 4, 3], [2.0, 4, 3, 5], exchangeable=True)
+    >>> m.mean.round(4).tolist(), m.cov[0].round(4).tolist()
+    ([[3.0, 3.0]], [[1.5, 0.25], [0.25, 1.5]])
+    >>> float(dyad_moments([1.0, 2, 4, 3], [2.0, 4, 3, 5], exchangeable=False).cov[0, 0, 1])
+    0.5
+    """
+    a, b, _ = _as_partners(x1, x2)
+    s_sets, n, k = a.shape
+    if n < 2 * k + 2:
+        raise ValueError(f"{n} couples are too few for a dyadic model of {k} score(s) per partner "
+                         f"(at least {2 * k + 2} needed).")
+    p = 2 * k
+    r, c = np.tril_indices(p)
+    nan_v = np.full((s_sets, p + len(r), p + len(r)), np.nan)
+    if not exchangeable:
+        z = np.concatenate([a, b], axis=2)
+        mean = z.mean(axis=1)
+        zc = z - mean[:, None, :]
+        cov = np.einsum("sni,snj->sij", zc, zc) / n
+        if not vcov:
+            return DyadMoments(n, k, False, robust, mean, cov, nan_v)
+        if robust:
+            inf = np.concatenate([zc, zc[:, :, r] * zc[:, :, c] - cov[:, None, r, c]], axis=2)
+            v = np.einsum("sni,snj->sij", inf, inf) / n ** 2
+        else:
+            v = np.zeros_like(nan_v)
+            v[:, :p, :p] = cov / n
+            v[:, p:, p:] = _wishart_vcov(cov, r, c, n)
+        return DyadMoments(n, k, False, robust, mean, cov, v)
+    u = (a + b) / np.sqrt(2.0)
+    d = (a - b) / np.sqrt(2.0)
+    mu = u.mean(axis=1)
+    uc = u - mu[:, None, :]
+    su = np.einsum("sni,snj->sij", uc, uc) / n
+    sd = np.einsum("sni,snj->sij", d, d) / n
+    half = np.sqrt(0.5)
+    mean = np.concatenate([mu * half, mu * half], axis=1)
+    vv, cc = (su + sd) / 2, (su - sd) / 2
+    cov = np.concatenate([np.concatenate([vv, cc], axis=2), np.concatenate([cc, vv], axis=2)], axis=1)
+    if not vcov:
+        return DyadMoments(n, k, True, robust, mean, cov, nan_v)
+    kr, kc = np.tril_indices(k)
+    m = len(kr)
+    if robust:
+        inf = np.concatenate([uc, uc[:, :, kr] * uc[:, :, kc] - su[:, None, kr, kc],
+                              d[:, :, kr] * d[:, :, kc] - sd[:, None, kr, kc]], axis=2)
+        vphi = np.einsum("sni,snj->sij", inf, inf) / n ** 2
+    else:
+        vphi = np.zeros((s_sets, k + 2 * m, k + 2 * m))
+        vphi[:, :k, :k] = su / n
+        vphi[:, k:k + m, k:k + m] = _wishart_vcov(su, kr, kc, n)
+        vphi[:, k + m:, k + m:] = _wishart_vcov(sd, kr, kc, n)
+    lmap = _isat_map(k)
+    v = np.einsum("ia,sab,jb->sij", lmap, vphi, lmap)
+    return DyadMoments(n, k, True, robust, mean, cov, v)
+
+
+def delta_method(fun, moments: DyadMoments, *, step: float = 1e-30) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimates, standard errors and covariance of smooth functions of the dyad moments.
+
+    ``fun(mean, cov)`` maps (S, 2k) and (S, 2k, 2k) arrays to (S, m) values and must
+    accept complex arrays (no ``abs``, comparisons or real parts). The Jacobian
+    ``J = d fun / d theta`` is exact to rounding by the complex step
+    ``Im fun(theta + i h e_j) / h`` (Squire & Trapp, 1998); then
+    ``Cov(fun) = J vcov J'`` (the delta method; lavaan's ``:=`` and
+    ``standardizedSolution`` standard errors).
+
+    Returns
+    -------
+    (estimate, se, covariance) : (S, m), (S, m), (S, m, m).
+
+    >>> m = dyad_moments(np.array([[1.0, 2], [2, 1], [3, 5], [4, 3], [6, 4], [5, 7]]),
+    ...                  np.array([[2.0, 1], [4, 3], [3, 3], [5, 6], [5, 5], [7, 6]]), exchangeable=False)
+    >>> est, se, _ = delta_method(lambda mu, s: mu[:, :1] - mu[:, 2:3], m)
+    >>> round(float(est[0, 0]), 4), round(float(se[0, 0]), 4)
+    (-0.8333, 0.4357)
+    """
+    theta = moments.theta
+    est = np.asarray(fun(moments.mean, moments.cov)).real
+    if est.ndim != 2 or est.shape[0] != theta.shape[0]:
+        raise ValueError(f"fun must return an (S, m) array; got shape {est.shape}.")
+    jac = np.empty(est.shape + (theta.shape[1],))
+    for j in range(theta.shape[1]):  # one complex-step evaluation per moment
+        t = theta.astype(complex)
+        t[:, j] += 1j * step
+        jac[:, :, j] = np.asarray(fun(*moments.unpack(t))).imag / step
+    cov = np.einsum("smq,sqr,snr->smn", jac, moments.vcov, jac)
+    se = np.sqrt(np.clip(np.einsum("smm->sm", cov), 0.0, None))
+    return est, se, cov
+
+
+def regression_coefficients(cov, y: int, xs, standardized: bool = False):
+    """Coefficients of the regression of variable ``y`` on ``xs`` implied by a covariance matrix.
+
+    ``b = Sigma_xx^-1 sigma_xy``; standardized (lavaan's ``std.all``):
+    ``b_j sd(x_j) / sd(y)``. ``cov`` is (S, p, p), real or complex; returns (S, len(xs)).
+
+    >>> c = np.array([[[1.0, 0.3, 0.5], [0.3, 1.0, 0.2], [0.5, 0.2, 1.0]]])
+    >>> regression_coefficients(c, 2, [0, 1]).round(4).tolist()
+    [[0.4835, 0.0549]]
+    """
+    xs = list(xs)
+    sxx = cov[:, xs][:, :, xs]
+    sxy = cov[:, xs, y]
+    b = np.linalg.solve(sxx, sxy[..., None])[..., 0]
+    if standardized:
+        sd_x = np.sqrt(cov[:, xs, xs])
+        b = b * sd_x / np.sqrt(cov[:, y, y])[:, None]
+    return b
+
+
+def correlation_from_cov(cov, i: int, j: int):
+    """``sigma_ij / sqrt(sigma_ii sigma_jj)`` for each of S covariance matrices (complex-safe).
+
+    >>> float(correlation_from_cov(np.array([[[4.0, 1.0], [1.0, 1.0]]]), 0, 1)[0])
+    0.5
+    """
+    return cov[:, i, j] / np.sqrt(cov[:, i, i] * cov[:, j, j])
+
+
+def _z_p(z: np.ndarray, direction: str) -> np.ndarray:
+    """Normal p-values of z statistics for a direction."""
+    direction = _alternative(direction)
+    if direction == "greater":
+        return stats.norm.sf(z)
+    if direction == "less":
+        return stats.norm.cdf(z)
+    return 2 * stats.norm.sf(np.abs(z))
+
+
+@dataclass(frozen=True)
+class DistinguishabilityTest:
+    """Likelihood-ratio test of the I-SAT against the saturated model (arrays over data sets)."""
+
+    n_couples: int
+    chi2: np.ndarray
+    df: int
+    p: np.ndarray
+
+
+def distinguishability_test(x1, x2) -> DistinguishabilityTest:
+    """Test whether the two roles differ in means, variances or covariances (Kenny, Kashy & Cook, 2006).
+
+    The I-SAT model (Olsen & Kenny, 2006: equal means, variances, within-person and
+    cross-partner covariances for both roles) against the saturated model, by the
+    likelihood ratio ``chi2 = n (ln|Su| + ln|Sd| - ln|S|)`` with ``Su = cov(u)``,
+    ``Sd = mean(d d')`` (u, d the scaled couple sums and differences of
+    :func:`dyad_moments`) and ``S`` the ML covariance of ``(u, d)``, on
+    ``df = k (k + 1)`` degrees of freedom for k scores per partner (k means, k
+    variances, ``k (k - 1) / 2`` within-person and as many cross-partner
+    covariances). Equal to the chi-square of the I-SAT model in lavaan (ML; tested
+    against lavaan 0.6-14). ``x1`` must be the first role's scores, ``x2`` the second's.
+
+    >>> t = distinguishability_test([1.0, 2, 3, 4, 5, 6], [2.0, 2, 5, 5, 6, 8])
+    >>> t.df, round(float(t.chi2[0]), 4), round(float(t.p[0]), 4)
+    (2, 11.1342, 0.0038)
+    """
+    a, b, _ = _as_partners(x1, x2)
+    s_sets, n, k = a.shape
+    if n < 2 * k + 2:
+        raise ValueError(f"The distinguishability test of {k} score(s) needs at least {2 * k + 2} couples; got {n}.")
+    u = (a + b) / np.sqrt(2.0)
+    d = (a - b) / np.sqrt(2.0)
+    uc = u - u.mean(axis=1, keepdims=True)
+    su = np.einsum("sni,snj->sij", uc, uc) / n
+    sd = np.einsum("sni,snj->sij", d, d) / n
+    w = np.concatenate([uc, d - d.mean(axis=1, keepdims=True)], axis=2)
+    s_all = np.einsum("sni,snj->sij", w, w) / n
+    chi2 = n * (np.linalg.slogdet(su)[1] + np.linalg.slogdet(sd)[1] - np.linalg.slogdet(s_all)[1])
+    chi2 = np.maximum(chi2, 0.0)
+    df = k * (k + 1)
+    return DistinguishabilityTest(int(n), chi2, df, stats.chi2.sf(chi2, df))
+
+
+@dataclass(frozen=True)
+class NonIndependence:
+    """Partner similarity of one score: ICC (indistinguishable) or Pearson r (distinguishable), arrays."""
+
+    n_couples: int
+    statistic_name: str
+    estimate: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    test_name: str
+    test_statistic: np.ndarray
+    df1: float
+    df2: float
+    p: np.ndarray
+
+
+def nonindependence(x1, x2, *, distinguishable: bool, ci: float = 0.95) -> NonIndependence:
+    """How similar partners are on one score, with an interval and a two-sided test of independence.
+
+    Indistinguishable dyads (Kenny, Kashy & Cook, 2006, sec. 2.3): the ANOVA
+    intraclass correlation ``ICC = (MSB - MSW) / (MSB + MSW)`` with ``MSB = 2 sum_i
+    (m_i - m)^2 / (n - 1)`` (m_i couple means) and ``MSW = sum_i (x_i1 - x_i2)^2 /
+    (2 n)``; ``F = MSB / MSW`` on (n - 1, n) df tests ICC = 0 (two-sided:
+    ``2 min(P(F <= f), P(F >= f))``), and the exact interval is McGraw & Wong's
+    (1996): ``F_L = F / F_{1-a/2}(n-1, n)``, ``F_U = F F_{1-a/2}(n, n-1)``,
+    ``ICC = (F - 1) / (F + 1)`` at each limit (psych::ICC's ICC1). Swapping the
+    partners of any couple changes nothing.
+
+    Distinguishable dyads: Pearson's r between the roles, t test on n - 2 df and the
+    Fisher-z interval.
+
+    >>> res = nonindependence([1.0, 2, 3, 4, 5], [2.0, 1, 4, 3, 6], distinguishable=False)
+    >>> round(float(res.estimate[0]), 4), round(float(res.p[0]), 4)
+    (0.8361, 0.0208)
+    """
+    a, b, _ = _as_partners(x1, x2)
+    if a.shape[2] != 1:
+        raise ValueError("nonindependence takes one score per partner.")
+    a, b = a[:, :, 0], b[:, :, 0]
+    n = a.shape[1]
+    if n < 4:
+        raise ValueError(f"Partner similarity needs at least 4 couples; got {n}.")
+    q = stats.norm.ppf(0.5 + ci / 2)
+    if distinguishable:
+        r = pearson_rows(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = r * np.sqrt((n - 2) / (1 - r ** 2))
+            z = np.arctanh(np.clip(r, -1 + 1e-15, 1 - 1e-15))
+        se = 1 / np.sqrt(n - 3)
+        p = 2 * stats.t.sf(np.abs(t), n - 2)
+        return NonIndependence(n, "r", r, np.tanh(z - q * se), np.tanh(z + q * se), "t", t, float(n - 2), NAN, p)
+    m = (a + b) / 2
+    msb = 2 * ((m - m.mean(axis=1, keepdims=True)) ** 2).sum(axis=1) / (n - 1)
+    msw = ((a - b) ** 2).sum(axis=1) / (2 * n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = msb / msw
+        icc = (msb - msw) / (msb + msw)
+        fl = f / stats.f.ppf(0.5 + ci / 2, n - 1, n)
+        fu = f * stats.f.ppf(0.5 + ci / 2, n, n - 1)
+    p = np.minimum(1.0, 2 * np.minimum(stats.f.cdf(f, n - 1, n), stats.f.sf(f, n - 1, n)))
+    return NonIndependence(n, "icc", icc, (fl - 1) / (fl + 1), (fu - 1) / (fu + 1), "F", f, float(n - 1),
+                           float(n), p)
+
+
+@dataclass(frozen=True)
+class DyadicEffect:
+    """Estimates of one dyadic effect over data sets: per role (or ``both``), with delta-method SEs."""
+
+    name: str
+    role: str
+    estimate: np.ndarray
+    se: np.ndarray
+    z: np.ndarray
+    p: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    std_estimate: np.ndarray
+
+
+def _effects(name, roles, est, se, std, ci, direction="two-sided") -> list[DyadicEffect]:
+    q = stats.norm.ppf(0.5 + ci / 2)
+    out = []
+    for j, role in enumerate(roles):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = est[:, j] / se[:, j]
+        out.append(DyadicEffect(name, role, est[:, j], se[:, j], z, _z_p(z, direction), est[:, j] - q * se[:, j],
+                                est[:, j] + q * se[:, j], std[:, j]))
+    return out
+
+
+def cross_partner_paths(x1, y1, x2, y2, *, distinguishable: bool, robust: bool = False, ci: float = 0.95,
+                        direction: str = "two-sided", roles=("1", "2")) -> dict:
+    """Complementarity beyond similarity: one partner's x predicting the other's y beyond the first's own y.
+
+    In the model of both partners' (x, y) (saturated, or I-SAT for indistinguishable
+    dyads), the path of partner 1's x to partner 2's y controlling for partner 1's y
+    is the coefficient of ``x_1`` in the regression of ``y_2`` on ``(x_1, y_1)``
+    implied by the covariance matrix, standardized (``std.all``):
+    ``b = (s_y1y1 s_x1y2 - s_x1y1 s_y1y2) / (s_x1x1 s_y1y1 - s_x1y1^2) sqrt(s_x1x1 / s_y2y2)``.
+    It is zero when the cross-partner association of x and y is only what the
+    similarity of y (``s_y1y2``) and the within-person association of x and y
+    (``s_x1y1``) produce. The mirror path (partner 2's x to partner 1's y) is the
+    same with the partners exchanged; for indistinguishable dyads the two are
+    equal. Standard errors by the delta method (:func:`delta_method`); equal to
+    lavaan's ``:=`` on the same model (tested).
+
+    Returns a dict with
+    ``path``: the paths per role of the *predicted* partner (distinguishable:
+    ``roles[1]`` is predicted by ``roles[0]``'s x and the reverse; indistinguishable:
+    one effect, role ``both``), ``mean_path``: the mean of the two standardized paths
+    (distinguishable only), ``r_cross``: the cross-partner correlation of x and y
+    (per role of the y partner), ``reverse``: the paths of y to the other's x beyond
+    the own x, each a list of :class:`DyadicEffect` (``estimate`` standardized).
+    """
+    a, b, single = _as_partners(np.stack([np.asarray(x1, float), np.asarray(y1, float)], axis=-1),
+                                np.stack([np.asarray(x2, float), np.asarray(y2, float)], axis=-1))
+    mom = dyad_moments(a, b, exchangeable=not distinguishable, robust=robust)
+    # z = (x1, y1, x2, y2): indices 0, 1, 2, 3
+
+    def paths(mu, s):
+        p2 = regression_coefficients(s, 3, [0, 1], standardized=True)[:, 0]   # y2 ~ x1 + y1
+        p1 = regression_coefficients(s, 1, [2, 3], standardized=True)[:, 0]   # y1 ~ x2 + y2
+        r2 = correlation_from_cov(s, 0, 3)                                     # x1 with y2
+        r1 = correlation_from_cov(s, 2, 1)                                     # x2 with y1
+        q2 = regression_coefficients(s, 2, [1, 0], standardized=True)[:, 0]   # x2 ~ y1 + x1
+        q1 = regression_coefficients(s, 0, [3, 2], standardized=True)[:, 0]   # x1 ~ y2 + x2
+        return np.stack([p1, p2, (p1 + p2) / 2, r1, r2, q1, q2], axis=1)
+
+    est, se, _ = delta_method(paths, mom)
+    if distinguishable:
+        order, names = [0, 1], [roles[0], roles[1]]
+        out = {"path": _effects("path", names, est[:, order], se[:, order], est[:, order], ci, direction),
+               "mean_path": _effects("mean_path", ["both"], est[:, [2]], se[:, [2]], est[:, [2]], ci, direction),
+               "r_cross": _effects("r_cross", names, est[:, [3, 4]], se[:, [3, 4]], est[:, [3, 4]], ci, direction),
+               "reverse": _effects("reverse", names, est[:, [5, 6]], se[:, [5, 6]], est[:, [5, 6]], ci, direction)}
+    else:
+        out = {"path": _effects("path", ["both"], est[:, [0]], se[:, [0]], est[:, [0]], ci, direction),
+               "r_cross": _effects("r_cross", ["both"], est[:, [3]], se[:, [3]], est[:, [3]], ci, direction),
+               "reverse": _effects("reverse", ["both"], est[:, [5]], se[:, [5]], est[:, [5]], ci, direction)}
+    out["moments"] = mom
+    return out
+
+
+APIM_COLUMNS = ("effect", "role", "estimate", "se", "z", "p", "ci_low", "ci_high", "std_estimate")
+
+
+@dataclass(frozen=True)
+class APIMResult:
+    """Actor-partner interdependence model of one x and one y, over S data sets.
+
+    ``effects``: :class:`DyadicEffect` per effect (``actor``, ``partner``, ``k``) and
+    role (the role whose outcome is predicted, or ``both``); ``k_boot_low`` /
+    ``k_boot_high``: percentile bootstrap interval of k per role (NaN without a
+    bootstrap); ``moments``: the fitted dyad moments.
+    """
+
+    distinguishable: bool
+    roles: tuple
+    effects: tuple
+    k_boot_low: np.ndarray
+    k_boot_high: np.ndarray
+    n_bootstrap: int
+    moments: DyadMoments = field(repr=False)
+
+    def table(self, s: int = 0) -> pd.DataFrame:
+        """The effects of data set ``s`` as the APIM table (:data:`APIM_COLUMNS`).
+
+        The k rows carry the delta-method se, z and p of lavaan's ``k := p / a`` and,
+        when bootstrapped, the percentile interval (Kenny & Ledermann, 2010).
+        """
+        rows = []
+        for e in self.effects:
+            lo, hi = float(e.ci_low[s]), float(e.ci_high[s])
+            if e.name == "k" and self.n_bootstrap:
+                j = list(self._k_roles).index(e.role)
+                lo, hi = float(self.k_boot_low[s, j]), float(self.k_boot_high[s, j])
+            rows.append({"effect": e.name, "role": e.role, "estimate": float(e.estimate[s]), "se": float(e.se[s]),
+                         "z": float(e.z[s]), "p": float(e.p[s]), "ci_low": lo, "ci_high": hi,
+                         "std_estimate": float(e.std_estimate[s])})
+        return pd.DataFrame(rows, columns=list(APIM_COLUMNS))
+
+    @property
+    def _k_roles(self) -> tuple:
+        return self.roles if self.distinguishable else ("both",)
+
+
+def _apim_functions(standardized: bool):
+    def fun(mu, s):
+        # z = (x1, y1, x2, y2); role 1's outcome y1 ~ x1 (actor) + x2 (partner); role 2's y2 ~ x2 + x1
+        b1 = regression_coefficients(s, 1, [0, 2], standardized=standardized)
+        b2 = regression_coefficients(s, 3, [2, 0], standardized=standardized)
+        return np.stack([b1[:, 0], b2[:, 0], b1[:, 1], b2[:, 1], b1[:, 1] / b1[:, 0], b2[:, 1] / b2[:, 0]], axis=1)
+    return fun
+
+
+def apim(x1, y1, x2, y2, *, distinguishable: bool, robust: bool = False, ci: float = 0.95,
+         direction: str = "two-sided", roles=("1", "2"), n_bootstrap: int = 0, seed=0) -> APIMResult:
+    """Actor-partner interdependence model (Kenny, Kashy & Cook, 2006, ch. 7) of y on x.
+
+    ``y_1 = i_1 + a_1 x_1 + p_1 x_2 + e_1`` and ``y_2 = i_2 + a_2 x_2 + p_2 x_1 + e_2``
+    with correlated x's and correlated residuals (x random: lavaan's ``fixed.x =
+    FALSE``). Distinguishable dyads: every parameter free, the model is saturated
+    and the effects are the regressions implied by the sample covariance matrix.
+    Indistinguishable dyads: ``a_1 = a_2``, ``p_1 = p_2`` with equal intercepts,
+    means, variances and residual variances -- a reparameterisation of the I-SAT
+    model, so the ML estimates are the regressions implied by its covariance
+    (:func:`dyad_moments`) and are the same for any labelling of the partners.
+    ``role`` names the person whose outcome is predicted: role 1's partner effect
+    is partner 2's x on partner 1's y (lavaan's convention). ``k = p / a`` (Kenny &
+    Ledermann, 2010): 0 actor-only, 1 couple, -1 contrast pattern.
+
+    Standard errors by the delta method from the moments (normal theory = lavaan ML
+    with expected information; ``robust`` = lavaan MLR), Wald intervals;
+    ``std_estimate`` is lavaan's ``std.all`` (k: the ratio of the standardized
+    effects). With ``n_bootstrap`` > 0, k also gets a percentile interval from
+    resampled couples (Kenny & Ledermann recommend it: k's sampling distribution is
+    skewed).
+
+    Parameters
+    ----------
+    x1, y1, x2, y2 : arrays (n,) or (S, n): partner 1's and partner 2's x and y.
+    distinguishable : roles differ (partner 1 = ``roles[0]``).
+    direction : of the z tests of the actor and partner effects.
+    """
+    xa = np.stack([np.asarray(x1, float), np.asarray(y1, float)], axis=-1)
+    xb = np.stack([np.asarray(x2, float), np.asarray(y2, float)], axis=-1)
+    a, b, _ = _as_partners(xa, xb)
+    mom = dyad_moments(a, b, exchangeable=not distinguishable, robust=robust)
+    est, se, _ = delta_method(_apim_functions(False), mom)
+    std = _apim_functions(True)(mom.mean, mom.cov)
+    names = list(roles) if distinguishable else ["both"]
+    cols = {"actor": [0, 1], "partner": [2, 3], "k": [4, 5]}
+    effects = []
+    for name, idx in cols.items():
+        idx = idx if distinguishable else idx[:1]
+        effects += _effects(name, names, est[:, idx], se[:, idx], std[:, idx], ci,
+                            direction if name != "k" else "two-sided")
+    s_sets, n = a.shape[:2]
+    k_lo = np.full((s_sets, len(names)), np.nan)
+    k_hi = np.full((s_sets, len(names)), np.nan)
+    if n_bootstrap:
+        boots = []
+        for idx in bootstrap_chunks(n, n_bootstrap, seed):
+            bm = dyad_moments(a[:, idx].reshape(-1, n, 2), b[:, idx].reshape(-1, n, 2),
+                              exchangeable=not distinguishable, vcov=False)
+            kk = _apim_functions(False)(bm.mean, bm.cov)[:, [4, 5]]
+            boots.append(kk.reshape(s_sets, len(idx), 2))
+        kb = np.concatenate(boots, axis=1)[:, :, :len(names)]
+        k_lo = np.nanquantile(kb, (1 - ci) / 2, axis=1)
+        k_hi = np.nanquantile(kb, (1 + ci) / 2, axis=1)
+    return APIMResult(distinguishable, tuple(names) if distinguishable else ("both",), tuple(effects), k_lo, k_hi,
+                      int(n_bootstrap), mom)

@@ -1,0 +1,220 @@
+"""Dyadic models against lavaan 0.6-14 and psych (tests/reference/dyads.json, tests/r/dyads_reference.R).
+
+The I-SAT and saturated models, the distinguishability test, the cross-partner
+paths and correlation, the APIM (distinguishable and indistinguishable, ML and
+MLR), the ICC; then properties lavaan cannot show: every number for
+indistinguishable dyads is the same under any labelling of the partners, and the
+closed forms equal the engine's fit of the same lavaan syntax.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attachment_pipeline import dyads as dy
+from attachment_pipeline import sem
+
+REPO = Path(__file__).resolve().parents[1]
+REF = json.loads((REPO / "tests/reference/dyads.json").read_text())
+
+
+def _md5(path):
+    return hashlib.md5(Path(path).read_bytes()).hexdigest()
+
+
+def test_reference_data_unchanged():
+    assert _md5(REPO / "tests/data/dyads_scores.csv") == REF["md5"]["scores"]
+    assert _md5(REPO / "tests/data/dyads_items.csv") == REF["md5"]["items"]
+
+
+def wide():
+    long = pd.read_csv(REPO / "tests/data/dyads_scores.csv")
+    cp = long.dropna(subset=["couple"])
+    a = cp[cp.role == "A"].sort_values("couple").reset_index(drop=True)
+    b = cp[cp.role == "B"].sort_values("couple").reset_index(drop=True)
+    return a, b
+
+
+def labelled(table):
+    return {lab: (e, s, sd) for lab, e, s, sd in zip(table["label"], table["est"], table["se"], table["std_all"])
+            if lab}
+
+
+@pytest.mark.parametrize("est", ["ML", "MLR"])
+def test_isat_moments_and_paths_agree_with_lavaan(est):
+    a, b = wide()
+    res = dy.cross_partner_paths(a.anxiety, a.avoidance, b.anxiety, b.avoidance, distinguishable=False,
+                                 robust=est == "MLR")
+    lab = labelled(REF["isat"][est]["two"]["estimates"])
+    mom = res["moments"]
+    theta, se = mom.theta[0], np.sqrt(np.diag(mom.vcov[0]))
+    r, c = np.tril_indices(4)
+    pos = {(int(i), int(j)): 4 + t for t, (i, j) in enumerate(zip(r, c))}
+    where = {"ma": 0, "mv": 1, "va": pos[(0, 0)], "vv": pos[(1, 1)], "w": pos[(1, 0)], "sa": pos[(2, 0)],
+             "sv": pos[(3, 1)], "c": pos[(3, 0)]}
+    for name, k in where.items():
+        assert theta[k] == pytest.approx(lab[name][0], abs=1e-6), name
+        assert se[k] == pytest.approx(lab[name][1], rel=1e-5), name
+    for ours, theirs in (("path", "path_av"), ("reverse", "path_va"), ("r_cross", "r_cross")):
+        e = res[ours][0]
+        assert e.role == "both"
+        assert e.estimate[0] == pytest.approx(lab[theirs][0], abs=1e-6)
+        assert e.se[0] == pytest.approx(lab[theirs][1], rel=1e-5)
+
+
+@pytest.mark.parametrize("est", ["ML", "MLR"])
+def test_saturated_paths_agree_with_lavaan(est):
+    a, b = wide()
+    res = dy.cross_partner_paths(a.anxiety, a.avoidance, b.anxiety, b.avoidance, distinguishable=True,
+                                 robust=est == "MLR", roles=("A", "B"))
+    lab = labelled(REF["isat"][est]["saturated"]["estimates"])
+    pa, pb = res["path"]
+    assert (pa.role, pb.role) == ("A", "B")
+    for e, name in ((pa, "pathA"), (pb, "pathB"), (res["mean_path"][0], "path_mean"), (res["r_cross"][1], "rB"),
+                    (res["r_cross"][0], "rA")):
+        assert e.estimate[0] == pytest.approx(lab[name][0], abs=1e-6), name
+        assert e.se[0] == pytest.approx(lab[name][1], rel=1e-5), name
+
+
+def test_distinguishability_test_is_the_isat_chi_square():
+    a, b = wide()
+    two = dy.distinguishability_test(np.c_[a.anxiety, a.avoidance], np.c_[b.anxiety, b.avoidance])
+    one = dy.distinguishability_test(a.minmax_index, b.minmax_index)
+    for t, ref in ((two, REF["isat"]["ML"]["two"]), (one, REF["isat"]["ML"]["one"])):
+        assert t.df == ref["df"]
+        assert t.chi2[0] == pytest.approx(ref["chisq"], rel=1e-6)
+        assert t.p[0] == pytest.approx(ref["pvalue"], rel=1e-5)
+
+
+@pytest.mark.parametrize("est", ["ML", "MLR"])
+@pytest.mark.parametrize("dist", [True, False])
+def test_apim_agrees_with_lavaan(est, dist):
+    """The issue's bar: estimates 1e-4, standard errors 1 %, std.all 1e-3 (we reach about 1e-7)."""
+    a, b = wide()
+    res = dy.apim(a.anxiety, a.avoidance, b.anxiety, b.avoidance, distinguishable=dist, robust=est == "MLR",
+                  roles=("A", "B"))
+    table = res.table()
+    lab = labelled(REF["apim"][est]["distinguishable" if dist else "indistinguishable"])
+    names = ({("actor", "A"): "aA", ("actor", "B"): "aB", ("partner", "A"): "pA", ("partner", "B"): "pB",
+              ("k", "A"): "kA", ("k", "B"): "kB"} if dist else
+             {("actor", "both"): "a", ("partner", "both"): "p", ("k", "both"): "k"})
+    assert len(table) == len(names)
+    for row in table.itertuples():
+        e, s, sd = lab[names[(row.effect, row.role)]]
+        assert row.estimate == pytest.approx(e, abs=1e-6)
+        assert row.se == pytest.approx(s, rel=1e-5)
+        assert row.std_estimate == pytest.approx(sd, abs=1e-6)
+        assert row.z == pytest.approx(row.estimate / row.se)
+
+
+def test_apim_role_names_the_predicted_partner():
+    """Role B's partner effect is A's x on B's y: plant it and find it under B."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(400, 2))
+    ya = 0.3 * x[:, 0] + rng.normal(size=400)
+    yb = 0.3 * x[:, 1] + 0.5 * x[:, 0] + rng.normal(size=400)
+    t = dy.apim(x[:, 0], ya, x[:, 1], yb, distinguishable=True, roles=("A", "B")).table().set_index(["effect", "role"])
+    assert t.loc[("partner", "B"), "estimate"] == pytest.approx(0.5, abs=0.12)
+    assert abs(t.loc[("partner", "A"), "estimate"]) < 0.15
+
+
+def test_icc_agrees_with_psych():
+    a, b = wide()
+    res = dy.nonindependence(a.minmax_index, b.minmax_index, distinguishable=False)
+    ref = REF["icc"]
+    assert res.estimate[0] == pytest.approx(ref["icc1"], abs=1e-10)
+    assert res.test_statistic[0] == pytest.approx(ref["F"], rel=1e-10)
+    assert (res.df1, res.df2) == (ref["df1"], ref["df2"])
+    assert res.ci_low[0] == pytest.approx(ref["lower"], abs=1e-8)
+    assert res.ci_high[0] == pytest.approx(ref["upper"], abs=1e-8)
+    assert res.p[0] == pytest.approx(2 * (1 - ref["p"]), rel=1e-8)  # psych's p is P(F >= f); ours two-sided
+    r = dy.nonindependence(a.minmax_index, b.minmax_index, distinguishable=True)
+    assert r.estimate[0] == pytest.approx(ref["pearson"], abs=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# the engine fits the same models (one model-fitting engine for every SEM)
+
+APIM_INDIST = """
+y1 ~ a*x1 + p*x2
+y2 ~ a*x2 + p*x1
+x1 ~ mx*1
+x2 ~ mx*1
+y1 ~ iy*1
+y2 ~ iy*1
+x1 ~~ vx*x1
+x2 ~~ vx*x2
+y1 ~~ ve*y1
+y2 ~~ ve*y2
+x1 ~~ x2
+y1 ~~ y2
+"""
+
+
+def test_closed_forms_equal_the_engine_fit():
+    a, b = wide()
+    data = pd.DataFrame({"x1": a.anxiety, "y1": a.avoidance, "x2": b.anxiety, "y2": b.avoidance})
+    fit = sem.fit(APIM_INDIST, data, estimator="ml", meanstructure=True)
+    ours = dy.apim(data.x1, data.y1, data.x2, data.y2, distinguishable=False).table().set_index("effect")
+    act, par = fit.param("y1", "~", "x1"), fit.param("y1", "~", "x2")
+    assert ours.loc["actor", "estimate"] == pytest.approx(act.est, abs=1e-7)
+    assert ours.loc["partner", "se"] == pytest.approx(par.se, rel=1e-5)
+    assert ours.loc["actor", "std_estimate"] == pytest.approx(act.std_all, abs=1e-7)
+    assert fit.chi2 == pytest.approx(REF["apim"]["ML"]["indistinguishable_chisq"], rel=1e-6)
+    assert fit.df == REF["apim"]["ML"]["indistinguishable_df"] == 6
+
+
+# ---------------------------------------------------------------------------
+# indistinguishable dyads: the same numbers under any labelling
+
+
+def _relabel(a, b, seed):
+    """Swap the partners of a random half of the couples and shuffle the couples."""
+    rng = np.random.default_rng(seed)
+    swap = rng.random(len(a)) < 0.5
+    order = rng.permutation(len(a))
+    a2 = np.where(swap[:, None], b, a)[order]
+    b2 = np.where(swap[:, None], a, b)[order]
+    return a2, b2
+
+
+def test_indistinguishable_numbers_do_not_depend_on_labelling():
+    a, b = wide()
+    xa = a[["anxiety", "avoidance", "minmax_index"]].to_numpy()
+    xb = b[["anxiety", "avoidance", "minmax_index"]].to_numpy()
+    base = dy.cross_partner_paths(xa[:, 0], xa[:, 1], xb[:, 0], xb[:, 1], distinguishable=False, robust=True)
+    ap = dy.apim(xa[:, 0], xa[:, 1], xb[:, 0], xb[:, 1], distinguishable=False, n_bootstrap=50, seed=3).table()
+    icc = dy.nonindependence(xa[:, 2], xb[:, 2], distinguishable=False)
+    for seed in range(3):
+        ra, rb = _relabel(xa, xb, seed)
+        other = dy.cross_partner_paths(ra[:, 0], ra[:, 1], rb[:, 0], rb[:, 1], distinguishable=False, robust=True)
+        for key in ("path", "r_cross", "reverse"):
+            np.testing.assert_allclose(other[key][0].estimate, base[key][0].estimate, rtol=1e-12)
+            np.testing.assert_allclose(other[key][0].se, base[key][0].se, rtol=1e-10)
+        t2 = dy.apim(ra[:, 0], ra[:, 1], rb[:, 0], rb[:, 1], distinguishable=False, n_bootstrap=50, seed=3).table()
+        np.testing.assert_allclose(t2.drop(columns=["effect", "role", "ci_low", "ci_high"]).to_numpy(),
+                                   ap.drop(columns=["effect", "role", "ci_low", "ci_high"]).to_numpy(), rtol=1e-10)
+        i2 = dy.nonindependence(ra[:, 2], rb[:, 2], distinguishable=False)
+        np.testing.assert_allclose([i2.estimate, i2.p, i2.ci_low], [icc.estimate, icc.p, icc.ci_low], rtol=1e-12)
+
+
+def test_batched_equals_one_by_one():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3, 40, 4))
+    batch = dy.cross_partner_paths(x[..., 0], x[..., 1], x[..., 2], x[..., 3], distinguishable=False)
+    for s in range(3):
+        one = dy.cross_partner_paths(x[s, :, 0], x[s, :, 1], x[s, :, 2], x[s, :, 3], distinguishable=False)
+        assert one["path"][0].se[0] == pytest.approx(batch["path"][0].se[s], rel=1e-12)
+
+
+def test_errors_name_the_problem():
+    with pytest.raises(ValueError, match="same shape"):
+        dy.dyad_moments(np.ones(5), np.ones(6), exchangeable=True)
+    with pytest.raises(ValueError, match="finite"):
+        dy.dyad_moments([1.0, np.nan, 2, 3, 4, 5], [1.0, 2, 3, 4, 5, 6], exchangeable=True)
+    with pytest.raises(ValueError, match="too few"):
+        dy.dyad_moments([1.0, 2, 3], [1.0, 2, 3], exchangeable=False)
