@@ -218,3 +218,65 @@ def test_errors_name_the_problem():
         dy.dyad_moments([1.0, np.nan, 2, 3, 4, 5], [1.0, 2, 3, 4, 5, 6], exchangeable=True)
     with pytest.raises(ValueError, match="too few"):
         dy.dyad_moments([1.0, 2, 3], [1.0, 2, 3], exchangeable=False)
+
+
+# ---------------------------------------------------------------------------
+# pairing tables
+
+STYLES = ["secure", "preoccupied", "dismissing", "fearful"]
+
+
+@pytest.mark.parametrize("exchangeable, key", [(True, "unordered"), (False, "ordered")])
+def test_pairing_loglinear_agrees_with_glm(exchangeable, key):
+    a, b = wide()
+    ca = np.array([STYLES.index(s) for s in a["style"]])
+    cb = np.array([STYLES.index(s) for s in b["style"]])
+    m = dy.pairing_loglinear(ca, cb, STYLES, [("preoccupied", "dismissing")], exchangeable=exchangeable)
+    ref = REF["loglinear"][key]
+    assert m.gamma[0] == pytest.approx(ref["gamma"], abs=1e-7)
+    assert m.se[0] == pytest.approx(ref["gamma_se"], rel=1e-6)
+    assert m.deviance_homogamy[0] == pytest.approx(ref["deviance0"], rel=1e-7)
+    assert m.lr_chi2[0] == pytest.approx(ref["deviance0"] - ref["deviance1"], abs=1e-7)
+    assert m.df_homogamy == ref["df0"]
+    if exchangeable:
+        assert m.table["observed"].tolist() == ref["counts"]
+        # swapping partners does not change the unordered table or the test
+        m2 = dy.pairing_loglinear(cb, ca, STYLES, [("dismissing", "preoccupied")], exchangeable=True)
+        assert m2.p[0] == pytest.approx(m.p[0], rel=1e-12)
+
+
+def test_pairing_loglinear_refuses_saturated_and_diagonal_pairs():
+    with pytest.raises(ValueError, match="saturated"):
+        dy.pairing_loglinear([0, 1, 2] * 10, [2, 1, 0] * 10, ["min", "bal", "max"], [("min", "max")],
+                             exchangeable=True)
+    with pytest.raises(ValueError, match="different categories"):
+        dy.pairing_loglinear([0, 1] * 10, [1, 0] * 10, STYLES[:2] + ["x", "y"], [("secure", "secure")],
+                             exchangeable=True)
+
+
+def _all_matchings(people):
+    if not people:
+        yield []
+        return
+    first, rest = people[0], people[1:]
+    for i in range(len(rest)):
+        for m in _all_matchings(rest[:i] + rest[i + 1:]):
+            yield [(first, rest[i])] + m
+
+
+def test_matching_test_agrees_with_all_perfect_matchings():
+    a = np.array([0, 1, 2, 1, 0])
+    b = np.array([0, 2, 1, 1, 2])
+    target = np.zeros((3, 3), dtype=bool)
+    target[0, 0] = target[1, 1] = target[2, 2] = True
+    pool = list(np.concatenate([a, b]))
+    counts = [sum(target[pool[i], pool[j]] for i, j in m) for m in _all_matchings(list(range(10)))]
+    obs = target[a, b].sum()
+    exact_p = np.mean(np.array(counts) >= obs)
+    o, e, p = dy.matching_count_test(a, b, target, exchangeable=True, n_permutations=40000, seed=5)
+    assert o == obs and e == pytest.approx(np.mean(counts), rel=1e-12)
+    assert p == pytest.approx(exact_p, abs=0.01)
+    # the same p for any labelling of the partners and any order of the couples
+    swap = np.array([True, False, True, True, False])
+    a2, b2 = np.where(swap, b, a)[::-1], np.where(swap, a, b)[::-1]
+    assert dy.matching_count_test(a2, b2, target, exchangeable=True, n_permutations=40000, seed=5)[2] == p

@@ -954,7 +954,8 @@ class NonIndependence:
     p: np.ndarray
 
 
-def nonindependence(x1, x2, *, distinguishable: bool, ci: float = 0.95) -> NonIndependence:
+def nonindependence(x1, x2, *, distinguishable: bool, ci: float = 0.95,
+                    direction: str = "two-sided") -> NonIndependence:
     """How similar partners are on one score, with an interval and a two-sided test of independence.
 
     Indistinguishable dyads (Kenny, Kashy & Cook, 2006, sec. 2.3): the ANOVA
@@ -967,7 +968,8 @@ def nonindependence(x1, x2, *, distinguishable: bool, ci: float = 0.95) -> NonIn
     partners of any couple changes nothing.
 
     Distinguishable dyads: Pearson's r between the roles, t test on n - 2 df and the
-    Fisher-z interval.
+    Fisher-z interval. ``direction`` ``greater`` / ``less`` gives the one-sided p
+    (similar / dissimilar partners: ``P(F >= f)`` / ``P(F <= f)``).
 
     >>> res = nonindependence([1.0, 2, 3, 4, 5], [2.0, 1, 4, 3, 6], distinguishable=False)
     >>> round(float(res.estimate[0]), 4), round(float(res.p[0]), 4)
@@ -987,7 +989,8 @@ def nonindependence(x1, x2, *, distinguishable: bool, ci: float = 0.95) -> NonIn
             t = r * np.sqrt((n - 2) / (1 - r ** 2))
             z = np.arctanh(np.clip(r, -1 + 1e-15, 1 - 1e-15))
         se = 1 / np.sqrt(n - 3)
-        p = 2 * stats.t.sf(np.abs(t), n - 2)
+        p = {"two-sided": 2 * stats.t.sf(np.abs(t), n - 2), "greater": stats.t.sf(t, n - 2),
+             "less": stats.t.cdf(t, n - 2)}[_alternative(direction)]
         return NonIndependence(n, "r", r, np.tanh(z - q * se), np.tanh(z + q * se), "t", t, float(n - 2), NAN, p)
     m = (a + b) / 2
     msb = 2 * ((m - m.mean(axis=1, keepdims=True)) ** 2).sum(axis=1) / (n - 1)
@@ -997,7 +1000,9 @@ def nonindependence(x1, x2, *, distinguishable: bool, ci: float = 0.95) -> NonIn
         icc = (msb - msw) / (msb + msw)
         fl = f / stats.f.ppf(0.5 + ci / 2, n - 1, n)
         fu = f * stats.f.ppf(0.5 + ci / 2, n, n - 1)
-    p = np.minimum(1.0, 2 * np.minimum(stats.f.cdf(f, n - 1, n), stats.f.sf(f, n - 1, n)))
+    lo_p, hi_p = stats.f.cdf(f, n - 1, n), stats.f.sf(f, n - 1, n)
+    p = {"two-sided": np.minimum(1.0, 2 * np.minimum(lo_p, hi_p)), "greater": hi_p,
+         "less": lo_p}[_alternative(direction)]
     return NonIndependence(n, "icc", icc, (fl - 1) / (fl + 1), (fu - 1) / (fu + 1), "F", f, float(n - 1),
                            float(n), p)
 
@@ -1190,3 +1195,243 @@ def apim(x1, y1, x2, y2, *, distinguishable: bool, robust: bool = False, ci: flo
         k_hi = np.nanquantile(kb, (1 + ci) / 2, axis=1)
     return APIMResult(distinguishable, tuple(names) if distinguishable else ("both",), tuple(effects), k_lo, k_hi,
                       int(n_bootstrap), mom)
+
+
+# ---------------------------------------------------------------------------
+# pairing tables: log-linear models with homogamy, and random matching
+
+
+def _pair_cells(k: int, exchangeable: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Cells of a pairing table: unordered (j <= k) or ordered (j, k), as row/column code arrays."""
+    if exchangeable:
+        j, kk = np.triu_indices(k)
+        return j, kk
+    j, kk = np.indices((k, k))
+    return j.ravel(), kk.ravel()
+
+
+def pairing_counts(codes_a, codes_b, n_categories: int, exchangeable: bool) -> np.ndarray:
+    """Couples per cell of the pairing table, (S, cells); unordered cells put the smaller code first.
+
+    >>> pairing_counts([0, 1, 1], [1, 0, 1], 2, True).tolist()
+    [[0, 2, 1]]
+    """
+    a = np.atleast_2d(np.asarray(codes_a, dtype=np.int64))
+    b = np.atleast_2d(np.asarray(codes_b, dtype=np.int64))
+    k = n_categories
+    if exchangeable:
+        a, b = np.minimum(a, b), np.maximum(a, b)
+    flat = a * k + b
+    counts = np.zeros((a.shape[0], k * k), dtype=np.int64)
+    np.add.at(counts, (np.arange(a.shape[0])[:, None], flat), 1)
+    j, kk = _pair_cells(k, exchangeable)
+    return counts[:, j * k + kk]
+
+
+def _poisson_fit(y: np.ndarray, x: np.ndarray, offset: np.ndarray, iterations: int = 100):
+    """Poisson log-linear ML for S count vectors sharing a design, by Newton's method (IRLS).
+
+    Steps are halved while the deviance rises; stops when no deviance changes by more
+    than 1e-10 (relative). A small ridge keeps the Hessian invertible when a fitted
+    count goes to zero (an empty category or homogamy cell), where the deviance
+    still converges. Returns (beta, fitted, deviance, covariance of beta).
+    """
+    s_sets = y.shape[0]
+    yf = y.astype(float)
+    beta = np.linalg.lstsq(x, (np.log(yf + 0.5) - offset).T, rcond=None)[0].T
+
+    def deviance(mu):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            term = np.where(yf > 0, yf * np.log(yf / mu), 0.0)
+        return 2 * (term - (yf - mu)).sum(axis=1)
+
+    mu = np.exp(offset + beta @ x.T)
+    dev = deviance(mu)
+    p = x.shape[1]
+    for _ in range(iterations):
+        grad = (yf - mu) @ x
+        hess = np.einsum("sc,ci,cj->sij", mu, x, x)
+        hess += 1e-10 * np.trace(hess, axis1=1, axis2=2)[:, None, None] * np.eye(p)
+        step = np.linalg.solve(hess, grad[..., None])[..., 0]
+        scale = np.ones(s_sets)
+        for _ in range(30):  # step halving, per data set
+            new_beta = beta + scale[:, None] * step
+            new_mu = np.exp(np.clip(offset + new_beta @ x.T, -700, 700))
+            new_dev = deviance(new_mu)
+            worse = new_dev > dev + 1e-12 * np.maximum(1.0, dev)
+            if not worse.any():
+                break
+            scale = np.where(worse, scale / 2, scale)
+        change = np.abs(dev - new_dev)
+        beta, mu, dev = new_beta, new_mu, new_dev
+        if np.all(change <= 1e-10 * np.maximum(1.0, dev)):
+            break
+    hess = np.einsum("sc,ci,cj->sij", mu, x, x)
+    cov = np.linalg.pinv(hess, hermitian=True)
+    return beta, mu, dev, cov
+
+
+@dataclass(frozen=True)
+class PairingModel:
+    """Log-linear test of a pairing beyond homogamy, arrays over data sets (see :func:`pairing_loglinear`)."""
+
+    n_couples: int
+    exchangeable: bool
+    observed: np.ndarray
+    expected_homogamy: np.ndarray
+    gamma: np.ndarray
+    se: np.ndarray
+    ratio: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    lr_chi2: np.ndarray
+    z: np.ndarray
+    p: np.ndarray
+    deviance_homogamy: np.ndarray
+    df_homogamy: int
+    table: pd.DataFrame | None = field(default=None, repr=False)
+
+
+def pairing_loglinear(codes_a, codes_b, labels, pairs, *, exchangeable: bool, direction: str = "greater",
+                      ci: float = 0.95) -> PairingModel:
+    """Are couples of the given category pairs more frequent than homogamy and the margins imply?
+
+    The couples' pairing table is fitted by two Poisson log-linear models
+    (Bishop, Fienberg & Holland, 1975, ch. 5; Agresti, 2013, sec. 11.2):
+
+    - *homogamy* (quasi-independence): main effects of the categories and one
+      parameter per diagonal cell (couples of the same category), so similarity in
+      any amount is part of the null;
+    - *homogamy + pairing*: one more parameter ``gamma`` shared by the cells of
+      ``pairs`` (e.g. preoccupied with dismissing, in either order).
+
+    Indistinguishable dyads use the unordered table (``K (K + 1) / 2`` cells) with
+    symmetric main effects (each partner counts once in its category) and offset
+    ``ln 2`` off the diagonal (two orders); distinguishable dyads the ordered K x K
+    table with row and column effects per role, so role differences in the
+    category shares only move the margins and do not bias ``gamma``.
+
+    ``ratio = exp(gamma)``: couples of the pair relative to what the homogamy model
+    gives, with a Wald interval. Test: likelihood ratio of the two models, signed
+    root ``z = sign(gamma) sqrt(LR)``, one-sided for ``greater`` / ``less`` (normal
+    p). Agrees with R's ``glm(family = poisson)`` (tested).
+
+    Parameters
+    ----------
+    codes_a, codes_b : category codes 0..K-1 of the partners, (n,) or (S, n).
+    labels : the K category names.
+    pairs : unordered pairs of category names counted by ``gamma``.
+    """
+    direction = _alternative(direction)
+    labels = list(labels)
+    k = len(labels)
+    bad = [q for pair in pairs for q in pair if q not in labels]
+    if bad or not pairs:
+        raise ValueError(f"pairs must name pairs of {labels}; got {pairs!r}.")
+    target = {(min(labels.index(u), labels.index(v)), max(labels.index(u), labels.index(v))) for u, v in pairs}
+    if any(i == j for i, j in target):
+        raise ValueError("A pairing test beyond homogamy needs pairs of two different categories.")
+    counts = pairing_counts(codes_a, codes_b, k, exchangeable)
+    n = int(counts[0].sum())
+    rows, cols = _pair_cells(k, exchangeable)
+    cells = len(rows)
+    columns = [np.ones(cells)]
+    if exchangeable:
+        columns += [((rows == m).astype(float) + (cols == m)) for m in range(1, k)]
+        offset = np.where(rows == cols, 0.0, np.log(2.0))
+    else:
+        columns += [(rows == m).astype(float) for m in range(1, k)] + [(cols == m).astype(float) for m in range(1, k)]
+        offset = np.zeros(cells)
+    columns += [((rows == m) & (cols == m)).astype(float) for m in range(k)]
+    x0 = np.column_stack(columns)
+    tgt = np.array([(min(i, j), max(i, j)) in target for i, j in zip(rows, cols)], dtype=float)
+    x1 = np.column_stack([x0, tgt])
+    free = cells - np.linalg.matrix_rank(x1)
+    if free < 1:
+        raise ValueError(f"With {k} categories the homogamy model plus the pairing term is saturated; "
+                         "the pairing cannot be tested beyond homogamy.")
+    _, mu0, dev0, _ = _poisson_fit(counts, x0, offset)
+    beta1, _, dev1, cov1 = _poisson_fit(counts, x1, offset)
+    gamma, se = beta1[:, -1], np.sqrt(np.maximum(cov1[:, -1, -1], 0.0))
+    lr = np.maximum(dev0 - dev1, 0.0)
+    z = np.sign(gamma) * np.sqrt(lr)
+    q = stats.norm.ppf(0.5 + ci / 2)
+    obs = (counts * tgt).sum(axis=1).astype(float)
+    exp0 = (mu0 * tgt).sum(axis=1)
+    table = None
+    if counts.shape[0] == 1:
+        lab = np.asarray(labels, dtype=object)
+        table = pd.DataFrame({"category_1": lab[rows], "category_2": lab[cols], "observed": counts[0],
+                              "expected_homogamy": mu0[0], "pairing_term": tgt.astype(bool)})
+    return PairingModel(n, exchangeable, obs, exp0, gamma, se, np.exp(gamma), np.exp(gamma - q * se),
+                        np.exp(gamma + q * se), lr, z, _z_p(z, direction), dev0,
+                        int(cells - np.linalg.matrix_rank(x0)), table)
+
+
+def matching_count_test(codes_a, codes_b, target, *, exchangeable: bool, direction: str = "greater",
+                        n_permutations: int = 10000, seed=0, max_cells: int = MAX_CELLS, mid_p: bool = False):
+    """Couples of the target category pairs against random pairing, for either kind of dyad.
+
+    Distinguishable dyads: the role-2 partners are re-paired with the role-1 partners
+    at random (:func:`repairing_count_test`). Indistinguishable dyads: the 2n people
+    are matched into n couples at random (a uniform perfect matching), which does not
+    depend on who was called partner a; the expected count is
+    ``n sum_jk T_jk n_j (n_k - [j = k]) / (2n (2n - 1))`` (``n_j`` people in category j,
+    T the symmetric target). In both cases the couples (or people) are first put in
+    an order given by their categories only, so the p-value depends neither on the
+    row order nor on the ids or the labelling of the partners.
+
+    Returns (observed, expected, p) as :func:`repairing_count_test`.
+
+    >>> obs, exp, p = matching_count_test([0, 0, 1, 1], [0, 0, 1, 1], np.eye(2, dtype=bool),
+    ...                                   exchangeable=True, n_permutations=999, seed=1)
+    >>> obs, round(exp, 4), round(p, 3)
+    (4.0, 1.7143, 0.082)
+    """
+    target = np.asarray(target, dtype=bool)
+    a = np.asarray(codes_a, dtype=np.int64)
+    b = np.asarray(codes_b, dtype=np.int64)
+    single = a.ndim == 1
+    a, b = np.atleast_2d(a), np.atleast_2d(b)
+    if not exchangeable:
+        order = np.lexsort((b, a), axis=1)
+        a, b = np.take_along_axis(a, order, 1), np.take_along_axis(b, order, 1)
+        out = repairing_count_test(a, b, target, direction=direction, n_permutations=n_permutations, seed=seed,
+                                   max_cells=max_cells, mid_p=mid_p)
+        return tuple(float(v[0]) for v in out) if single else out
+    direction = _alternative(direction)
+    if not (target == target.T).all():
+        raise ValueError("With indistinguishable dyads the target pairs must be unordered (a symmetric matrix).")
+    s_sets, n = a.shape
+    if n < 2:
+        raise ValueError(f"A matching test needs at least 2 couples; got {n}.")
+    k = target.shape[0]
+    pool = np.sort(np.concatenate([a, b], axis=1), axis=1)
+    obs = target[a, b].sum(axis=1).astype(float)
+    nk = (pool[:, :, None] == np.arange(k)).sum(axis=1).astype(float)
+    expected = n * (np.einsum("sj,jk,sk->s", nk, target.astype(float), nk) - (nk * np.diag(target)).sum(axis=1)) \
+        / (2 * n * (2 * n - 1))
+    gt = np.zeros(s_sets, dtype=np.int64)
+    lt = np.zeros(s_sets, dtype=np.int64)
+    eq = np.zeros(s_sets, dtype=np.int64)
+    farther = np.zeros(s_sets, dtype=np.int64)
+    as_far = np.zeros(s_sets, dtype=np.int64)
+    dist = np.abs(obs - expected)[:, None]
+    rows = np.arange(s_sets)[:, None, None]
+    for perm in permutation_chunks(2 * n, n_permutations, seed, max_cells, n_sets=s_sets):
+        perm = perm.reshape(s_sets, -1, 2 * n)
+        first, second = pool[rows, perm[:, :, 0::2]], pool[rows, perm[:, :, 1::2]]
+        cnt = target[first, second].sum(axis=2)
+        gt += (cnt > obs[:, None]).sum(1)
+        lt += (cnt < obs[:, None]).sum(1)
+        eq += (cnt == obs[:, None]).sum(1)
+        d = np.abs(cnt - expected[:, None])
+        farther += (d > dist + 1e-9).sum(1)
+        as_far += (np.abs(d - dist) <= 1e-9).sum(1)
+    if mid_p:
+        more = {"greater": gt, "less": lt, "two-sided": farther}[direction]
+        tie = eq if direction != "two-sided" else as_far
+        p = (more + (tie + 1) / 2.0) / (1.0 + n_permutations)
+    else:
+        p = _perm_p(gt + eq, lt + eq, farther + as_far, n_permutations, direction)
+    return (float(obs[0]), float(expected[0]), float(p[0])) if single else (obs, expected, p)
