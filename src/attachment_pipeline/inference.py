@@ -446,3 +446,384 @@ def group_comparison(x1, x2, *, test: str = "welch", direction: str = "two-sided
         return GroupComparison(n1, n2, float(a.mean()), float(b.mean()), "u", u, NAN, float(res.pvalue),
                                "rank_biserial_r", float(r), lo, hi)
     raise ValueError(f"test must be 'welch' or 'mann_whitney'; got {test!r}.")
+
+
+# ---------------------------------------------------------------------------
+# respondents clustered in couples (or families): cluster-robust inference
+
+
+def cluster_codes(cluster) -> tuple[np.ndarray, int]:
+    """Integer codes 0..G-1 of cluster labels (None / NaN / '' = a cluster of its own) and G.
+
+    >>> cluster_codes(["c1", None, "c1", "c2", ""])[0].tolist()
+    [0, 1, 0, 2, 3]
+    """
+    lab = pd.Series(cluster, dtype=object)
+    blank = lab.isna() | (lab.astype(str).str.strip() == "")
+    lab = lab.astype(str).where(~blank, "\x00single:" + pd.Series(np.arange(len(lab)).astype(str)))
+    codes, uniques = pd.factorize(lab, sort=False)
+    return codes.astype(np.int64), len(uniques)
+
+
+def _cluster_sums(values: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Sums over clusters along the last axis: (..., n) -> (..., G)."""
+    out = np.zeros(values.shape[:-1] + (n_clusters,))
+    np.add.at(out, (..., codes), values)
+    return out
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    return stats.rankdata(x, axis=-1)
+
+
+@dataclass(frozen=True)
+class ClusteredCorrelation:
+    """A correlation over respondents with a cluster-robust standard error (arrays over data sets)."""
+
+    n: int
+    n_clusters: int
+    r: np.ndarray
+    se: np.ndarray
+    t: np.ndarray
+    df: int
+    p: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+
+
+def cluster_correlation(x, y, cluster, *, method: str = "pearson", direction: str = "two-sided",
+                        ci: float = 0.95) -> ClusteredCorrelation:
+    """Pearson (or Spearman) correlation of respondents who come in clusters (couples, families).
+
+    The estimate is the usual r over all n respondents. Its standard error comes
+    from the linearisation of r (its influence function, ``x~ y~ - r (x~^2 + y~^2)
+    / 2`` with standardized x~, y~) summed within clusters:
+    ``se^2 = G / (G - 1) sum_g (sum_{i in g} IF_i)^2 / n^2`` (G clusters) -- the
+    design-based variance survey's ``svyvar`` gives with the delta method (tested
+    against R's survey package). Respondents without a partner are clusters of one.
+    Test ``t = r / se`` on ``G - 1`` df; interval on Fisher's z,
+    ``tanh(atanh r +- t_{G-1} se / (1 - r^2))``. ``spearman`` applies the same to
+    ranks.
+
+    Parameters
+    ----------
+    x, y : (n,) or (S, n) arrays without missing values.
+    cluster : (n,) cluster labels shared by the S data sets.
+    """
+    direction = _alternative(direction)
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    single = x.ndim == 1
+    x, y = np.atleast_2d(x), np.atleast_2d(y)
+    if x.shape != y.shape:
+        raise ValueError("x and y must have the same shape.")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError("x and y must be finite (drop respondents without both scores first).")
+    codes, g = cluster_codes(cluster)
+    n = x.shape[1]
+    if len(codes) != n:
+        raise ValueError(f"cluster has {len(codes)} labels for {n} respondents.")
+    if g < 3:
+        raise ValueError(f"A cluster-robust correlation needs at least 3 clusters; got {g}.")
+    if method == "spearman":
+        x, y = _ranks(x), _ranks(y)
+    elif method != "pearson":
+        raise ValueError(f"method must be 'pearson' or 'spearman'; got {method!r}.")
+    xs = (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)
+    ys = (y - y.mean(axis=1, keepdims=True)) / y.std(axis=1, keepdims=True)
+    r = (xs * ys).mean(axis=1)
+    inf = xs * ys - r[:, None] * (xs ** 2 + ys ** 2) / 2
+    tot = _cluster_sums(inf, codes, g)
+    se = np.sqrt(g / (g - 1) * (tot ** 2).sum(axis=1)) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = r / se
+    df = g - 1
+    p = {"two-sided": 2 * stats.t.sf(np.abs(t), df), "greater": stats.t.sf(t, df),
+         "less": stats.t.cdf(t, df)}[direction]
+    q = stats.t.ppf(0.5 + ci / 2, df)
+    zr = np.arctanh(np.clip(r, -1 + 1e-15, 1 - 1e-15))
+    half = q * se / (1 - r ** 2)
+    res = ClusteredCorrelation(n, g, r, se, t, df, p, np.tanh(zr - half), np.tanh(zr + half))
+    if single:
+        return ClusteredCorrelation(n, g, *(np.asarray(v)[0] if isinstance(v, np.ndarray) else v
+                                            for v in (res.r, res.se, res.t)), df, res.p[0], res.ci_low[0],
+                                    res.ci_high[0])
+    return res
+
+
+def cluster_equivalence_p(r, se, r_max: float, df: int):
+    """Two one-sided tests of ``|rho| < r_max`` on Fisher's z with a cluster-robust standard error.
+
+    ``se_z = se / (1 - r^2)``; ``p = max(T_df((z(r) - z(r_max)) / se_z), 1 - T_df((z(r) + z(r_max)) / se_z))``
+    (Schuirmann, 1987): small when r is reliably inside ``(-r_max, r_max)``.
+
+    >>> float(cluster_equivalence_p(0.2, 0.08, 0.5, 100)) < 1e-4
+    True
+    """
+    if not 0 < r_max < 1:
+        raise ValueError(f"r_max must lie in (0, 1); got {r_max!r}.")
+    r = np.asarray(r, dtype=float)
+    se_z = np.asarray(se, dtype=float) / (1 - r ** 2)
+    z = np.arctanh(np.clip(r, -1 + 1e-15, 1 - 1e-15))
+    zm = math.atanh(r_max)
+    return np.maximum(stats.t.cdf((z - zm) / se_z, df), stats.t.sf((z + zm) / se_z, df))
+
+
+@dataclass(frozen=True)
+class ClusteredDifference:
+    """Difference of two group means with a cluster-robust (CR1) standard error, arrays over data sets."""
+
+    n_1: int
+    n_2: int
+    n_clusters: int
+    mean_1: np.ndarray
+    mean_2: np.ndarray
+    difference: np.ndarray
+    se: np.ndarray
+    t: np.ndarray
+    df: int
+    p: np.ndarray
+    hedges_g: np.ndarray
+    g_ci_low: np.ndarray
+    g_ci_high: np.ndarray
+
+
+def cluster_mean_difference(y, group1, cluster, *, direction: str = "two-sided",
+                            ci: float = 0.95) -> ClusteredDifference:
+    """Group 1 minus group 2 mean of a score when respondents come in clusters (couples).
+
+    OLS of y on an intercept and the group-1 indicator with the cluster-robust
+    covariance CR1: ``V = G/(G-1) (n-1)/(n-2) (X'X)^-1 sum_g X_g' e_g e_g' X_g (X'X)^-1``
+    (Liang & Zeger, 1986; R's ``sandwich::vcovCL(type = "HC1")``, tested); t on
+    ``G - 1`` df. When the groups split the partners of every couple (women and men
+    in different-sex couples) this is a paired comparison; with singles and mixed
+    couples it uses every respondent and still counts the pairing. Effect size:
+    Hedges' g (pooled SD, small-sample factor J), its interval from the robust se
+    scaled the same way.
+
+    Parameters
+    ----------
+    y : (n,) or (S, n) scores without missing values.
+    group1 : (n,) booleans, True for group 1 (the rest is group 2).
+    cluster : (n,) cluster labels.
+    """
+    direction = _alternative(direction)
+    y = np.asarray(y, dtype=float)
+    single = y.ndim == 1
+    y = np.atleast_2d(y)
+    g1 = np.asarray(group1, dtype=bool)
+    codes, g = cluster_codes(cluster)
+    n = y.shape[1]
+    n1, n2 = int(g1.sum()), int((~g1).sum())
+    if n1 < 2 or n2 < 2:
+        raise ValueError(f"Each group needs at least 2 respondents; got {n1} and {n2}.")
+    if not np.isfinite(y).all():
+        raise ValueError("y must be finite (drop respondents without the score first).")
+    m1, m2 = y[:, g1].mean(axis=1), y[:, ~g1].mean(axis=1)
+    e = y - np.where(g1, m1[:, None], m2[:, None])
+    # (X'X)^-1 X' e for X = [1, g1]: the score of the slope is (g1/n1 - (1 - g1)/n2) e
+    w = np.where(g1, 1.0 / n1, -1.0 / n2)
+    tot = _cluster_sums(w * e, codes, g)
+    se = np.sqrt(g / (g - 1) * (n - 1) / (n - 2) * (tot ** 2).sum(axis=1))
+    diff = m1 - m2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = diff / se
+    df = g - 1
+    p = {"two-sided": 2 * stats.t.sf(np.abs(t), df), "greater": stats.t.sf(t, df),
+         "less": stats.t.cdf(t, df)}[direction]
+    sp = np.sqrt(((y[:, g1].var(axis=1, ddof=1) * (n1 - 1)) + y[:, ~g1].var(axis=1, ddof=1) * (n2 - 1)) / (n - 2))
+    j = 1 - 3 / (4 * n - 9)
+    hg = j * diff / sp
+    q = stats.t.ppf(0.5 + ci / 2, df)
+    out = ClusteredDifference(n1, n2, g, m1, m2, diff, se, t, df, p, hg, hg - q * j * se / sp, hg + q * j * se / sp)
+    if single:
+        return ClusteredDifference(n1, n2, g, *(v[0] for v in (out.mean_1, out.mean_2, out.difference, out.se,
+                                                               out.t)), df, out.p[0], out.hedges_g[0],
+                                   out.g_ci_low[0], out.g_ci_high[0])
+    return out
+
+
+@dataclass(frozen=True)
+class ClusteredAUC:
+    """Mann-Whitney (rank-biserial) comparison of two groups with clustered respondents."""
+
+    n_1: int
+    n_2: int
+    n_clusters: int
+    auc: np.ndarray
+    se: np.ndarray
+    z: np.ndarray
+    p: np.ndarray
+    rank_biserial: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+
+
+def clustered_auc(y, group1, cluster, *, direction: str = "two-sided", ci: float = 0.95) -> ClusteredAUC:
+    """``A = P(Y_1 > Y_2) + P(Y_1 = Y_2) / 2`` with Obuchowski's (1997) clustered variance.
+
+    Placement values ``V_10(y_i) = mean_j psi(y_i, y_j)`` over group-2 values and
+    ``V_01(y_j)`` over group-1 values (``psi = 1, 1/2, 0`` for >, =, <) are summed
+    within clusters: ``S_10 = G / ((G - 1) n_1) sum_g (V_10,g - m_g A)^2``, ``S_01``
+    likewise, ``S_11 = G / (G - 1) sum_g (V_10,g - m_g A)(V_01,g - k_g A)`` and
+    ``var A = S_10 / n_1 + S_01 / n_2 + 2 S_11 / (n_1 n_2)`` (m_g, k_g: group-1 and
+    group-2 members of cluster g); without clusters this is DeLong et al.'s (1988)
+    variance. ``z = (A - 1/2) / se``; rank-biserial ``r = 2A - 1`` with interval
+    ``2 (A +- z se) - 1``.
+    """
+    direction = _alternative(direction)
+    y = np.asarray(y, dtype=float)
+    single = y.ndim == 1
+    y = np.atleast_2d(y)
+    g1 = np.asarray(group1, dtype=bool)
+    codes, g = cluster_codes(cluster)
+    a, b = y[:, g1], y[:, ~g1]
+    n1, n2 = a.shape[1], b.shape[1]
+    if n1 < 2 or n2 < 2:
+        raise ValueError(f"Each group needs at least 2 respondents; got {n1} and {n2}.")
+    both = np.concatenate([a, b], axis=1)
+    rank_all = stats.rankdata(both, axis=1)
+    rank_a = stats.rankdata(a, axis=1)
+    rank_b = stats.rankdata(b, axis=1)
+    v10 = (rank_all[:, :n1] - rank_a) / n2         # share of group 2 below (ties half)
+    v01 = 1 - (rank_all[:, n1:] - rank_b) / n1     # share of group 1 above (ties half)
+    auc = v10.mean(axis=1)
+    ca, cb = codes[g1], codes[~g1]
+    m = np.bincount(ca, minlength=g).astype(float)
+    k = np.bincount(cb, minlength=g).astype(float)
+    s10_g = _cluster_sums(v10, ca, g) - m * auc[:, None]
+    s01_g = _cluster_sums(v01, cb, g) - k * auc[:, None]
+    f = g / (g - 1)
+    var = f * ((s10_g ** 2).sum(1) / n1 ** 2 + (s01_g ** 2).sum(1) / n2 ** 2 + 2 * (s10_g * s01_g).sum(1) / (n1 * n2))
+    se = np.sqrt(var)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (auc - 0.5) / se
+    p = {"two-sided": 2 * stats.norm.sf(np.abs(z)), "greater": stats.norm.sf(z), "less": stats.norm.cdf(z)}[direction]
+    q = _z(ci)
+    res = ClusteredAUC(n1, n2, g, auc, se, z, p, 2 * auc - 1, np.maximum(-1, 2 * (auc - q * se) - 1),
+                       np.minimum(1, 2 * (auc + q * se) - 1))
+    if single:
+        return ClusteredAUC(n1, n2, g, *(v[0] for v in (res.auc, res.se, res.z, res.p, res.rank_biserial,
+                                                       res.ci_low, res.ci_high)))
+    return res
+
+
+@dataclass(frozen=True)
+class RaoScottGoodnessOfFit:
+    """Goodness of fit of category counts of clustered respondents (Rao-Scott / Satterthwaite)."""
+
+    n: int
+    n_clusters: int
+    chi2: float
+    scale: float
+    df: float
+    p: float
+    design_effects: tuple
+    w: float
+    w_ci_low: float
+    w_ci_high: float
+    categories: tuple
+    observed: tuple
+    expected: tuple
+
+
+def rao_scott_goodness_of_fit(categories, reference: dict, cluster, *, direction: str = "two-sided",
+                              w_margin: float = 0.1, ci: float = 0.95) -> RaoScottGoodnessOfFit:
+    """Pearson's goodness of fit with the Rao-Scott correction for clustered respondents.
+
+    ``X^2 = sum (O - E)^2 / E`` as usual; its null distribution is that of
+    ``sum lambda_j chi^2_1`` with ``lambda`` the eigenvalues of the design-based
+    covariance of ``(O_j - E_j) / sqrt(E_j)`` (linearised, clusters as primary units,
+    factor ``G / (G - 1)``), approximated by Satterthwaite:
+    ``X^2 / a ~ chi^2_nu`` with ``a = sum lambda^2 / sum lambda`` and
+    ``nu = (sum lambda)^2 / sum lambda^2`` (Rao & Scott, 1981, 1984) -- R's
+    ``survey::svygofchisq`` (tested). Without clustering the lambdas are about 1 and
+    this is the usual test. ``w = sqrt(X^2 / n)`` (Cohen, 1988); its interval and the
+    equivalence test (``direction='less'``: w < w_margin) use the first-order
+    corrected statistic ``X^2 / mean(lambda)`` with ``n / mean(lambda)`` respondents
+    on K - 1 df.
+
+    Parameters
+    ----------
+    categories : (n,) category of each respondent (values among ``reference``'s keys).
+    reference : category -> proportion (sums to 1).
+    cluster : (n,) cluster labels.
+    """
+    if direction not in ("two-sided", "less"):
+        raise ValueError(f"direction must be 'two-sided' or 'less' (equivalence); got {direction!r}.")
+    cats = list(reference)
+    p0 = np.array([float(reference[c]) for c in cats])
+    if np.any(p0 <= 0) or abs(p0.sum() - 1) > 1e-6:
+        raise ValueError("Reference proportions must be positive and sum to 1 (within 1e-6).")
+    values = np.asarray(categories, dtype=object)
+    bad = sorted({str(v) for v in values if v not in cats})
+    if bad:
+        raise ValueError(f"Categories {bad} are not in the reference ({cats}).")
+    codes, g = cluster_codes(cluster)
+    n = len(values)
+    if n < 2 or g < 2:
+        raise ValueError("The goodness-of-fit test needs at least 2 respondents in 2 clusters.")
+    onehot = (values[:, None] == np.array(cats, dtype=object)[None, :]).astype(float)
+    obs = onehot.sum(axis=0)
+    e = p0 * n
+    chi2 = float(((obs - e) ** 2 / e).sum())
+    # linearisation of d_j = (T_j - p_j N) / sqrt(p_j N) in the totals (T_1..T_K, N)
+    grad_t = np.diag(1 / np.sqrt(e))
+    grad_n = -p0 / np.sqrt(e) - (obs - e) * p0 / (2 * e ** 1.5)
+    z = np.column_stack([onehot, np.ones(n)])                      # respondents' contributions to (T, N)
+    tot = np.zeros((g, z.shape[1]))
+    np.add.at(tot, codes, z)
+    tot -= tot.mean(axis=0)
+    v = g / (g - 1) * tot.T @ tot
+    jac = np.column_stack([grad_t, grad_n])
+    lam = np.clip(np.linalg.eigvalsh(jac @ v @ jac.T), 0.0, None)
+    scale = float((lam ** 2).sum() / lam.sum())
+    nu = float(lam.sum() ** 2 / (lam ** 2).sum())
+    k = len(cats)
+    mean_lam = float(lam.sum() / (k - 1))
+    chi2_1, n_eff = chi2 / mean_lam, n / mean_lam
+    if direction == "two-sided":
+        pv = float(stats.chi2.sf(chi2 / scale, nu))
+    else:
+        pv = float(stats.ncx2.cdf(chi2_1, k - 1, n_eff * w_margin ** 2))
+    lam_lo = _ncx2_lambda(chi2_1, k - 1, 0.5 + ci / 2)
+    lam_hi = _ncx2_lambda(chi2_1, k - 1, 0.5 - ci / 2)
+    return RaoScottGoodnessOfFit(n, g, chi2, scale, nu, pv, tuple(np.sort(lam)[::-1][:k - 1]),
+                                 math.sqrt(chi2 / n), math.sqrt(lam_lo / n_eff), math.sqrt(lam_hi / n_eff),
+                                 tuple(cats), tuple(obs.astype(int)), tuple(e))
+
+
+def adjust_pvalues_weighted(p, weights) -> np.ndarray:
+    """Weighted Holm (Holm, 1979): adjusted p-values for hypotheses with unequal shares of alpha.
+
+    Hypothesis i gets the share ``w_i`` (normalised to sum 1) of the family-wise level;
+    in the order of ``p_i / w_i`` the adjusted value is
+    ``max_{l <= j} min(1, p_(l) W_l / w_(l))`` with ``W_l`` the weight still in play at
+    step l. Reject (at family-wise level alpha) when the adjusted p is below alpha:
+    with weights proportional to declared levels alpha_i, hypothesis i is tested at
+    its own alpha_i first and at more as others are rejected. Equal weights give Holm.
+    NaN p-values are left out and stay NaN.
+
+    >>> bool(np.allclose(adjust_pvalues_weighted([0.01, 0.04, 0.03], [1, 1, 1]), adjust_pvalues([0.01, 0.04, 0.03])))
+    True
+    >>> adjust_pvalues_weighted([0.004, 0.02], [0.01, 0.04]).round(4).tolist()
+    [0.02, 0.02]
+    """
+    p = np.asarray(p, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    if p.shape != w.shape:
+        raise ValueError("p and weights must have the same length.")
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    if np.any(w[ok] <= 0):
+        raise ValueError("Weights must be positive.")
+    q, wq = p[ok], w[ok] / w[ok].sum()
+    if q.size == 0:
+        return out
+    order = np.argsort(q / wq, kind="mergesort")
+    remaining = wq[order][::-1].cumsum()[::-1]
+    adj = np.minimum(1.0, np.maximum.accumulate(q[order] * remaining / wq[order]))
+    res = np.empty(q.size)
+    res[order] = adj
+    out[ok] = res
+    return out

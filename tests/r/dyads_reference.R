@@ -123,13 +123,17 @@ icc <- list(icc1 = num(icc1$ICC), F = num(icc1$F), df1 = num(icc1$df1), df2 = nu
 
 # ---------------------------------------------------------------- clustered respondents (survey, sandwich)
 long$cluster <- ifelse(is.na(long$couple), long$id, long$couple)
+# svygofchisq (survey 4.1-1) pairs the reference proportions with the categories in alphabetical
+# order of their names (split() sorts them) while the counts stay in level order; levels named so
+# that both orders agree give the intended test.
+p_ref <- c(s1_secure = 0.4, s2_preoccupied = 0.2, s3_dismissing = 0.2, s4_fearful = 0.2)
+long$style <- factor(paste0(c(secure = "s1_", preoccupied = "s2_", dismissing = "s3_",
+                              fearful = "s4_")[long$style], long$style), levels = names(p_ref))
 des <- svydesign(ids = ~cluster, data = long, weights = ~1)
 sv <- svyvar(~anxiety + minmax_index, des)     # covariance matrix and the design-based vcov of vec(S)
 S <- unclass(sv); V <- attr(sv, "var")
 r_ac <- S[1, 2] / sqrt(S[1, 1] * S[2, 2])
 grad <- c(-r_ac / (2 * S[1, 1]), 1 / sqrt(S[1, 1] * S[2, 2]), 0, -r_ac / (2 * S[2, 2]))  # d r / d vec(S)
-p_ref <- c(secure = 0.4, preoccupied = 0.2, dismissing = 0.2, fearful = 0.2)
-long$style <- factor(long$style, levels = names(p_ref))
 gof <- svygofchisq(~style, p = p_ref, design = des)
 lmfit <- lm(anxiety ~ I(gender == "female"), data = long)
 vc <- vcovCL(lmfit, cluster = ~cluster, type = "HC1")
@@ -142,7 +146,7 @@ cluster <- list(
   diff_t = num(coef(lmfit)[2] / sqrt(diag(vc))[2]))
 
 # ---------------------------------------------------------------- log-linear pairing
-styles <- names(p_ref)
+styles <- c("secure", "preoccupied", "dismissing", "fearful")
 sa <- as.character(A$style); sb <- as.character(B$style)
 idx <- function(s) match(s, styles)
 ua <- pmin(idx(sa), idx(sb)); ub <- pmax(idx(sa), idx(sb))
