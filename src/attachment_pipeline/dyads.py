@@ -1435,3 +1435,137 @@ def matching_count_test(codes_a, codes_b, target, *, exchangeable: bool, directi
     else:
         p = _perm_p(gt + eq, lt + eq, farther + as_far, n_permutations, direction)
     return (float(obs[0]), float(expected[0]), float(p[0])) if single else (obs, expected, p)
+
+
+# ---------------------------------------------------------------------------
+# parent-child transmission with families as clusters
+
+
+@dataclass(frozen=True)
+class TransmissionTest:
+    """Association of parents' styles with their children's, families as units (see :func:`transmission_test`)."""
+
+    n_links: int
+    n_families: int
+    n_strata: int
+    concordant: int
+    kappa: float
+    kappa_ci_low: float
+    kappa_ci_high: float
+    concordance: float
+    concordance_ci_low: float
+    concordance_ci_high: float
+    expected_concordance: float
+    p: float
+    n_permutations: int
+    n_bootstrap: int
+    table: np.ndarray = field(repr=False)
+
+
+def _family_blocks(parent_codes, child_codes, family, parent):
+    """Per family: parent styles in slot order and child-code counts per slot; the shape of each family."""
+    frame = pd.DataFrame({"f": _text(family), "p": _text(parent), "ps": np.asarray(parent_codes, dtype=np.int64),
+                          "cc": np.asarray(child_codes, dtype=np.int64)})
+    if frame.groupby("p")["ps"].nunique().max() > 1:
+        raise ValueError("A parent has two different styles in the child records.")
+    counts = np.zeros((len(frame), 4), dtype=np.int64)
+    counts[np.arange(len(frame)), frame["cc"].to_numpy()] = 1
+    per_parent = pd.DataFrame(counts, columns=list(range(4))).assign(f=frame["f"].to_numpy(), p=frame["p"].to_numpy(),
+                                                                     ps=frame["ps"].to_numpy())
+    pp = per_parent.groupby(["f", "p"], sort=False).agg({0: "sum", 1: "sum", 2: "sum", 3: "sum", "ps": "first"})
+    pp["size"] = pp[[0, 1, 2, 3]].sum(axis=1)
+    # slot order within a family: more children first, then by the children's codes (child side only, which
+    # the permutation leaves in place), so the order never depends on ids or on the parents' styles
+    pp["key"] = [tuple(r) for r in pp[[0, 1, 2, 3]].to_numpy()]
+    pp = pp.reset_index().sort_values(["f", "size", "key"], ascending=[True, False, False], kind="mergesort")
+    families = []
+    for _, g in pp.groupby("f", sort=False):
+        families.append((tuple(int(v) for v in g["size"]), g["ps"].to_numpy(), g[[0, 1, 2, 3]].to_numpy()))
+    # canonical family order (content only): shape, child side, parent side
+    families.sort(key=lambda t: (t[0], t[2].ravel().tolist(), t[1].tolist()))
+    return families
+
+
+def transmission_test(parent_codes, child_codes, family, parent=None, *, n_permutations: int = 10000,
+                      n_bootstrap: int = 2000, seed=0, ci: float = 0.95) -> TransmissionTest:
+    """Do children's attachment codes follow their parents' styles? A family-level permutation test.
+
+    Each record links a parent (style code 0..3) to a child whose Strange Situation
+    code is mapped to the corresponding style (B secure, A dismissing/avoidant, C
+    preoccupied/ambivalent, D fearful/disorganised). Records of one family -- a
+    parent with several children, or both partners of a couple -- are not
+    independent, so the family is the unit: under the null hypothesis that
+    children's codes do not depend on their parents' styles, the parents' styles
+    of a family (as a block, in a fixed slot order) can be exchanged with those of
+    any family of the same shape (number of parents and children per parent).
+    The statistic is the number of concordant records, equivalently Cohen's kappa
+    (both margins are fixed by these permutations); p is one-sided (greater),
+    ``(1 + #{T* >= T}) / (1 + B)``. Families are put in an order given by their
+    content only, so the p-value does not depend on ids or row order.
+
+    Effect sizes: Cohen's (1960) kappa of the parent style by child code table and
+    the concordance rate, each with a percentile interval from resampled families
+    (cluster bootstrap); ``expected_concordance`` is the rate the margins give
+    without any transmission.
+
+    Parameters
+    ----------
+    parent_codes, child_codes : (n,) style codes 0..3 of the parent and of the child.
+    family : (n,) family labels (e.g. the couple id of the parent, else the parent id).
+    parent : (n,) parent ids (default: one parent per family).
+    """
+    pc = np.asarray(parent_codes, dtype=np.int64)
+    cc = np.asarray(child_codes, dtype=np.int64)
+    n = pc.size
+    if n < 2 or cc.size != n:
+        raise ValueError("The transmission test needs at least 2 parent-child records of equal length.")
+    if pc.min() < 0 or pc.max() > 3 or cc.min() < 0 or cc.max() > 3:
+        raise ValueError("Style codes must lie in 0..3.")
+    fam = np.asarray(family, dtype=object)
+    par = fam if parent is None else np.asarray(parent, dtype=object)
+    families = _family_blocks(pc, cc, fam, par)
+    table = np.zeros((4, 4))
+    np.add.at(table, (pc, cc), 1)
+    conc = int(np.trace(table))
+    row, col = table.sum(1) / n, table.sum(0) / n
+    pe = float(row @ col)
+    kappa = (conc / n - pe) / (1 - pe) if pe < 1 else NAN
+    rng_perm, rng_boot = (np.random.default_rng(s) for s in np.random.SeedSequence(
+        seed if not isinstance(seed, np.random.SeedSequence) else seed.entropy).spawn(2))
+    strata: dict = {}
+    for shape, styles, counts in families:
+        strata.setdefault(shape, []).append((styles, counts))
+    t_perm = np.zeros(n_permutations)
+    for shape, members in strata.items():  # a few shapes; permutations vectorised within each
+        ps = np.stack([m[0] for m in members])            # (F, P)
+        cs = np.stack([m[1] for m in members])            # (F, P, 4)
+        f_n, p_n = ps.shape
+        if f_n == 1:
+            t_perm += cs[0, np.arange(p_n), ps[0]].sum()
+            continue
+        done = 0
+        for perm in permutation_chunks(f_n, n_permutations, rng_perm):
+            k = perm.shape[0]
+            styles = ps[perm]                                # (k, F, P)
+            t_perm[done:done + k] += cs[np.arange(f_n)[None, :, None], np.arange(p_n)[None, None, :],
+                                        styles].sum(axis=(1, 2))
+            done += k
+    p = (1 + np.sum(t_perm >= conc - 1e-9)) / (1 + n_permutations)
+    klo = khi = clo = chi = NAN
+    if n_bootstrap:
+        tabs = np.zeros((len(families), 16))
+        for i, (_, styles, counts) in enumerate(families):
+            for slot, s in enumerate(styles):
+                tabs[i, s * 4:(s + 1) * 4] += counts[slot]
+        boot = np.concatenate([tabs[idx].sum(axis=1) for idx in bootstrap_chunks(len(families), n_bootstrap,
+                                                                                 rng_boot)])
+        tb = boot.reshape(-1, 4, 4)
+        nb = tb.sum(axis=(1, 2))
+        po = np.einsum("bii->b", tb) / nb
+        peb = np.einsum("bi,bi->b", tb.sum(2), tb.sum(1)) / nb ** 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kb = (po - peb) / (1 - peb)
+        klo, khi = (float(v) for v in np.nanquantile(kb, [(1 - ci) / 2, (1 + ci) / 2]))
+        clo, chi = (float(v) for v in np.quantile(po, [(1 - ci) / 2, (1 + ci) / 2]))
+    return TransmissionTest(n, len(families), len(strata), conc, float(kappa), klo, khi, conc / n, clo, chi, pe,
+                            float(p), int(n_permutations), int(n_bootstrap), table)
