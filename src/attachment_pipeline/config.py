@@ -30,6 +30,7 @@ class ConfigError(ValueError):
 class Couples:
     couple_column: str
     role_column: str | None = None
+    distinguishable: str = "auto"  # auto (test the roles) | true | false
 
 
 @dataclass(frozen=True)
@@ -212,9 +213,20 @@ def _cohort(name: str, raw: dict, instrument_dir: Path, root: Path) -> Cohort:
         id_column=raw.get("id_column"), missing_codes=tuple(float(c) for c in raw["missing_codes"]),
         out_of_range=raw["out_of_range"], non_numeric=raw["non_numeric"],
         groups=tuple(raw["groups"]), covariates=tuple(raw["covariates"]),
-        couples=Couples(couples["couple_column"], couples.get("role_column")) if couples else None,
+        couples=(Couples(couples["couple_column"], couples.get("role_column"),
+                         _distinguishable_setting(couples.get("distinguishable", "auto"), where))
+                 if couples else None),
         children=Path(children) if children else None,
     )
+
+
+def _distinguishable_setting(value, where: str) -> str:
+    """``couples.distinguishable`` as text: YAML reads true/false as booleans."""
+    text = {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else str(value)
+    if text not in ("auto", "true", "false"):
+        raise ConfigError(f"config key `{where}.couples.distinguishable`: {value!r} is not allowed; use auto (test "
+                          "whether the roles differ), true or false.")
+    return text
 
 
 def read_cohort_sheet(path: Path, root: Path) -> dict:
@@ -318,6 +330,7 @@ def load_study(config: dict, root: Path | str = ".") -> Study:
         testing = hy.check_testing_settings(config.get("hypothesis_testing"))
         entries = hy.check_hypotheses(config.get("hypotheses") or [])
         plan = hy.plan_hypotheses(entries, {name: hy.cohort_capabilities(c) for name, c in cohorts.items()})
+        hy.check_alpha_levels(plan, testing)
     except ValueError as exc:
         raise ConfigError(f"config key `hypotheses` / `hypothesis_testing`: {exc}") from None
     lock = config.get("preregistration") or f"config/preregistration/{config['study']}.lock.json"

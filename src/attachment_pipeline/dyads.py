@@ -602,17 +602,18 @@ def repairing_count_test(codes_a, codes_b, target, *, direction: str = "greater"
     return (float(obs[0]), float(expected[0]), float(p[0])) if single else (obs, expected, p)
 
 
-def pairing_table(codes_a, codes_b, labels) -> pd.DataFrame:
-    """Unordered category pairs of couples: observed against random re-pairing.
+def pairing_table(codes_a, codes_b, labels, exchangeable: bool = False) -> pd.DataFrame:
+    """Unordered category pairs of couples: observed against random pairing.
 
     One row per unordered pair ``{category_1, category_2}`` (category_1 first in
     ``labels`` order; ``K (K + 1) / 2`` rows): ``observed`` couples,
-    ``expected`` under random re-pairing (exact permutation mean from the a-
-    and b-marginals, ``(n_a,j n_b,k + n_a,k n_b,j) / n`` for j != k and
-    ``n_a,j n_b,j / n`` for j = k), ``percent_observed``, ``percent_expected``
-    (of the couples) and ``ratio = observed / expected``. Unordered pairs do
-    not depend on which partner is a, so the table means the same with and
-    without a role column.
+    ``expected`` under random pairing, ``percent_observed``, ``percent_expected``
+    (of the couples) and ``ratio = observed / expected``. Distinguishable dyads:
+    random re-pairing of the roles (exact permutation mean from the a- and
+    b-marginals, ``(n_a,j n_b,k + n_a,k n_b,j) / n`` for j != k and ``n_a,j n_b,j / n``
+    for j = k). Indistinguishable dyads (``exchangeable``): random matching of the
+    2n people, ``n 2 n_j n_k / (2n (2n - 1))`` and ``n n_j (n_j - 1) / (2n (2n - 1))``,
+    which does not depend on who is partner a.
 
     >>> t = pairing_table([0, 0, 1], [1, 1, 0], ["x", "y"])
     >>> t[["category_1", "category_2", "observed"]].values.tolist(), t["expected"].round(4).tolist()
@@ -627,7 +628,11 @@ def pairing_table(codes_a, codes_b, labels) -> pd.DataFrame:
     obs = np.zeros((k, k))
     np.add.at(obs, (a, b), 1)
     na, nb = obs.sum(1), obs.sum(0)
-    exp = np.outer(na, nb) / n
+    if exchangeable:
+        m = na + nb
+        exp = (np.outer(m, m) - np.diag(m)) / (2 * (2 * n - 1))
+    else:
+        exp = np.outer(na, nb) / n
     iu = np.triu_indices(k)
     o_u = (obs + obs.T)[iu] - np.where(iu[0] == iu[1], obs[iu], 0)
     e_u = (exp + exp.T)[iu] - np.where(iu[0] == iu[1], exp[iu], 0)
@@ -1022,7 +1027,8 @@ class DyadicEffect:
     std_estimate: np.ndarray
 
 
-def _effects(name, roles, est, se, std, ci, direction="two-sided") -> list[DyadicEffect]:
+def dyadic_effects(name, roles, est, se, std, ci, direction="two-sided") -> list[DyadicEffect]:
+    """One :class:`DyadicEffect` per role from (S, roles) estimates, SEs and standardized values."""
     q = stats.norm.ppf(0.5 + ci / 2)
     out = []
     for j, role in enumerate(roles):
@@ -1073,15 +1079,13 @@ def cross_partner_paths(x1, y1, x2, y2, *, distinguishable: bool, robust: bool =
 
     est, se, _ = delta_method(paths, mom)
     if distinguishable:
-        order, names = [0, 1], [roles[0], roles[1]]
-        out = {"path": _effects("path", names, est[:, order], se[:, order], est[:, order], ci, direction),
-               "mean_path": _effects("mean_path", ["both"], est[:, [2]], se[:, [2]], est[:, [2]], ci, direction),
-               "r_cross": _effects("r_cross", names, est[:, [3, 4]], se[:, [3, 4]], est[:, [3, 4]], ci, direction),
-               "reverse": _effects("reverse", names, est[:, [5, 6]], se[:, [5, 6]], est[:, [5, 6]], ci, direction)}
+        names = [roles[0], roles[1]]
+        parts = {"path": (names, [0, 1]), "mean_path": (["both"], [2]), "r_cross": (names, [3, 4]),
+                 "reverse": (names, [5, 6])}
+        out = {k: dyadic_effects(k, lab, est[:, i], se[:, i], est[:, i], ci, direction) for k, (lab, i) in parts.items()}
     else:
-        out = {"path": _effects("path", ["both"], est[:, [0]], se[:, [0]], est[:, [0]], ci, direction),
-               "r_cross": _effects("r_cross", ["both"], est[:, [3]], se[:, [3]], est[:, [3]], ci, direction),
-               "reverse": _effects("reverse", ["both"], est[:, [5]], se[:, [5]], est[:, [5]], ci, direction)}
+        parts = {"path": [0], "r_cross": [3], "reverse": [5]}
+        out = {k: dyadic_effects(k, ["both"], est[:, i], se[:, i], est[:, i], ci, direction) for k, i in parts.items()}
     out["moments"] = mom
     return out
 
@@ -1178,7 +1182,7 @@ def apim(x1, y1, x2, y2, *, distinguishable: bool, robust: bool = False, ci: flo
     effects = []
     for name, idx in cols.items():
         idx = idx if distinguishable else idx[:1]
-        effects += _effects(name, names, est[:, idx], se[:, idx], std[:, idx], ci,
+        effects += dyadic_effects(name, names, est[:, idx], se[:, idx], std[:, idx], ci,
                             direction if name != "k" else "two-sided")
     s_sets, n = a.shape[:2]
     k_lo = np.full((s_sets, len(names)), np.nan)
@@ -1569,3 +1573,73 @@ def transmission_test(parent_codes, child_codes, family, parent=None, *, n_permu
         clo, chi = (float(v) for v in np.quantile(po, [(1 - ci) / 2, (1 + ci) / 2]))
     return TransmissionTest(n, len(families), len(strata), conc, float(kappa), klo, khi, conc / n, clo, chi, pe,
                             float(p), int(n_permutations), int(n_bootstrap), table)
+
+
+# ---------------------------------------------------------------------------
+# distinguishable or not: the decision every dyadic analysis starts from
+
+DISTINGUISHABLE_SETTINGS = ("auto", "true", "false")
+#: Level of the distinguishability test with ``distinguishable: auto``.
+DISTINGUISHABILITY_ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class DyadStructure:
+    """Whether a set of couples is analysed as distinguishable, and why (a sentence for the report)."""
+
+    distinguishable: bool
+    roles: tuple
+    reason: str
+    test: DistinguishabilityTest | None = None
+
+    @property
+    def labels(self) -> tuple:
+        """Role labels of the two partners (the roles, or ``both`` for indistinguishable dyads)."""
+        return self.roles if self.distinguishable else ("both",)
+
+
+def dyad_structure(couples: CouplesFrame, x1=None, x2=None, setting: str = "auto",
+                   alpha: float = DISTINGUISHABILITY_ALPHA) -> DyadStructure:
+    """Decide how the couples are analysed (config ``couples.distinguishable``).
+
+    - no role column, or a mixed sample (some couples without the two roles):
+      indistinguishable, whatever the setting (``true`` is then an error);
+    - ``false``: indistinguishable; ``true``: distinguishable by the roles;
+    - ``auto``: distinguishable when the roles differ in the means, variances or
+      covariances of the scores ``x1``, ``x2`` (partner a = first role, b = second):
+      :func:`distinguishability_test` at ``alpha`` (Kenny, Kashy & Cook, 2006, ch. 6).
+
+    >>> cf = CouplesFrame(pd.DataFrame(columns=list(COUPLE_COLUMNS)), 0, False)
+    >>> dyad_structure(cf).reason
+    'no role column: the partners are indistinguishable dyads'
+    """
+    if setting not in DISTINGUISHABLE_SETTINGS:
+        raise ValueError(f"couples.distinguishable must be one of {DISTINGUISHABLE_SETTINGS}; got {setting!r}.")
+    if not couples.has_roles:
+        if setting == "true":
+            raise ValueError("couples.distinguishable is true but the cohort has no role column; give "
+                             "couples.role_column or set distinguishable: auto.")
+        return DyadStructure(False, (), "no role column: the partners are indistinguishable dyads")
+    if not couples.roles:
+        odd = couples.couples
+        pairs = pd.Series(list(zip(odd["role_a"], odd["role_b"]))).value_counts()
+        text = ", ".join(f"{a or '?'}/{b or '?'}: {k}" for (a, b), k in pairs.items())
+        if setting == "true":
+            raise ValueError(f"couples.distinguishable is true but the couples do not all have the same two "
+                             f"roles ({text}); set distinguishable: auto or false.")
+        return DyadStructure(False, (), f"mixed sample (roles {text}): analysed as indistinguishable dyads")
+    ra, rb = couples.roles
+    if setting == "false":
+        return DyadStructure(False, (), f"declared indistinguishable (couples.distinguishable: false; roles {ra}/{rb} "
+                                        "not used)")
+    if setting == "true":
+        return DyadStructure(True, (ra, rb), f"declared distinguishable by role ({ra}/{rb})")
+    if x1 is None or x2 is None:
+        raise ValueError("distinguishable: auto needs the partners' scores to test the roles.")
+    t = distinguishability_test(x1, x2)
+    chi2, p = float(t.chi2[0]), float(t.p[0])
+    dist = bool(p < alpha)
+    verdict = "distinguishable" if dist else "indistinguishable"
+    return DyadStructure(dist, (ra, rb) if dist else (),
+                         f"roles {ra}/{rb} {'differ' if dist else 'do not differ'} in means, variances or "
+                         f"covariances (I-SAT test chi2({t.df}) = {chi2:.2f}, p = {p:.3f}): {verdict} dyads", t)

@@ -97,6 +97,8 @@ def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
     """
     if method not in CORRECTIONS:
         raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}; got {method!r}.")
+    if method == "weighted_holm":
+        raise ValueError("weighted_holm needs the weights: use adjust_pvalues_weighted.")
     p = np.asarray(p, dtype=float)
     out = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
@@ -458,10 +460,11 @@ def cluster_codes(cluster) -> tuple[np.ndarray, int]:
     >>> cluster_codes(["c1", None, "c1", "c2", ""])[0].tolist()
     [0, 1, 0, 2, 3]
     """
-    lab = pd.Series(cluster, dtype=object)
-    blank = lab.isna() | (lab.astype(str).str.strip() == "")
-    lab = lab.astype(str).where(~blank, "\x00single:" + pd.Series(np.arange(len(lab)).astype(str)))
-    codes, uniques = pd.factorize(lab, sort=False)
+    lab = pd.Series(np.asarray(cluster, dtype=object), dtype=object)
+    blank = (lab.isna() | (lab.astype(str).str.strip() == "")).to_numpy()
+    text = lab.astype(str).to_numpy(dtype=object)
+    text[blank] = np.char.add("\x00single:", np.arange(len(lab))[blank].astype(str)).astype(object)
+    codes, uniques = pd.factorize(pd.Series(text, dtype=object), sort=False)
     return codes.astype(np.int64), len(uniques)
 
 

@@ -205,6 +205,7 @@ def hypotheses_cohort(cohort: Cohort, entries: list, testing, primary_method: st
         children=children, couple_column=cohort.couples.couple_column if cohort.couples else None,
         role_column=cohort.couples.role_column if cohort.couples else None, primary_method=primary_method,
         instruments=cohort.instruments, reliability=pd.read_csv(inputs["reliability"]),
+        distinguishable=cohort.couples.distinguishable if cohort.couples else "auto",
     )
     try:
         result = hy.run_hypotheses(entries, data, testing, seed)
@@ -213,7 +214,7 @@ def hypotheses_cohort(cohort: Cohort, entries: list, testing, primary_method: st
     write_csv(result.table, out["hypotheses"])
     folder = Path(out["tables"])
     folder.mkdir(parents=True, exist_ok=True)
-    for name, table in sorted(result.tables.items()):
+    for name, table in sorted({**result.tables, **result.files}.items()):
         write_csv(table, folder / f"{name}.csv")
 
 

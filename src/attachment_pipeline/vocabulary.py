@@ -14,4 +14,4 @@ MINMAX_TYPES = ("minimiser", "balanced", "maximiser")
 #: Direction of an alternative hypothesis.
 DIRECTIONS = ("greater", "less", "two-sided")
 #: Multiple-testing corrections across a cohort's hypotheses.
-CORRECTIONS = ("holm", "bh", "none")
+CORRECTIONS = ("holm", "bh", "weighted_holm", "none")

@@ -132,36 +132,43 @@ class FamilySpec:
 _INSTRUMENT = Param(None, {"type": ["string", "null"]},
                     "dimension instrument (default: the cohort's first instrument with anxiety and avoidance)")
 _PROPORTION = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
+_ESTIMATOR_MLR = Param("mlr", {"enum": ["ml", "mlr"]},
+                       "standard errors of the dyadic model: mlr (robust, default) or ml (normal theory)")
 
 FAMILIES: dict[str, FamilySpec] = {
     "complementarity": FamilySpec(
         "family_complementarity", ("dimensions", "couples"),
         {"instrument": _INSTRUMENT,
-         "x_subscale": Param("anxiety", {"type": "string"}, "subscale of the first partner"),
-         "y_subscale": Param("avoidance", {"type": "string"}, "subscale of the other partner")},
-        "H1: double-entry cross-partner correlation (anxiety of one with avoidance of the other), "
-        "random re-pairing p", default_direction="greater"),
+         "x_subscale": Param("anxiety", {"type": "string"}, "subscale of the predicting partner"),
+         "y_subscale": Param("avoidance", {"type": "string"}, "subscale of the predicted partner"),
+         "estimator": _ESTIMATOR_MLR},
+        "H1: one partner's anxiety predicting the other's avoidance beyond the first partner's own avoidance "
+        "(standardized cross-partner path in the saturated or I-SAT dyadic model)", default_direction="greater"),
     "complementary_pairing": FamilySpec(
         "family_complementary_pairing", ("classification", "couples"),
         {"instrument": _INSTRUMENT,
          "pair": Param(["preoccupied", "dismissing"],
                        {"type": "array", "items": {"enum": list(STYLES)}, "minItems": 2, "maxItems": 2},
                        "the unordered style pair counted")},
-        "H1 (categories): couples of a style pair observed against random re-pairing; writes pairing_table",
+        "H1 (categories): couples of a style pair beyond homogamy (log-linear quasi-independence model); "
+        "writes pairing_table",
         default_direction="greater", tables=("pairing_table",)),
     "minmax_complementarity": FamilySpec(
         "family_minmax_complementarity", ("minmax", "couples"),
         {"index_column": Param("minmax_index", {"type": "string"}, "the bipolar min/max index", column=True),
          "type_column": Param("minmax_type", {"type": "string"}, "the min/max typology", column=True)},
-        "H2: within-couple double-entry correlation of the min/max index; min-max couples against re-pairing",
+        "H2: partner similarity of the min/max index (ICC, or r for distinguishable dyads); min-max couples "
+        "against random pairing",
         default_direction="less", tables=("pairing_table",)),
     "pairing_symmetry": FamilySpec(
         "family_pairing_symmetry", ("couples",),
         {"by": Param("minmax_type", {"enum": ["minmax_type", "style"]},
                      "symmetric = min-min/max-max (minmax_type) or the same style (style)"),
          "type_column": Param("minmax_type", {"type": "string"}, "the min/max typology (by: minmax_type)"),
+         "index_column": Param("minmax_index", {"type": "string"},
+                               "the min/max index (by: minmax_type; tests whether the roles differ)"),
          "instrument": _INSTRUMENT},
-        "H3: share of symmetric and of complementary couples (Wilson CI) against random re-pairing",
+        "H3: share of symmetric and of complementary couples (Wilson CI) against random pairing",
         default_direction="two-sided", tables=("pairing_table",)),
     "correlation": FamilySpec(
         "family_correlation", (),
@@ -191,9 +198,10 @@ FAMILIES: dict[str, FamilySpec] = {
     "transmission": FamilySpec(
         "family_transmission", ("classification", "children"),
         {"instrument": _INSTRUMENT,
-         "reference_rate": Param(0.70, _PROPORTION, "concordance rate under the null (exact binomial test)")},
-        "H6: parent style against the child's Strange Situation code: concordance, binomial test, kappa",
-        default_direction="two-sided", tables=("transmission_table",)),
+         "reference_rate": Param(0.70, _PROPORTION, "published concordance rate shown beside the estimate")},
+        "H6: children's Strange Situation codes follow their parents' styles: Cohen's kappa, one-sided family "
+        "permutation test; concordance beside the reference rate",
+        directions=("greater",), default_direction="greater", tables=("transmission_table",)),
     "dimensions_distinct": FamilySpec(
         "family_dimensions_distinct", ("dimensions",),
         {"instrument": _INSTRUMENT,
@@ -222,11 +230,21 @@ FAMILIES: dict[str, FamilySpec] = {
                                                               "items": {"type": ["string", "number"]}}]},
                          "the two levels compared (default: the two most frequent)"),
          "test": Param("welch", {"enum": ["welch", "mann_whitney"]}, "Welch t or Mann-Whitney U")},
-        "a score between two groups: Welch t and Hedges g, or Mann-Whitney U and the rank-biserial r"),
+        "a score between two groups: Welch t and Hedges g, or Mann-Whitney U and the rank-biserial r "
+        "(couple-clustered, paired within couples, when partners are in the data)"),
+    "apim": FamilySpec(
+        "family_apim", ("couples",),
+        {"x": Param(None, {"type": "string"}, "predictor score column (both partners)", column=True),
+         "y": Param(None, {"type": "string"}, "outcome score column (both partners)", column=True),
+         "effect": Param("partner", {"enum": ["partner", "actor"]}, "the effect tested in the primary row"),
+         "estimator": Param("ml", {"enum": ["ml", "mlr"]},
+                            "ml (lavaan's default: normal-theory SEs) or mlr (robust SEs)")},
+        "APIM: actor and partner effects of x on y (per role, or equal for indistinguishable dyads) and "
+        "k = partner / actor; writes <id>_apim.csv"),
 }
 
 #: Parameters without a default that must be given.
-_REQUIRED = {"correlation": ("x", "y"), "group_difference": ("score", "group")}
+_REQUIRED = {"correlation": ("x", "y"), "group_difference": ("score", "group"), "apim": ("x", "y")}
 
 
 def _common_schema() -> dict:
@@ -275,7 +293,9 @@ def hypothesis_testing_schema() -> dict:
     """
     return {"type": "object", "additionalProperties": False, "default": {}, "properties": {
         "correction": {"enum": list(CORRECTIONS), "default": "holm",
-                       "description": "multiple-testing correction across a cohort's hypotheses"},
+                       "description": "multiple-testing correction across a cohort's hypotheses: holm, bh (one "
+                                      "alpha for all), weighted_holm (each alpha is that hypothesis' share of the "
+                                      "family-wise level, their sum) or none"},
         "n_permutations": {"type": "integer", "minimum": 99, "default": 10000,
                            "description": "random re-pairings / permutations per test"},
         "n_bootstrap": {"type": "integer", "minimum": 0, "default": 2000,
@@ -391,6 +411,40 @@ def check_hypotheses(entries) -> list[dict]:
     if dup:
         raise ValueError(f"hypotheses: id(s) {dup} occur more than once; ids must be unique.")
     return out
+
+
+def check_alpha_levels(plan: dict, settings: HypothesisTestingSettings) -> None:
+    """Refuse a correction that cannot respect the declared alpha levels of a cohort's hypotheses.
+
+    Holm and Benjamini-Hochberg control one family-wise level: the hypotheses a cohort
+    tests together must declare the same alpha. ``weighted_holm`` reads each alpha as
+    that hypothesis' share of the family-wise level, which is their sum and must stay
+    below 1 (:func:`attachment_pipeline.inference.adjust_pvalues_weighted`).
+
+    >>> e = check_hypotheses([{"id": "H1", "family": "complementarity"},
+    ...                       {"id": "H2", "family": "minmax_complementarity", "alpha": 0.01}])
+    >>> check_alpha_levels({"demo": e}, HypothesisTestingSettings(correction="weighted_holm"))
+    >>> check_alpha_levels({"demo": e}, HypothesisTestingSettings())
+    Traceback (most recent call last):
+    ...
+    ValueError: hypothesis_testing.correction: holm needs one alpha for the hypotheses cohort demo tests together, but they declare 0.01 (H2), 0.05 (H1). Give them the same alpha, or use correction: weighted_holm (each alpha is then that hypothesis' share of the family-wise level) or none.
+    """
+    for cohort, entries in plan.items():
+        alphas: dict = {}
+        for e in entries:
+            alphas.setdefault(float(e["alpha"]), []).append(e["id"])
+        if settings.correction in ("holm", "bh") and len(alphas) > 1:
+            text = ", ".join(f"{a:g} ({', '.join(ids)})" for a, ids in sorted(alphas.items()))
+            raise ValueError(f"hypothesis_testing.correction: {settings.correction} needs one alpha for the "
+                             f"hypotheses cohort {cohort} tests together, but they declare {text}. Give them the "
+                             "same alpha, or use correction: weighted_holm (each alpha is then that hypothesis' "
+                             "share of the family-wise level) or none.")
+        if settings.correction == "weighted_holm":
+            total = sum(float(e["alpha"]) for e in entries)
+            if total >= 1:
+                raise ValueError(f"hypothesis_testing.correction: weighted_holm reads each alpha as a share of the "
+                                 f"family-wise level; cohort {cohort}'s alphas sum to {total:g}, which is not below 1. "
+                                 "Declare smaller shares (e.g. 0.05 divided among the hypotheses).")
 
 
 def required_columns(entry: dict) -> list[str]:
