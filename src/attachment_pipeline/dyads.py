@@ -1643,3 +1643,58 @@ def dyad_structure(couples: CouplesFrame, x1=None, x2=None, setting: str = "auto
     return DyadStructure(dist, (ra, rb) if dist else (),
                          f"roles {ra}/{rb} {'differ' if dist else 'do not differ'} in means, variances or "
                          f"covariances (I-SAT test chi2({t.df}) = {chi2:.2f}, p = {p:.3f}): {verdict} dyads", t)
+
+
+# ---------------------------------------------------------------------------
+# the cohort's dyad tables: dyads/distinguishability.csv and dyads/nonindependence.csv
+
+DISTINGUISHABILITY_COLUMNS = ("score_set", "chi2", "df", "p", "distinguishable", "n_couples", "roles", "decision")
+NONINDEPENDENCE_COLUMNS = ("score", "score_set", "n_couples", "statistic", "estimate", "ci_low", "ci_high",
+                           "test", "test_statistic", "df1", "df2", "p", "distinguishable")
+
+
+def dyad_tables(scores: pd.DataFrame, couple_column: str, role_column: str | None, score_sets: dict,
+                setting: str = "auto", ci: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Distinguishability per score set and partner similarity per score (``dyads/*.csv``).
+
+    ``score_sets``: ``{name: [score columns]}`` (e.g. an instrument's anxiety and
+    avoidance). For each set: the decision of :func:`dyad_structure` with its I-SAT
+    test (``chi2, df, p``; empty without roles or in a mixed sample), on the couples
+    with all of the set's scores. For each score of the set: :func:`nonindependence`
+    (ICC for indistinguishable, Pearson r between the roles for distinguishable dyads)
+    with its interval and two-sided test. Sets with fewer than ``2 k + 2`` complete
+    couples are reported as not tested.
+
+    >>> s = pd.DataFrame({"c": ["k1", "k1", "k2", "k2", "k3", "k3", "k4", "k4"],
+    ...                   "x": [1.0, 2, 3, 3.5, 5, 4, 2, 2.5]}, index=list("abcdefgh"))
+    >>> dist, ni = dyad_tables(s, "c", None, {"x": ["x"]})
+    >>> dist["decision"].iloc[0], round(float(ni["estimate"].iloc[0]), 3)
+    ('no role column: the partners are indistinguishable dyads', 0.831)
+    """
+    dist_rows, ni_rows = [], []
+    for name, cols in score_sets.items():
+        cols = list(cols)
+        frame = scores.copy()
+        for c in cols:
+            frame[c] = pd.to_numeric(frame[c], errors="coerce")
+        cf = couples_frame(frame, couple_column, role_column, cols)
+        if cf.n < 2 * len(cols) + 2:
+            dist_rows.append({"score_set": name, "chi2": NAN, "df": NAN, "p": NAN, "distinguishable": False,
+                              "n_couples": cf.n, "roles": "", "decision": f"not tested: {cf.n} complete couples"})
+            continue
+        xa = np.column_stack([partner_values(frame[c], cf)[0] for c in cols])
+        xb = np.column_stack([partner_values(frame[c], cf)[1] for c in cols])
+        st = dyad_structure(cf, xa, xb, setting)
+        t = st.test
+        dist_rows.append({"score_set": name, "chi2": float(t.chi2[0]) if t else NAN, "df": t.df if t else NAN,
+                          "p": float(t.p[0]) if t else NAN, "distinguishable": st.distinguishable, "n_couples": cf.n,
+                          "roles": "/".join(cf.roles), "decision": st.reason})
+        for j, c in enumerate(cols):
+            ni = nonindependence(xa[:, j], xb[:, j], distinguishable=st.distinguishable, ci=ci)
+            ni_rows.append({"score": c, "score_set": name, "n_couples": cf.n, "statistic": ni.statistic_name,
+                            "estimate": float(ni.estimate[0]), "ci_low": float(ni.ci_low[0]),
+                            "ci_high": float(ni.ci_high[0]), "test": ni.test_name,
+                            "test_statistic": float(ni.test_statistic[0]), "df1": ni.df1, "df2": ni.df2,
+                            "p": float(ni.p[0]), "distinguishable": st.distinguishable})
+    return (pd.DataFrame(dist_rows, columns=list(DISTINGUISHABILITY_COLUMNS)),
+            pd.DataFrame(ni_rows, columns=list(NONINDEPENDENCE_COLUMNS)))

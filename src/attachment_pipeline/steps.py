@@ -218,6 +218,60 @@ def hypotheses_cohort(cohort: Cohort, entries: list, testing, primary_method: st
         write_csv(table, folder / f"{name}.csv")
 
 
+def dyad_score_sets(cohort: Cohort) -> dict:
+    """The score sets whose distinguishability and partner similarity ``dyads/*.csv`` report."""
+    sets = {}
+    for inst in cohort.instruments:
+        if inst.kind == "minmax":
+            sets[f"{inst.name}_index"] = [f"{inst.name}_index"]
+        else:
+            sets[inst.name] = [f"{inst.name}_{s}" for s in inst.subscales]
+    return sets
+
+
+def dyads_cohort(cohort: Cohort, factors: Factors, ci: float, inputs: dict, out: dict) -> None:
+    """The couples' dyad tables: distinguishability, partner similarity and dyadic measurement invariance.
+
+    Writes ``out["distinguishability"]`` and ``out["nonindependence"]``
+    (:func:`attachment_pipeline.dyads.dyad_tables`) and ``out["invariance"]``: for each
+    dimension instrument and subscale, configural, loading and intercept invariance
+    across the two roles (:func:`attachment_pipeline.invariance.dyadic_invariance_by_subscale`),
+    fitted with the ``factors`` estimator and missing-data method (WLSMV: MLR with FIML);
+    one explanatory row when the partners are not distinguished by a role.
+    """
+    from . import dyads as dy
+    from .invariance import INVARIANCE_COLUMNS, dyadic_invariance_by_subscale
+
+    scores = read_scores(inputs["scores"])
+    cc, rc = cohort.couples.couple_column, cohort.couples.role_column
+    try:
+        dist, ni = dy.dyad_tables(scores, cc, rc, dyad_score_sets(cohort), cohort.couples.distinguishable, ci)
+    except ValueError as exc:
+        raise DataError(f"Cohort {cohort.name}: the couples cannot be analysed: {exc}") from None
+    write_csv(dist, out["distinguishability"])
+    write_csv(ni, out["nonindependence"])
+    items = read_scores(inputs["keyed_items"])
+    est, miss = (factors.estimator, factors.missing) if factors.estimator in ("ml", "mlr") else ("mlr", "fiml")
+    parts = []
+    for inst in cohort.dimension_instruments:
+        cf = dy.couples_frame(scores, cc, rc)
+        if not cf.roles:
+            why = ("no role column" if not rc else "a mixed sample (couples without the same two roles)")
+            parts.append(pd.DataFrame([{"instrument": inst.name, "subscale": "", "model": "not fitted",
+                                        "decision": f"not fitted: {why}; measurement is compared across roles only "
+                                                    "when a role distinguishes every couple"}]))
+            continue
+        try:
+            parts.append(dyadic_invariance_by_subscale(items, cf.couples["id_a"], cf.couples["id_b"], inst,
+                                                       estimator=est, missing=miss))
+        except ValueError as exc:
+            parts.append(pd.DataFrame([{"instrument": inst.name, "subscale": "", "model": "not fitted",
+                                        "decision": str(exc)}]))
+    columns = ["instrument", "subscale", *INVARIANCE_COLUMNS]
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    write_csv(table.reindex(columns=columns), out["invariance"])
+
+
 def prereg_status(config: dict, lock_path, out_path) -> dict:
     """Whether the hypotheses and analysis settings match the preregistration lock (``prereg_status.json``)."""
     from . import prereg
