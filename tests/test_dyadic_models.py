@@ -282,3 +282,50 @@ def test_matching_test_agrees_with_all_perfect_matchings():
     swap = np.array([True, False, True, True, False])
     a2, b2 = np.where(swap, b, a)[::-1], np.where(swap, a, b)[::-1]
     assert dy.matching_count_test(a2, b2, target, exchangeable=True, n_permutations=40000, seed=5)[2] == p
+
+
+# ---------------------------------------------------------------------------
+# dyadic measurement invariance (dySEM's dyadic CFA) against lavaan
+
+
+@pytest.mark.parametrize("missing, key", [("listwise", "listwise"), ("fiml", "ml")])
+def test_dyadic_invariance_agrees_with_lavaan(missing, key):
+    from attachment_pipeline.invariance import dyadic_invariance_table
+
+    d = pd.read_csv(REPO / "tests/data/dyads_items.csv")
+    names = [f"x{j}" for j in range(1, 13)]
+    a = d[[f"a_{j}" for j in range(1, 13)]].set_axis(names, axis=1)
+    b = d[[f"b_{j}" for j in range(1, 13)]].set_axis(names, axis=1)
+    t = dyadic_invariance_table(a, b, {"anx": names[:6], "avo": names[6:]}, estimator="ml", missing=missing)
+    assert list(t.model) == ["configural", "loading", "intercept"]
+    for _, r in t.iterrows():
+        ref = REF["invariance"][key][r.model]["fit"]
+        assert r.n == ref["ntotal"] and r.df == ref["df"] and r.npar == ref["npar"]
+        assert r.chi2 == pytest.approx(ref["chisq"], rel=1e-6)
+        for ours, theirs in (("cfi", "cfi"), ("tli", "tli"), ("rmsea", "rmsea"), ("srmr", "srmr"),
+                             ("loglik", "logl"), ("bic", "bic")):
+            assert r[ours] == pytest.approx(ref[theirs], abs=1e-5), ours
+    assert t.delta_df.tolist()[1:] == [10.0, 10.0] and t.decision.str.contains("invariance supported").iloc[1:].all()
+
+
+def test_dyad_tables_decide_per_score_set():
+    long = pd.read_csv(REPO / "tests/data/dyads_scores.csv").set_index("id")
+    sets = {"dims": ["anxiety", "avoidance"], "mm": ["minmax_index"]}
+    dist, ni = dy.dyad_tables(long, "couple", "role", sets)
+    assert list(dist.columns[:5]) == ["score_set", "chi2", "df", "p", "distinguishable"]
+    assert dist.set_index("score_set").loc["dims", "chi2"] == pytest.approx(REF["isat"]["ML"]["two"]["chisq"])
+    assert dist.set_index("score_set").loc["mm", "df"] == 2
+    mm = ni.set_index("score").loc["minmax_index"]
+    assert mm.statistic == "icc" and mm.estimate == pytest.approx(REF["icc"]["icc1"], abs=1e-10)
+    # declared distinguishable: Pearson r between the roles
+    _, ni2 = dy.dyad_tables(long, "couple", "role", sets, setting="true")
+    assert ni2.set_index("score").loc["minmax_index", "estimate"] == pytest.approx(REF["icc"]["pearson"], abs=1e-10)
+    # without roles, and in a mixed sample (one couple shares a role)
+    d3, _ = dy.dyad_tables(long, "couple", None, sets)
+    assert d3.chi2.isna().all() and d3.decision.str.startswith("no role column").all()
+    mixed = long.copy()
+    mixed.loc[mixed.couple == "K001", "role"] = "A"
+    d4, _ = dy.dyad_tables(mixed, "couple", "role", sets)
+    assert d4.decision.str.startswith("mixed sample").all() and not d4.distinguishable.any()
+    with pytest.raises(ValueError, match="distinguishable is true"):
+        dy.dyad_tables(mixed, "couple", "role", sets, setting="true")
