@@ -329,3 +329,19 @@ def test_dyad_tables_decide_per_score_set():
     assert d4.decision.str.startswith("mixed sample").all() and not d4.distinguishable.any()
     with pytest.raises(ValueError, match="distinguishable is true"):
         dy.dyad_tables(mixed, "couple", "role", sets, setting="true")
+
+
+@pytest.mark.parametrize("est", ["ML", "MLR"])
+def test_true_score_path_agrees_with_lavaan_single_indicators(est):
+    """Error variances fixed from the reliabilities: the latent (single-indicator) I-SAT path."""
+    a, b = wide()
+    ref = REF["true_path"][est]
+    res = dy.cross_partner_paths(a.anxiety, a.avoidance, b.anxiety, b.avoidance, distinguishable=False,
+                                 robust=est == "MLR", reliability=ref["reliability"])
+    np.testing.assert_allclose(dy.error_variances(res["moments"], ref["reliability"])[0, :2], ref["theta"],
+                               rtol=1e-12)
+    lab = labelled(ref["estimates"])
+    assert res["path"][0].estimate[0] == pytest.approx(lab["path_av"][0], abs=1e-6)
+    assert res["path"][0].se[0] == pytest.approx(lab["path_av"][1], rel=1e-4)
+    plain = dy.cross_partner_paths(a.anxiety, a.avoidance, b.anxiety, b.avoidance, distinguishable=False)
+    assert res["path"][0].estimate[0] != pytest.approx(plain["path"][0].estimate[0], abs=1e-3)

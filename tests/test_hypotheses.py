@@ -446,6 +446,17 @@ def test_cohort_capabilities_from_config(tmp_path):
 # families on simulated cohorts with a known truth
 
 
+def _alphas(data, columns):
+    from attachment_pipeline.reliability import cronbach_alpha
+    inst = data.instruments[0]
+    out = []
+    for c in columns:
+        cols = [f"ecr_r_{k}" for k in inst.subscale_items(c.split("_")[-1])]
+        x = data.items[cols].dropna().to_numpy(float)
+        out.append(cronbach_alpha(np.cov(x, rowvar=False)))
+    return out
+
+
 def _partners(data, columns):
     s = data.scores
     a = s[s.partner == "A"].set_index("couple_id").sort_index()
@@ -459,8 +470,10 @@ def test_complementarity_is_the_cross_partner_path():
     r = row(out, "H1")
     xa, xb = _partners(data, ["ecr_r_anxiety", "ecr_r_avoidance"])
     assert "indistinguishable" in r.note  # roles A/B of the simulator are exchangeable
-    ref = dy.cross_partner_paths(xa[:, 0], xa[:, 1], xb[:, 0], xb[:, 1], distinguishable=False, robust=True,
-                                 direction="greater")["path"][0]
+    rel = _alphas(data, ["ecr_r_anxiety", "ecr_r_avoidance"])
+    ref = dy.cross_partner_paths(xa[:, 0], xa[:, 1], xb[:, 0], xb[:, 1], distinguishable=False,
+                                 direction="greater", reliability=rel)["path"][0]
+    assert "true scores" in r.note and f"alpha = {rel[0]:.3f}" in r.note
     assert r.effect_size_name == "std_path" and r.statistic_name == "z" and r.n == 300 and r.primary
     assert math.isclose(r.effect_size, ref.estimate[0]) and math.isclose(r.p_value, ref.p[0])
     assert r.effect_size > 0.25 and r.p_value < 1e-6 and bool(r.supported)
@@ -477,7 +490,8 @@ def test_complementarity_with_declared_roles_gives_both_directions():
     assert {"H1[path_anxiety_A~avoidance_B]", "H1[path_anxiety_B~avoidance_A]", "H1[r_anxiety_A~avoidance_B]"} \
         <= set(t.id)
     xa, xb = _partners(data, ["ecr_r_anxiety", "ecr_r_avoidance"])
-    ref = dy.cross_partner_paths(xa[:, 0], xa[:, 1], xb[:, 0], xb[:, 1], distinguishable=True, roles=("A", "B"))
+    ref = dy.cross_partner_paths(xa[:, 0], xa[:, 1], xb[:, 0], xb[:, 1], distinguishable=True, roles=("A", "B"),
+                                 reliability=_alphas(data, ["ecr_r_anxiety", "ecr_r_avoidance"]))
     assert math.isclose(row(out, "H1").effect_size, ref["mean_path"][0].estimate[0])
     assert math.isclose(row(out, "H1[path_anxiety_A~avoidance_B]").effect_size, ref["path"][1].estimate[0])
 
@@ -762,8 +776,8 @@ def test_demo_cohort_complementarity(tmp_path):
     out["validation"] = tmp_path / "validation.json"
     score_cohort(cohort, study.scoring, out)
     scores = read_scores(out["scores"])
-    data = hy.CohortData("demo", scores, couple_column="couple_id", role_column="partner",
-                         instruments=cohort.instruments)
+    data = hy.CohortData("demo", scores, items=read_scores(out["keyed_items"]), couple_column="couple_id",
+                         role_column="partner", instruments=cohort.instruments)
     res = hy.run_hypotheses([{"id": "H1", "family": "complementarity"}], data,
                             {"n_permutations": 2000, "n_bootstrap": 200}, seed=study.seed)
     r = row(res, "H1")

@@ -1027,6 +1027,36 @@ class DyadicEffect:
     std_estimate: np.ndarray
 
 
+def error_variances(moments: DyadMoments, reliability) -> np.ndarray | None:
+    """Measurement-error variances ``(1 - rel_j) sigma_jj`` of both partners' scores, (S, 2k), or None.
+
+    ``reliability`` gives one value per score (the same for both partners), e.g.
+    Cronbach's alpha, or an (S, k) array with one row per data set. Subtracting them from the diagonal of the fitted covariance
+    gives the covariance of the true scores: the single-indicator latent variables
+    of SEM with error variances fixed from the reliability (Bollen, 1989, p. 168;
+    Coffman & MacCallum, 2005); the error variances are then constants, as in lavaan.
+    """
+    if reliability is None:
+        return None
+    rel = np.atleast_2d(np.asarray(reliability, dtype=float))
+    if rel.shape[1] != moments.k or rel.shape[0] not in (1, moments.cov.shape[0]) or np.any(rel <= 0) \
+            or np.any(rel > 1):
+        raise ValueError(f"reliability needs one value in (0, 1] per score ({moments.k}), or one row per data set; "
+                         f"got {reliability!r}.")
+    diag = np.einsum("sii->si", moments.cov)
+    return (1 - np.concatenate([rel, rel], axis=1)) * diag
+
+
+def _true_score(cov, theta):
+    """The covariance minus fixed error variances on the diagonal (complex-safe)."""
+    if theta is None:
+        return cov
+    out = cov.copy()
+    idx = np.arange(cov.shape[1])
+    out[:, idx, idx] = out[:, idx, idx] - theta
+    return out
+
+
 def dyadic_effects(name, roles, est, se, std, ci, direction="two-sided") -> list[DyadicEffect]:
     """One :class:`DyadicEffect` per role from (S, roles) estimates, SEs and standardized values."""
     q = stats.norm.ppf(0.5 + ci / 2)
@@ -1040,7 +1070,7 @@ def dyadic_effects(name, roles, est, se, std, ci, direction="two-sided") -> list
 
 
 def cross_partner_paths(x1, y1, x2, y2, *, distinguishable: bool, robust: bool = False, ci: float = 0.95,
-                        direction: str = "two-sided", roles=("1", "2")) -> dict:
+                        direction: str = "two-sided", roles=("1", "2"), reliability=None) -> dict:
     """Complementarity beyond similarity: one partner's x predicting the other's y beyond the first's own y.
 
     In the model of both partners' (x, y) (saturated, or I-SAT for indistinguishable
@@ -1055,6 +1085,12 @@ def cross_partner_paths(x1, y1, x2, y2, *, distinguishable: bool, robust: bool =
     equal. Standard errors by the delta method (:func:`delta_method`); equal to
     lavaan's ``:=`` on the same model (tested).
 
+    ``reliability`` (x's and y's, e.g. Cronbach's alpha) removes the measurement error
+    of the scores first (:func:`error_variances`): with fallible scores, controlling
+    for the first partner's y leaves part of the similarity in the path (a
+    partial regression on an unreliable covariate under-corrects; Cochran, 1968), so
+    the path of true scores is the one that is zero under similarity alone.
+
     Returns a dict with
     ``path``: the paths per role of the *predicted* partner (distinguishable:
     ``roles[1]`` is predicted by ``roles[0]``'s x and the reverse; indistinguishable:
@@ -1066,9 +1102,11 @@ def cross_partner_paths(x1, y1, x2, y2, *, distinguishable: bool, robust: bool =
     a, b, single = _as_partners(np.stack([np.asarray(x1, float), np.asarray(y1, float)], axis=-1),
                                 np.stack([np.asarray(x2, float), np.asarray(y2, float)], axis=-1))
     mom = dyad_moments(a, b, exchangeable=not distinguishable, robust=robust)
+    theta = error_variances(mom, reliability)
     # z = (x1, y1, x2, y2): indices 0, 1, 2, 3
 
     def paths(mu, s):
+        s = _true_score(s, theta)
         p2 = regression_coefficients(s, 3, [0, 1], standardized=True)[:, 0]   # y2 ~ x1 + y1
         p1 = regression_coefficients(s, 1, [2, 3], standardized=True)[:, 0]   # y1 ~ x2 + y2
         r2 = correlation_from_cov(s, 0, 3)                                     # x1 with y2
@@ -1133,8 +1171,9 @@ class APIMResult:
         return self.roles if self.distinguishable else ("both",)
 
 
-def _apim_functions(standardized: bool):
+def _apim_functions(standardized: bool, theta=None):
     def fun(mu, s):
+        s = _true_score(s, theta)
         # z = (x1, y1, x2, y2); role 1's outcome y1 ~ x1 (actor) + x2 (partner); role 2's y2 ~ x2 + x1
         b1 = regression_coefficients(s, 1, [0, 2], standardized=standardized)
         b2 = regression_coefficients(s, 3, [2, 0], standardized=standardized)
@@ -1143,7 +1182,8 @@ def _apim_functions(standardized: bool):
 
 
 def apim(x1, y1, x2, y2, *, distinguishable: bool, robust: bool = False, ci: float = 0.95,
-         direction: str = "two-sided", roles=("1", "2"), n_bootstrap: int = 0, seed=0) -> APIMResult:
+         direction: str = "two-sided", roles=("1", "2"), n_bootstrap: int = 0, seed=0,
+         reliability=None) -> APIMResult:
     """Actor-partner interdependence model (Kenny, Kashy & Cook, 2006, ch. 7) of y on x.
 
     ``y_1 = i_1 + a_1 x_1 + p_1 x_2 + e_1`` and ``y_2 = i_2 + a_2 x_2 + p_2 x_1 + e_2``
@@ -1170,13 +1210,16 @@ def apim(x1, y1, x2, y2, *, distinguishable: bool, robust: bool = False, ci: flo
     x1, y1, x2, y2 : arrays (n,) or (S, n): partner 1's and partner 2's x and y.
     distinguishable : roles differ (partner 1 = ``roles[0]``).
     direction : of the z tests of the actor and partner effects.
+    reliability : (rel_x, rel_y) to estimate the APIM of true scores (:func:`error_variances`;
+        the latent APIM with single indicators), or None for lavaan's manifest APIM.
     """
     xa = np.stack([np.asarray(x1, float), np.asarray(y1, float)], axis=-1)
     xb = np.stack([np.asarray(x2, float), np.asarray(y2, float)], axis=-1)
     a, b, _ = _as_partners(xa, xb)
     mom = dyad_moments(a, b, exchangeable=not distinguishable, robust=robust)
-    est, se, _ = delta_method(_apim_functions(False), mom)
-    std = _apim_functions(True)(mom.mean, mom.cov)
+    theta = error_variances(mom, reliability)
+    est, se, _ = delta_method(_apim_functions(False, theta), mom)
+    std = _apim_functions(True, theta)(mom.mean, mom.cov)
     names = list(roles) if distinguishable else ["both"]
     cols = {"actor": [0, 1], "partner": [2, 3], "k": [4, 5]}
     effects = []
@@ -1192,7 +1235,8 @@ def apim(x1, y1, x2, y2, *, distinguishable: bool, robust: bool = False, ci: flo
         for idx in bootstrap_chunks(n, n_bootstrap, seed):
             bm = dyad_moments(a[:, idx].reshape(-1, n, 2), b[:, idx].reshape(-1, n, 2),
                               exchangeable=not distinguishable, vcov=False)
-            kk = _apim_functions(False)(bm.mean, bm.cov)[:, [4, 5]]
+            bt = None if theta is None else np.repeat(theta, len(idx), axis=0)
+            kk = _apim_functions(False, bt)(bm.mean, bm.cov)[:, [4, 5]]
             boots.append(kk.reshape(s_sets, len(idx), 2))
         kb = np.concatenate(boots, axis=1)[:, :, :len(names)]
         k_lo = np.nanquantile(kb, (1 - ci) / 2, axis=1)
@@ -1297,15 +1341,19 @@ class PairingModel:
 
 
 def pairing_loglinear(codes_a, codes_b, labels, pairs, *, exchangeable: bool, direction: str = "greater",
-                      ci: float = 0.95) -> PairingModel:
+                      ci: float = 0.95, agreement=None) -> PairingModel:
     """Are couples of the given category pairs more frequent than homogamy and the margins imply?
 
     The couples' pairing table is fitted by two Poisson log-linear models
     (Bishop, Fienberg & Holland, 1975, ch. 5; Agresti, 2013, sec. 11.2):
 
-    - *homogamy* (quasi-independence): main effects of the categories and one
-      parameter per diagonal cell (couples of the same category), so similarity in
-      any amount is part of the null;
+    - *homogamy*: main effects of the categories and either one parameter per
+      diagonal cell (couples of the same category; quasi-independence, the default)
+      or, with ``agreement``, one parameter per attribute of the categories for
+      couples who agree on it (e.g. for the four styles: both high or both low in
+      anxiety, and in avoidance -- homogamy on each dimension, which also expects
+      fewer couples who differ on both), so similarity in any amount is part of
+      the null;
     - *homogamy + pairing*: one more parameter ``gamma`` shared by the cells of
       ``pairs`` (e.g. preoccupied with dismissing, in either order).
 
@@ -1325,6 +1373,7 @@ def pairing_loglinear(codes_a, codes_b, labels, pairs, *, exchangeable: bool, di
     codes_a, codes_b : category codes 0..K-1 of the partners, (n,) or (S, n).
     labels : the K category names.
     pairs : unordered pairs of category names counted by ``gamma``.
+    agreement : None (diagonal homogamy) or a list of K-vectors of category attributes.
     """
     direction = _alternative(direction)
     labels = list(labels)
@@ -1346,7 +1395,14 @@ def pairing_loglinear(codes_a, codes_b, labels, pairs, *, exchangeable: bool, di
     else:
         columns += [(rows == m).astype(float) for m in range(1, k)] + [(cols == m).astype(float) for m in range(1, k)]
         offset = np.zeros(cells)
-    columns += [((rows == m) & (cols == m)).astype(float) for m in range(k)]
+    if agreement is None:
+        columns += [((rows == m) & (cols == m)).astype(float) for m in range(k)]
+    else:
+        for attr in agreement:
+            attr = np.asarray(attr)
+            if attr.shape != (k,):
+                raise ValueError(f"Each agreement attribute needs one value per category ({k}).")
+            columns.append((attr[rows] == attr[cols]).astype(float))
     x0 = np.column_stack(columns)
     tgt = np.array([(min(i, j), max(i, j)) in target for i, j in zip(rows, cols)], dtype=float)
     x1 = np.column_stack([x0, tgt])
@@ -1367,8 +1423,9 @@ def pairing_loglinear(codes_a, codes_b, labels, pairs, *, exchangeable: bool, di
         lab = np.asarray(labels, dtype=object)
         table = pd.DataFrame({"category_1": lab[rows], "category_2": lab[cols], "observed": counts[0],
                               "expected_homogamy": mu0[0], "pairing_term": tgt.astype(bool)})
-    return PairingModel(n, exchangeable, obs, exp0, gamma, se, np.exp(gamma), np.exp(gamma - q * se),
-                        np.exp(gamma + q * se), lr, z, _z_p(z, direction), dev0,
+    with np.errstate(over="ignore"):  # an empty pairing cell sends gamma to -inf, an empty rest to +inf
+        ratio, lo, hi = np.exp(gamma), np.exp(gamma - q * se), np.exp(gamma + q * se)
+    return PairingModel(n, exchangeable, obs, exp0, gamma, se, ratio, lo, hi, lr, z, _z_p(z, direction), dev0,
                         int(cells - np.linalg.matrix_rank(x0)), table)
 
 
@@ -1491,7 +1548,7 @@ def _family_blocks(parent_codes, child_codes, family, parent):
 
 
 def transmission_test(parent_codes, child_codes, family, parent=None, *, n_permutations: int = 10000,
-                      n_bootstrap: int = 2000, seed=0, ci: float = 0.95) -> TransmissionTest:
+                      n_bootstrap: int = 2000, seed=0, ci: float = 0.95, mid_p: bool = False) -> TransmissionTest:
     """Do children's attachment codes follow their parents' styles? A family-level permutation test.
 
     Each record links a parent (style code 0..3) to a child whose Strange Situation
@@ -1504,8 +1561,10 @@ def transmission_test(parent_codes, child_codes, family, parent=None, *, n_permu
     any family of the same shape (number of parents and children per parent).
     The statistic is the number of concordant records, equivalently Cohen's kappa
     (both margins are fixed by these permutations); p is one-sided (greater),
-    ``(1 + #{T* >= T}) / (1 + B)``. Families are put in an order given by their
-    content only, so the p-value does not depend on ids or row order.
+    ``(1 + #{T* >= T}) / (1 + B)``, or with ``mid_p`` ``(#{T* > T} + (#{T* = T} + 1) / 2)
+    / (1 + B)`` (Lancaster, 1961): the count is discrete, so the exact p is
+    conservative. Families are put in an order given by their content only, so the
+    p-value does not depend on ids or row order.
 
     Effect sizes: Cohen's (1960) kappa of the parent style by child code table and
     the concordance rate, each with a percentile interval from resampled families
@@ -1554,7 +1613,8 @@ def transmission_test(parent_codes, child_codes, family, parent=None, *, n_permu
             t_perm[done:done + k] += cs[np.arange(f_n)[None, :, None], np.arange(p_n)[None, None, :],
                                         styles].sum(axis=(1, 2))
             done += k
-    p = (1 + np.sum(t_perm >= conc - 1e-9)) / (1 + n_permutations)
+    more, tie = np.sum(t_perm > conc + 1e-9), np.sum(np.abs(t_perm - conc) <= 1e-9)
+    p = (more + (tie + 1) / 2) / (1 + n_permutations) if mid_p else (1 + more + tie) / (1 + n_permutations)
     klo = khi = clo = chi = NAN
     if n_bootstrap:
         tabs = np.zeros((len(families), 16))

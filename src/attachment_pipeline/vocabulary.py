@@ -9,6 +9,8 @@ config checks) can use them without loading numpy.
 
 #: The four adult styles (Bartholomew & Horowitz, 1991), in the order every table uses.
 STYLES = ("secure", "preoccupied", "dismissing", "fearful")
+#: Which styles are high in anxiety and which in avoidance (the quadrants, in STYLES order).
+STYLE_DIMENSIONS = {"anxiety": (0, 1, 0, 1), "avoidance": (0, 0, 1, 1)}
 #: Min/max typology of the Hendrix checklist, from the minimiser to the maximiser pole.
 MINMAX_TYPES = ("minimiser", "balanced", "maximiser")
 #: Direction of an alternative hypothesis.

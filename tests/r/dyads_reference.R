@@ -87,6 +87,28 @@ for (est in c("ML", "MLR")) {
     saturated = list(estimates = est_table(fs)))
 }
 
+# ---------------------------------------------------------------- the path of true scores (single indicators)
+# error variances fixed at (1 - reliability) times the I-SAT variance of each score (reliabilities .85, .90)
+rel <- c(a = 0.85, v = 0.90)
+pool_var <- function(x1, x2) { m <- mean(c(x1, x2)); mean(c((x1 - m)^2, (x2 - m)^2)) }
+th <- c(a = (1 - rel[["a"]]) * pool_var(wide$a1, wide$a2), v = (1 - rel[["v"]]) * pool_var(wide$v1, wide$v2))
+isat_true <- sprintf('
+A1 =~ 1*a1; A2 =~ 1*a2; V1 =~ 1*v1; V2 =~ 1*v2
+a1 ~~ %1$.17g*a1; a2 ~~ %1$.17g*a2; v1 ~~ %2$.17g*v1; v2 ~~ %2$.17g*v2
+a1 ~ ma*1; a2 ~ ma*1; v1 ~ mv*1; v2 ~ mv*1
+A1 ~ 0*1; A2 ~ 0*1; V1 ~ 0*1; V2 ~ 0*1
+A1 ~~ va*A1; A2 ~~ va*A2; V1 ~~ vv*V1; V2 ~~ vv*V2
+A1 ~~ w*V1; A2 ~~ w*V2
+A1 ~~ sa*A2; V1 ~~ sv*V2
+A1 ~~ c*V2; A2 ~~ c*V1
+path_av := (vv*c - w*sv) / (va*vv - w^2) * sqrt(va / vv)
+', th[["a"]], th[["v"]])
+true_path <- list()
+for (est in c("ML", "MLR")) {
+  f <- lavaan(isat_true, data = wide, estimator = est)
+  true_path[[est]] <- list(reliability = unname(rel), theta = unname(th), estimates = est_table(f))
+}
+
 # ---------------------------------------------------------------- APIM
 apim_dist <- '
 v1 ~ aA*a1 + pA*a2
@@ -211,6 +233,6 @@ out <- list(
                   sandwich = as.character(packageVersion("sandwich"))),
   md5 = list(scores = unname(tools::md5sum("tests/data/dyads_scores.csv")),
              items = unname(tools::md5sum("tests/data/dyads_items.csv"))),
-  isat = isat, apim = apim, icc = icc, cluster = cluster, loglinear = loglinear, invariance = invariance)
+  isat = isat, true_path = true_path, apim = apim, icc = icc, cluster = cluster, loglinear = loglinear, invariance = invariance)
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), "tests/reference/dyads.json")
 cat("wrote tests/reference/dyads.json\n")

@@ -25,6 +25,7 @@ from ..inference import (NAN, _in_direction, cluster_correlation, cluster_equiva
                          clustered_auc, correlation_test, equivalence_correlation_p, goodness_of_fit,
                          group_comparison, partial_correlation, rao_scott_goodness_of_fit, wilson_interval)
 from ..scoring import MINMAX_TYPES
+from ..vocabulary import STYLE_DIMENSIONS
 from .registry import HypothesisTestingSettings, reference_distribution
 
 
@@ -225,6 +226,15 @@ def _clustered_note(n_clusters: int, n: int) -> str:
 # the families
 
 
+def _attenuation(data: CohortData, columns, correct: bool):
+    """Reliabilities (alpha) of the columns for the true-score correction, and the note saying so."""
+    if not correct:
+        return None, "scores as measured (no correction for measurement error)"
+    rel = [_reliability_of(data, c) for c in columns]
+    return rel, ("true scores: error variances fixed at (1 - alpha) x variance, alpha = "
+                 + ", ".join(f"{v:.3f}" for v in rel))
+
+
 def family_complementarity(data: CohortData, e: dict, st: HypothesisTestingSettings, seed: int) -> FamilyOutput:
     """H1: one partner's anxiety predicting the other's avoidance beyond the first partner's own avoidance."""
     inst = data.dimension_instrument(e["instrument"])
@@ -234,13 +244,15 @@ def family_complementarity(data: CohortData, e: dict, st: HypothesisTestingSetti
     d = data.dyads([xcol, ycol], scores)
     s = d.structure
     robust = e["estimator"] == "mlr"
+    rel, rel_note = _attenuation(data, [xcol, ycol], e["correct_attenuation"])
     res = dy.cross_partner_paths(d.xa[:, 0], d.xa[:, 1], d.xb[:, 0], d.xb[:, 1], distinguishable=s.distinguishable,
-                                 robust=robust, ci=st.ci, direction=e["direction"], roles=s.roles or ("a", "b"))
+                                 robust=robust, ci=st.ci, direction=e["direction"], roles=s.roles or ("a", "b"),
+                                 reliability=rel)
     excl = _excluded_note(d.frame.n_excluded, "couple(s)", f"a partner lacks {xcol} or {ycol}")
     model = ("saturated model of both partners' scores" if s.distinguishable else
              "I-SAT model (partners exchangeable)")
-    common = (f"{d.n} couples, {excl}; {s.reason}; {model}, {'MLR' if robust else 'ML'} standard errors by the "
-              "delta method; Wald interval")
+    common = (f"{d.n} couples, {excl}; {s.reason}; {model} of {rel_note}; {'MLR' if robust else 'ML'} standard "
+              "errors by the delta method; Wald interval")
     desc = e["description"] or (f"{inst}: one partner's {xs} predicting the other's {ys} beyond the first "
                                 f"partner's own {ys} (standardized cross-partner path)")
     meaning = (f"null: the cross-partner link of {xs} and {ys} is only what {ys} similarity and the within-person "
@@ -325,15 +337,19 @@ def family_complementary_pairing(data: CohortData, e: dict, st: HypothesisTestin
     d, a, b = _style_dyads(data, inst)
     s = d.structure
     i, j = _pair_indices(list(STYLES), list(e["pair"]), "pair")
+    by_dimension = e["homogamy"] == "dimensions"
     m = dy.pairing_loglinear(a, b, list(STYLES), [(STYLES[i], STYLES[j])], exchangeable=not s.distinguishable,
-                             direction=e["direction"], ci=st.ci)
+                             direction=e["direction"], ci=st.ci,
+                             agreement=list(STYLE_DIMENSIONS.values()) if by_dimension else None)
     excl = _excluded_note(d.frame.n_excluded, "couple(s)", "a partner has no style")
     table_kind = ("ordered table (role margins)" if s.distinguishable else
                   "unordered table (symmetric margins)")
+    homogamy = ("one homogamy parameter for agreeing on anxiety and one for agreeing on avoidance (Kalmijn, 1998)"
+                if by_dimension else "one homogamy parameter per style (quasi-independence)")
     desc = e["description"] or (f"{STYLES[i]}-{STYLES[j]} couples ({inst}, {data.primary_method}) beyond homogamy "
                                 "(log-linear)")
-    note = (f"{d.n} couples, {excl}; {s.reason}; Poisson log-linear model of the {table_kind} with one homogamy "
-            f"parameter per style (quasi-independence): {int(m.observed[0])} {STYLES[i]}-{STYLES[j]} couples, "
+    note = (f"{d.n} couples, {excl}; {s.reason}; Poisson log-linear model of the {table_kind} with {homogamy}: "
+            f"{int(m.observed[0])} {STYLES[i]}-{STYLES[j]} couples, "
             f"{float(m.expected_homogamy[0]):.2f} expected from homogamy and the margins; likelihood-ratio "
             f"chi2(1) = {float(m.lr_chi2[0]):.3f}, signed root z; effect exp(gamma) with Wald interval")
     rows = [Row(desc, d.n, "z", _f(m.z), NAN, _f(m.p), "ratio_beyond_homogamy", _f(m.ratio), _f(m.ci_low),
@@ -437,9 +453,28 @@ def family_pairing_symmetry(data: CohortData, e: dict, st: HypothesisTestingSett
     return FamilyOutput(tuple(rows), {"pairing_table": table})
 
 
+def _alpha_from_items(data: CohortData, column: str) -> float | None:
+    """Cronbach's alpha of a subscale score from the keyed items (listwise), or None when not derivable."""
+    if data.items is None or "_" not in column:
+        return None
+    for inst in data.instruments:
+        prefix = f"{inst.name}_"
+        if column.startswith(prefix) and column[len(prefix):] in getattr(inst, "subscales", ()):
+            cols = [f"{inst.name}_{k}" for k in inst.subscale_items(column[len(prefix):])]
+            if not set(cols) <= set(data.items.columns):
+                return None
+            from ..reliability import cronbach_alpha
+            x = data.items[cols].apply(pd.to_numeric, errors="coerce").dropna()
+            return float(cronbach_alpha(np.cov(x.to_numpy(), rowvar=False))) if len(x) > len(cols) else None
+    return None
+
+
 def _reliability_of(data: CohortData, column: str) -> float:
     rel = data.reliability
     if rel is None:
+        alpha = _alpha_from_items(data, column)
+        if alpha is not None:
+            return alpha
         raise ValueError(f"Disattenuation needs the reliability of {column!r}: give it in the hypothesis "
                          "(reliability_x / reliability_y) or provide reliability.csv.")
     need = {"instrument", "subscale", "alpha"}
@@ -595,13 +630,13 @@ def family_transmission(data: CohortData, e: dict, st: HypothesisTestingSettings
         family = np.array(["parent:" + str(p) for p in parent], dtype=object)
     res = dy.transmission_test(style_codes(rec["parent_style"].to_numpy()), style_codes(rec["child_style"].to_numpy()),
                                family, parent, n_permutations=st.n_permutations, n_bootstrap=st.n_bootstrap,
-                               seed=seed, ci=st.ci)
+                               seed=seed, ci=st.ci, mid_p=st.mid_p)
     excl = _excluded_note(ch.n_excluded, "child record(s)", "the parent has no style")
     desc = e["description"] or (f"children's Strange Situation codes follow their parents' styles ({inst}, "
                                 f"{data.primary_method}): agreement beyond chance")
     note = (f"{n} parent-child records in {res.n_families} families (a parent with all children, both partners of a "
             f"couple together), {excl}; {res.concordant} concordant, {100 * res.expected_concordance:.1f}% expected "
-            f"from the margins alone; one-sided p from {st.n_permutations} permutations of whole families' parent "
+            f"from the margins alone; one-sided {'mid-' if st.mid_p else ''}p from {st.n_permutations} permutations of whole families' parent "
             f"styles among families of the same shape ({res.n_strata} shape(s)); Cohen's kappa, CI: family bootstrap "
             f"percentile ({st.n_bootstrap})")
     rows = [Row(desc, n, "kappa", res.kappa, NAN, res.p, "kappa", res.kappa, res.kappa_ci_low, res.kappa_ci_high,
@@ -782,17 +817,18 @@ def family_apim(data: CohortData, e: dict, st: HypothesisTestingSettings, seed: 
     d = data.dyads([x, y], scores)
     s = d.structure
     robust = e["estimator"] == "mlr"
+    rel, rel_note = _attenuation(data, [x, y], e["correct_attenuation"])
     res = dy.apim(d.xa[:, 0], d.xa[:, 1], d.xb[:, 0], d.xb[:, 1], distinguishable=s.distinguishable, robust=robust,
                   ci=st.ci, direction=e["direction"], roles=s.roles or ("a", "b"), n_bootstrap=st.n_bootstrap,
-                  seed=seed)
+                  seed=seed, reliability=rel)
     table = res.table()
     which = e["effect"]
     excl = _excluded_note(d.frame.n_excluded, "couple(s)", f"a partner lacks {x} or {y}")
     model = ("distinguishable APIM (saturated)" if s.distinguishable else
              "indistinguishable APIM (equal actor and partner effects, intercepts, means and variances: the I-SAT "
              "model)")
-    common = (f"{d.n} couples, {excl}; {s.reason}; {model}, {'MLR' if robust else 'ML'} standard errors; "
-              "effects unstandardized, std_estimate in hypothesis_tables/" + f"{e['id']}_apim.csv")
+    common = (f"{d.n} couples, {excl}; {s.reason}; {model} of {rel_note}; {'MLR' if robust else 'ML'} standard "
+              f"errors; effects unstandardized, std_estimate in hypothesis_tables/{e['id']}_apim.csv")
     desc = e["description"] or (f"APIM {which} effect of {x} on {y} (" +
                                 ("one partner's x on the other's y" if which == "partner" else "own x on own y") + ")")
     if s.distinguishable:

@@ -132,8 +132,6 @@ class FamilySpec:
 _INSTRUMENT = Param(None, {"type": ["string", "null"]},
                     "dimension instrument (default: the cohort's first instrument with anxiety and avoidance)")
 _PROPORTION = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
-_ESTIMATOR_MLR = Param("mlr", {"enum": ["ml", "mlr"]},
-                       "standard errors of the dyadic model: mlr (robust, default) or ml (normal theory)")
 
 FAMILIES: dict[str, FamilySpec] = {
     "complementarity": FamilySpec(
@@ -141,7 +139,10 @@ FAMILIES: dict[str, FamilySpec] = {
         {"instrument": _INSTRUMENT,
          "x_subscale": Param("anxiety", {"type": "string"}, "subscale of the predicting partner"),
          "y_subscale": Param("avoidance", {"type": "string"}, "subscale of the predicted partner"),
-         "estimator": _ESTIMATOR_MLR},
+         "estimator": Param("ml", {"enum": ["ml", "mlr"]},
+                            "standard errors of the dyadic model: ml (normal theory, default) or mlr (robust)"),
+         "correct_attenuation": Param(True, {"type": "boolean"},
+                                      "analyse true scores: error variances fixed from alpha (reliability.csv)")},
         "H1: one partner's anxiety predicting the other's avoidance beyond the first partner's own avoidance "
         "(standardized cross-partner path in the saturated or I-SAT dyadic model)", default_direction="greater"),
     "complementary_pairing": FamilySpec(
@@ -149,7 +150,10 @@ FAMILIES: dict[str, FamilySpec] = {
         {"instrument": _INSTRUMENT,
          "pair": Param(["preoccupied", "dismissing"],
                        {"type": "array", "items": {"enum": list(STYLES)}, "minItems": 2, "maxItems": 2},
-                       "the unordered style pair counted")},
+                       "the unordered style pair counted"),
+         "homogamy": Param("dimensions", {"enum": ["dimensions", "diagonal"]},
+                           "homogamy in the null model: agreement on each dimension (anxiety, avoidance) or "
+                           "the same style only (quasi-independence)")},
         "H1 (categories): couples of a style pair beyond homogamy (log-linear quasi-independence model); "
         "writes pairing_table",
         default_direction="greater", tables=("pairing_table",)),
@@ -238,7 +242,10 @@ FAMILIES: dict[str, FamilySpec] = {
          "y": Param(None, {"type": "string"}, "outcome score column (both partners)", column=True),
          "effect": Param("partner", {"enum": ["partner", "actor"]}, "the effect tested in the primary row"),
          "estimator": Param("ml", {"enum": ["ml", "mlr"]},
-                            "ml (lavaan's default: normal-theory SEs) or mlr (robust SEs)")},
+                            "ml (lavaan's default: normal-theory SEs) or mlr (robust SEs)"),
+         "correct_attenuation": Param(False, {"type": "boolean"},
+                                      "APIM of true scores (error variances fixed from alpha) instead of lavaan's "
+                                      "manifest APIM")},
         "APIM: actor and partner effects of x on y (per role, or equal for indistinguishable dyads) and "
         "k = partner / actor; writes <id>_apim.csv"),
 }
