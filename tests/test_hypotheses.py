@@ -783,3 +783,62 @@ def test_demo_cohort_complementarity(tmp_path):
     r = row(res, "H1")
     assert r.n == 148 and "indistinguishable" in r.note
     assert r.effect_size > 0.1 and r.p_value < 0.01 and bool(r.supported)
+
+
+# ---------------------------------------------------------------------------
+# indistinguishable dyads: every reported number is the same under any labelling
+
+
+def _relabelled(data: hy.CohortData, seed: int) -> hy.CohortData:
+    """Swap the role labels of half the couples, shuffle the rows, rename respondents and couples."""
+    rng = np.random.default_rng(seed)
+    s = data.scores.copy()
+    couples = sorted(s.couple_id.dropna().unique())
+    swap = set(np.array(couples)[rng.random(len(couples)) < 0.5])
+    s["partner"] = [({"A": "B", "B": "A"}[p] if c in swap else p) if isinstance(c, str) else p
+                    for c, p in zip(s.couple_id, s.partner)]
+    new_ids = {old: f"X{k:05d}" for k, old in enumerate(rng.permutation(s.index.to_numpy()))}
+    new_couples = {old: f"Q{k:04d}" for k, old in enumerate(rng.permutation(couples))}
+    s["couple_id"] = s.couple_id.map(new_couples)
+    s.index = pd.Index([new_ids[i] for i in s.index], name=s.index.name)
+    s = s.iloc[rng.permutation(len(s))]
+    cl = data.classification.copy()
+    cl["respondent_id"] = cl.respondent_id.map(new_ids)
+    cl = cl.iloc[rng.permutation(len(cl))]
+    items = data.items.copy()
+    items.index = pd.Index([new_ids[i] for i in items.index], name=items.index.name)
+    ch = data.children.copy()
+    ch["parent_id"] = ch.parent_id.map(new_ids)
+    ch["child_id"] = [f"Z{k:04d}" for k in rng.permutation(len(ch))]
+    ch = ch.iloc[rng.permutation(len(ch))]
+    return hy.CohortData(**{**data.__dict__, "scores": s, "classification": cl, "items": items, "children": ch})
+
+
+def test_indistinguishable_dyads_give_the_same_numbers_under_any_labelling():
+    base = sim_data(n_couples=150, c=0.25, seed=21, n_singles=40, n_children=120, transmission_rate=0.4,
+                    child_code_probs=(0.15, 0.6, 0.1, 0.15), sibling_rate=0.3, two_parent_rate=0.3)
+    base = hy.CohortData(**{**base.__dict__, "distinguishable": "false"})
+    entries = [{"id": "H1", "family": "complementarity"},
+               {"id": "H1b", "family": "complementary_pairing"},
+               {"id": "H1c", "family": "apim", "x": "ecr_r_anxiety", "y": "ecr_r_avoidance"},
+               {"id": "H2", "family": "minmax_complementarity"},
+               {"id": "H3", "family": "pairing_symmetry"},
+               {"id": "H3s", "family": "pairing_symmetry", "by": "style"},
+               {"id": "H4", "family": "correlation", "x": "minmax_index", "y": "ecr_r_anxiety"},
+               {"id": "H5", "family": "prevalence"},
+               {"id": "H6", "family": "transmission"},
+               {"id": "H7", "family": "dimensions_distinct", "cfa": False},
+               {"id": "H8", "family": "duration"}]
+    settings = {"n_permutations": 499, "n_bootstrap": 200}
+    ref = hy.run_hypotheses(entries, base, settings, seed=7)
+    numeric = ["n", "statistic", "df", "p_value", "p_adjusted", "effect_size", "ci_low", "ci_high", "null_value"]
+    for seed in (1, 2):
+        other = hy.run_hypotheses(entries, _relabelled(base, seed), settings, seed=7)
+        a, b = ref.table, other.table
+        assert list(a.id) == list(b.id)
+        np.testing.assert_allclose(b[numeric].to_numpy(float), a[numeric].to_numpy(float), rtol=1e-9, atol=1e-12)
+        assert [str(v) for v in a.supported] == [str(v) for v in b.supported]
+        assert list(b.note) == list(a.note)
+        for name, table in ref.tables.items():
+            pd.testing.assert_frame_equal(other.tables[name], table, rtol=1e-9)
+        pd.testing.assert_frame_equal(other.files["H1c_apim"], ref.files["H1c_apim"], rtol=1e-9)

@@ -1231,6 +1231,16 @@ def apim(x1, y1, x2, y2, *, distinguishable: bool, robust: bool = False, ci: flo
     k_lo = np.full((s_sets, len(names)), np.nan)
     k_hi = np.full((s_sets, len(names)), np.nan)
     if n_bootstrap:
+        # resample couples in an order given by their scores only (for indistinguishable dyads by what does not
+        # change when the partners are swapped), so the interval does not depend on row order, ids or labels
+        if distinguishable:
+            keys = [b[..., 1], b[..., 0], a[..., 1], a[..., 0]]
+        else:
+            keys = [np.abs(a[..., 1] - b[..., 1]), np.abs(a[..., 0] - b[..., 0]), a[..., 1] + b[..., 1],
+                    a[..., 0] + b[..., 0]]
+        order = np.lexsort([k for k in keys], axis=-1)
+        a = np.take_along_axis(a, order[..., None], axis=1)
+        b = np.take_along_axis(b, order[..., None], axis=1)
         boots = []
         for idx in bootstrap_chunks(n, n_bootstrap, seed):
             bm = dyad_moments(a[:, idx].reshape(-1, n, 2), b[:, idx].reshape(-1, n, 2),
@@ -1538,7 +1548,9 @@ def _family_blocks(parent_codes, child_codes, family, parent):
     # slot order within a family: more children first, then by the children's codes (child side only, which
     # the permutation leaves in place), so the order never depends on ids or on the parents' styles
     pp["key"] = [tuple(r) for r in pp[[0, 1, 2, 3]].to_numpy()]
-    pp = pp.reset_index().sort_values(["f", "size", "key"], ascending=[True, False, False], kind="mergesort")
+    # parents alike in children (same number and codes) are ordered by style, so the order never depends on ids
+    pp = pp.reset_index().sort_values(["f", "size", "key", "ps"], ascending=[True, False, False, True],
+                                      kind="mergesort")
     families = []
     for _, g in pp.groupby("f", sort=False):
         families.append((tuple(int(v) for v in g["size"]), g["ps"].to_numpy(), g[[0, 1, 2, 3]].to_numpy()))
