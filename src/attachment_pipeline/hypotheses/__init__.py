@@ -17,44 +17,62 @@ rejects unknown keys; :func:`hypotheses_schema` is the JSON schema).
 
 Families (seed claims H1-H8, see ``DESIGN.md``)
 ----------------------------------------------
+Couples are analysed as dyads (Kenny, Kashy & Cook, 2006): ``couples.distinguishable``
+(``auto`` by default) decides per analysis whether the roles are distinguishable
+(:func:`attachment_pipeline.dyads.dyad_structure`); for indistinguishable dyads every
+number is the same under any labelling of the partners. Respondent-level tests on
+couple data use the couple as a cluster. ``docs/calibration.md`` shows each test's
+type I error under realistic nulls (``make calibrate``).
+
 =========================  ==================================================================
 family                     test (primary row; secondary rows in brackets)
 =========================  ==================================================================
-complementarity            H1: double-entry correlation of one partner's anxiety with the
-                           other's avoidance (Griffin & Gonzalez, 1995); p from random
-                           re-pairing of the partners; CI from a couple bootstrap. [With a
-                           role column: the two directed correlations, Pearson tests.]
-complementary_pairing      H1 in categories: preoccupied-dismissing couples (any unordered
-                           style pair) observed against random re-pairing; ratio O/E.
-                           Writes ``pairing_table``.
-minmax_complementarity     H2: double-entry (intraclass) correlation of the min/max index
-                           within couples (default direction ``less``). [min-max couples
-                           observed against re-pairing.] Writes ``pairing_table``.
+complementarity            H1: standardized cross-partner path -- one partner's anxiety
+                           predicting the other's avoidance beyond the first partner's own
+                           avoidance -- in the I-SAT (indistinguishable) or saturated
+                           model of both partners' true scores (error variances from
+                           alpha), ML delta-method z test. [Per-role paths, the cross-partner
+                           correlation, the reverse path.]
+complementary_pairing      H1 in categories: a style pair (preoccupied-dismissing) beyond
+                           homogamy on each dimension (log-linear; or quasi-independence),
+                           likelihood-ratio test, ratio exp(gamma). [Against random
+                           pairing.] Writes ``pairing_table``.
+minmax_complementarity     H2: partner similarity of the min/max index: ICC (exact F) for
+                           indistinguishable, r between the roles for distinguishable dyads
+                           (default direction ``less``). [min-max couples against random
+                           pairing.] Writes ``pairing_table``.
 pairing_symmetry           H3: share of symmetric couples (min-min or max-max; or the same
-                           style) with a Wilson interval, against re-pairing. [Share of
+                           style) with a Wilson interval, against random pairing
+                           (re-pairing of roles, or matching of all partners). [Share of
                            complementary couples.] Writes ``pairing_table``.
-correlation                H4 and any two score columns: Pearson or Spearman, Fisher-z
-                           interval, optional correction for attenuation.
-prevalence                 H5: chi-square goodness of fit of the style counts against a
-                           reference; Cohen's w with a noncentral chi-square interval;
+correlation                H4 and any two score columns: Pearson or Spearman over
+                           respondents, couple-clustered standard error when partners are in
+                           the data; Fisher-z interval, optional correction for attenuation.
+prevalence                 H5: goodness of fit of the style counts against a reference,
+                           Rao-Scott corrected with couples; Cohen's w;
                            ``direction: less`` = equivalence test (w < w_margin).
                            Writes ``prevalence_table``.
-transmission               H6: concordance of parent style and child Strange Situation
-                           code against ``reference_rate`` (exact binomial test). [Cohen's
-                           kappa with a permutation test.] Writes ``transmission_table``.
+transmission               H6: agreement of parent style and child Strange Situation code
+                           beyond chance (Cohen's kappa), one-sided permutation of whole
+                           families. [Concordance rate beside ``reference_rate``, no test.]
+                           Writes ``transmission_table``.
 dimensions_distinct        H7: |r(anxiety, avoidance)| < r_max (two one-sided Fisher-z
-                           tests). [One- against two-factor CFA, chi-square difference.]
+                           tests, couple-clustered). [One- against two-factor CFA.]
 duration                   H8: partial correlation of security with relationship duration,
                            controlling for age (per couple by default).
 group_difference           a score between two groups: Welch t and Hedges' g, or
-                           Mann-Whitney U and the rank-biserial r.
+                           Mann-Whitney U and the rank-biserial r; with couples a
+                           couple-clustered (paired) difference or clustered Mann-Whitney.
+apim                       actor and partner effects of x on y (per role, or equal for
+                           indistinguishable dyads) with k = partner / actor; primary row the
+                           ``effect`` (partner). Writes ``<id>_apim.csv``.
 =========================  ==================================================================
 
 ``hypotheses.csv``
 ------------------
 One row per declared hypothesis and cohort (the *primary* row), plus secondary
 rows that carry the family's further statistics (their ``id`` is the
-hypothesis id with a bracketed suffix, e.g. ``H1[anxiety_A~avoidance_B]``;
+hypothesis id with a bracketed suffix, e.g. ``H1[r_cross]``;
 ``primary`` is False; they are descriptive: ``p_adjusted`` and ``supported``
 are empty and they take no part in the correction). Columns
 (:data:`HYPOTHESES_COLUMNS`): ``id, family, cohort, description, n,
@@ -67,15 +85,20 @@ and how p and the interval were obtained.
 
 ``supported`` = ``p_adjusted < alpha`` and the effect lies on the declared side
 of ``null_value`` (two-sided: any side). Read it with the test in mind: for a
-two-sided goodness-of-fit (prevalence) or binomial (transmission) test
-``supported`` means *the sample differs from the reference*, not that it
-matches it; ``prevalence`` offers an equivalence test (``direction: less``).
+two-sided goodness-of-fit (prevalence) test ``supported`` means *the sample
+differs from the reference*, not that it matches it; ``prevalence`` offers an
+equivalence test (``direction: less``). Transmission is supported only by an
+association of parent and child beyond chance, never by a concordance rate.
 
 Correction
 ----------
 ``holm`` (default; Holm, 1979), ``bh`` (Benjamini & Hochberg, 1995) or ``none``,
 over the primary rows of one cohort with a finite p-value
 (:func:`adjust_pvalues`, equal to ``statsmodels.stats.multitest.multipletests``).
+Holm and BH need one alpha for a cohort's hypotheses (mixed levels stop the run at
+start-up); ``weighted_holm`` reads each declared alpha as that hypothesis' share of
+the family-wise level (their sum; Holm, 1979, weighted form;
+:func:`attachment_pipeline.inference.adjust_pvalues_weighted`).
 
 Randomness
 ----------
@@ -104,13 +127,13 @@ _EXPORTS = {
     "registry": ("DATA_KINDS", "COMMON_KEYS", "PREVALENCE_PRESETS", "THREE_CATEGORY_MAP", "Param", "FamilySpec",
                  "FAMILIES", "HypothesisTestingSettings", "reference_distribution", "hypotheses_schema",
                  "hypothesis_testing_schema", "check_testing_settings", "check_hypothesis", "check_hypotheses",
-                 "required_columns", "cohort_capabilities", "plan_hypotheses"),
-    "families": ("CohortData", "Row", "FamilyOutput", "transmission_table"),
+                 "check_alpha_levels", "required_columns", "cohort_capabilities", "plan_hypotheses"),
+    "families": ("CohortData", "Dyads", "Row", "FamilyOutput", "transmission_table"),
     "runner": ("HYPOTHESES_COLUMNS", "HypothesisResult", "HypothesesOutput", "run_hypotheses"),
     "..inference": ("fisher_interval", "wilson_interval", "poisson_interval", "adjust_pvalues", "pearson_rows",
                     "CorrelationResult", "correlation_test", "equivalence_correlation_p", "GoodnessOfFit",
                     "goodness_of_fit", "PartialCorrelation", "partial_correlation", "GroupComparison",
-                    "group_comparison", "_in_direction"),
+                    "group_comparison", "adjust_pvalues_weighted", "_in_direction"),
     "..dyads": ("repairing_correlation_test", "DyadicCorrelation", "dyadic_correlation", "_pair_target",
                 "repairing_count_test", "pairing_table"),
     "..vocabulary": ("DIRECTIONS", "CORRECTIONS"),
