@@ -271,7 +271,7 @@ def _rel(d: SimulatedSets) -> np.ndarray:
     return np.stack([d.alpha_anx, d.alpha_avo], axis=1)
 
 
-def test_path(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_path(d: SimulatedSets, seed) -> np.ndarray:
     """H1: the standardized cross-partner path of true scores (ML), one-sided greater; structure auto."""
     dist = _structure(d, _pair(d, d.anx_a, d.avo_a), _pair(d, d.anx_b, d.avo_b))
 
@@ -282,7 +282,7 @@ def test_path(d: SimulatedSets, seed) -> np.ndarray:
     return _by_structure(p, dist)
 
 
-def test_path_manifest(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_path_manifest(d: SimulatedSets, seed) -> np.ndarray:
     """H1 without the correction for measurement error (correct_attenuation: false)."""
     dist = _structure(d, _pair(d, d.anx_a, d.avo_a), _pair(d, d.anx_b, d.avo_b))
 
@@ -293,7 +293,7 @@ def test_path_manifest(d: SimulatedSets, seed) -> np.ndarray:
     return _by_structure(p, dist)
 
 
-def test_cross_r(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_cross_r(d: SimulatedSets, seed) -> np.ndarray:
     """H1 secondary: the cross-partner correlation (I-SAT / saturated, MLR), one-sided greater."""
     xa, xb = _pair(d, d.anx_a, d.avo_a), _pair(d, d.anx_b, d.avo_b)
     dist = _structure(d, xa, xb)
@@ -314,17 +314,17 @@ def _pairing(d: SimulatedSets, agreement) -> np.ndarray:
     return _by_structure(p, dist)
 
 
-def test_pairing(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_pairing(d: SimulatedSets, seed) -> np.ndarray:
     """H1b: preoccupied-dismissing couples beyond homogamy on each dimension (log-linear), one-sided greater."""
     return _pairing(d, list(STYLE_DIMENSIONS.values()))
 
 
-def test_pairing_diagonal(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_pairing_diagonal(d: SimulatedSets, seed) -> np.ndarray:
     """H1b with homogamy: diagonal (quasi-independence: same style only)."""
     return _pairing(d, None)
 
 
-def test_apim_partner(d: SimulatedSets, seed, reliability=None) -> np.ndarray:
+def pvalues_apim_partner(d: SimulatedSets, seed, reliability=None) -> np.ndarray:
     """APIM partner effect of anxiety on avoidance (ML), two-sided; structure auto (mean of roles)."""
     xa, xb = _pair(d, d.anx_a, d.avo_a), _pair(d, d.anx_b, d.avo_b)
     dist = _structure(d, xa, xb)
@@ -347,19 +347,19 @@ def test_apim_partner(d: SimulatedSets, seed, reliability=None) -> np.ndarray:
     return _by_structure(p, dist)
 
 
-def test_apim_partner_true(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_apim_partner_true(d: SimulatedSets, seed) -> np.ndarray:
     """APIM partner effect of true scores (correct_attenuation: true)."""
-    return test_apim_partner(d, seed, reliability=_rel(d))
+    return pvalues_apim_partner(d, seed, reliability=_rel(d))
 
 
-def test_minmax_icc(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_minmax_icc(d: SimulatedSets, seed) -> np.ndarray:
     """H2: partner similarity of the min/max index, one-sided less (ICC F test or r t test by structure)."""
     dist = _structure(d, d.mm_a[..., None], d.mm_b[..., None])
     return _by_structure(lambda di: dy.nonindependence(d.mm_a[..., None], d.mm_b[..., None], distinguishable=di,
                                                        direction="less").p, dist)
 
 
-def test_symmetric_share(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_symmetric_share(d: SimulatedSets, seed) -> np.ndarray:
     """H3: symmetric (min-min, max-max) couples against random pairing, two-sided (exact permutation)."""
     dist = _structure(d, d.mm_a[..., None], d.mm_b[..., None])
     target = dy._pair_target(3, [(0, 0), (2, 2)])
@@ -370,12 +370,12 @@ def test_symmetric_share(d: SimulatedSets, seed) -> np.ndarray:
     return _by_structure(p, dist)
 
 
-def test_distinguishability(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_distinguishability(d: SimulatedSets, seed) -> np.ndarray:
     """The I-SAT test of the roles on (anxiety, avoidance)."""
     return dy.distinguishability_test(_pair(d, d.anx_a, d.avo_a), _pair(d, d.anx_b, d.avo_b)).p
 
 
-def test_nonindependence(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_nonindependence(d: SimulatedSets, seed) -> np.ndarray:
     """Partner similarity of anxiety (ICC, exact F test), two-sided."""
     return dy.nonindependence(d.anx_a[..., None], d.anx_b[..., None], distinguishable=False).p
 
@@ -390,14 +390,14 @@ def _respondents(d: SimulatedSets, what: str) -> tuple[np.ndarray, np.ndarray]:
     return values, clusters
 
 
-def test_correlation(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_correlation(d: SimulatedSets, seed) -> np.ndarray:
     """H4: min/max index with anxiety over respondents, couple-clustered, two-sided."""
     x, cl = _respondents(d, "mm")
     y, _ = _respondents(d, "anx")
     return inf.cluster_correlation(x, y, cl).p
 
 
-def test_correlation_naive(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_correlation_naive(d: SimulatedSets, seed) -> np.ndarray:
     """Before: Pearson over respondents as if independent."""
     x, _ = _respondents(d, "mm")
     y, _ = _respondents(d, "anx")
@@ -413,7 +413,7 @@ def _reference_styles(d: SimulatedSets) -> dict:
     return {STYLES[k]: float(shares[k]) for k in range(4)}
 
 
-def test_prevalence(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_prevalence(d: SimulatedSets, seed) -> np.ndarray:
     """H5: styles against their true distribution, Rao-Scott corrected chi-square (loops over data sets)."""
     values, cl = _respondents(d, "style")
     ref = _reference_styles(d)
@@ -421,7 +421,7 @@ def test_prevalence(d: SimulatedSets, seed) -> np.ndarray:
     return np.array([inf.rao_scott_goodness_of_fit(labels[v.astype(np.int64)], ref, cl).p for v in values])
 
 
-def test_prevalence_naive(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_prevalence_naive(d: SimulatedSets, seed) -> np.ndarray:
     """Before: Pearson's chi-square of the styles as if respondents were independent."""
     values, _ = _respondents(d, "style")
     ref = np.array(list(_reference_styles(d).values()))
@@ -436,7 +436,7 @@ def _true_r(d: SimulatedSets) -> float:
     return float(np.corrcoef(x.ravel(), y.ravel())[0, 1])
 
 
-def test_tost(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_tost(d: SimulatedSets, seed) -> np.ndarray:
     """H7: |r(anxiety, avoidance)| < r_max with r_max at the true correlation (the null's boundary), clustered."""
     x, cl = _respondents(d, "anx")
     y, _ = _respondents(d, "avo")
@@ -444,7 +444,7 @@ def test_tost(d: SimulatedSets, seed) -> np.ndarray:
     return inf.cluster_equivalence_p(c.r, c.se, _true_r(d), c.df)
 
 
-def test_tost_naive(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_tost_naive(d: SimulatedSets, seed) -> np.ndarray:
     """Before: the TOST with n - 3 as if respondents were independent."""
     x, _ = _respondents(d, "anx")
     y, _ = _respondents(d, "avo")
@@ -461,7 +461,7 @@ def _gender_data(d: SimulatedSets):
     return y, g, cl
 
 
-def test_group_difference(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_group_difference(d: SimulatedSets, seed) -> np.ndarray:
     """Gender difference in anxiety: CR1 mean difference with couples as clusters (paired), two-sided."""
     y, g, cl = _gender_data(d)
     out = []
@@ -471,21 +471,21 @@ def test_group_difference(d: SimulatedSets, seed) -> np.ndarray:
     return np.array(out)
 
 
-def test_group_difference_auc(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_group_difference_auc(d: SimulatedSets, seed) -> np.ndarray:
     """Gender difference, Mann-Whitney with Obuchowski's clustered variance, two-sided."""
     y, g, cl = _gender_data(d)
     return np.array([inf.clustered_auc(y[s, g[s] < 2], g[s, g[s] < 2] == 0, cl[g[s] < 2]).p
                      for s in range(d.n_sim)])
 
 
-def test_group_difference_naive(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_group_difference_naive(d: SimulatedSets, seed) -> np.ndarray:
     """Before: Welch's unpaired t test."""
     y, g, _ = _gender_data(d)
     return np.array([stats.ttest_ind(y[s][g[s] == 0], y[s][g[s] == 1], equal_var=False).pvalue
                      for s in range(d.n_sim)])
 
 
-def test_transmission(d: SimulatedSets, seed, mid_p: bool = False) -> np.ndarray:
+def pvalues_transmission(d: SimulatedSets, seed, mid_p: bool = False) -> np.ndarray:
     """H6: kappa of parent style and child code, one-sided family permutation test (loops over data sets)."""
     out = np.full(d.n_sim, np.nan)
     ch = d.children
@@ -495,12 +495,12 @@ def test_transmission(d: SimulatedSets, seed, mid_p: bool = False) -> np.ndarray
     return out
 
 
-def test_transmission_mid(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_transmission_mid(d: SimulatedSets, seed) -> np.ndarray:
     """H6 with ``discrete_p: mid``."""
-    return test_transmission(d, seed, mid_p=True)
+    return pvalues_transmission(d, seed, mid_p=True)
 
 
-def test_transmission_naive(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_transmission_naive(d: SimulatedSets, seed) -> np.ndarray:
     """Before: the exact binomial test of concordance against .70 (two-sided), the old primary row."""
     out = np.full(d.n_sim, np.nan)
     for s, g in d.children.groupby("data_set"):
@@ -509,7 +509,7 @@ def test_transmission_naive(d: SimulatedSets, seed) -> np.ndarray:
     return out
 
 
-def test_repairing_naive(d: SimulatedSets, seed) -> np.ndarray:
+def pvalues_repairing_naive(d: SimulatedSets, seed) -> np.ndarray:
     """Before: H1's double-entry correlation with the random re-pairing p-value, one-sided greater."""
     return dy.repairing_correlation_test(d.anx_a, d.avo_a, d.anx_b, d.avo_b, direction="greater",
                                          n_permutations=499, seed=seed)[1]
@@ -531,7 +531,7 @@ class CalibratedTest:
 _DYADIC = ("independent", "similarity", "profile_similarity", "couple_factor", "role_difference")
 TESTS: dict[str, CalibratedTest] = {
     "H1 cross-partner path": CalibratedTest(
-        "complementarity", test_path, ("independent", "profile_similarity", "role_difference"),
+        "complementarity", pvalues_path, ("independent", "profile_similarity", "role_difference"),
         ("similarity", "couple_factor"), ("planted_complementarity",),
         explain={"similarity": "conservative by design: with similarity on each dimension and no cross-dimension "
                                "link the path is -r s / (1 - r^2) < 0, so a test of a positive path rejects less",
@@ -539,32 +539,32 @@ TESTS: dict[str, CalibratedTest] = {
                                   "cross-sectional scores of indistinguishable dyads it is not separable from "
                                   "complementarity"}),
     "H1 path of manifest scores (correct_attenuation: false)": CalibratedTest(
-        "complementarity", test_path_manifest, ("independent", "role_difference"), ("profile_similarity",),
+        "complementarity", pvalues_path_manifest, ("independent", "role_difference"), ("profile_similarity",),
         explain={"profile_similarity": "not nominal: with fallible scores, controlling the first partner's "
                                        "avoidance leaves part of the similarity in the path (positive), which is why "
                                        "the family analyses true scores by default"}),
     "H1 cross-partner r": CalibratedTest(
-        "complementarity", test_cross_r, ("independent", "similarity", "role_difference"),
+        "complementarity", pvalues_cross_r, ("independent", "similarity", "role_difference"),
         ("profile_similarity", "couple_factor"), ("planted_complementarity",),
         explain={"profile_similarity": "not its null: profile similarity links one partner's anxiety with the "
                                        "other's avoidance (r s); that is why it is a secondary, descriptive row",
                  "couple_factor": "cannot be nominal: a shared couple factor is a cross-partner correlation"}),
     "H1b pairing beyond homogamy": CalibratedTest(
-        "complementary_pairing", test_pairing, ("independent", "profile_similarity", "role_difference"),
+        "complementary_pairing", pvalues_pairing, ("independent", "profile_similarity", "role_difference"),
         ("similarity", "couple_factor"), ("planted_complementarity",),
         explain={"similarity": "conservative by design, as the path: similarity on each dimension alone makes "
                                "couples who differ on both dimensions rarer than homogamy on each dimension gives",
                  "couple_factor": "cannot be nominal: a shared couple factor links one partner's anxiety "
                                   "with the other's avoidance beyond homogamy on each dimension"}),
     "H1b with homogamy: diagonal (quasi-independence)": CalibratedTest(
-        "complementary_pairing", test_pairing_diagonal, ("independent", "role_difference"),
+        "complementary_pairing", pvalues_pairing_diagonal, ("independent", "role_difference"),
         ("similarity", "profile_similarity", "couple_factor"), ("planted_complementarity",),
         explain={"similarity": "conservative: same-style homogamy leaves the graded similarity (couples who differ "
                                "on both dimensions are rarer), so the pair looks rarer than homogamy gives",
                  "profile_similarity": "conservative, for the same reason; see its power",
                  "couple_factor": "not its null"}),
     "APIM partner effect": CalibratedTest(
-        "apim", test_apim_partner, ("independent", "role_difference"),
+        "apim", pvalues_apim_partner, ("independent", "role_difference"),
         ("profile_similarity", "similarity", "couple_factor"), ("planted_complementarity",),
         explain={"profile_similarity": "lavaan's manifest APIM: with fallible scores the partner effect is not "
                                        "zero under profile similarity (the own anxiety is under-controlled); "
@@ -574,50 +574,50 @@ TESTS: dict[str, CalibratedTest] = {
                                "controlled; the two-sided test finds it",
                  "couple_factor": "not its null: a shared couple factor is a partner effect"}),
     "APIM partner effect of true scores": CalibratedTest(
-        "apim", test_apim_partner_true, ("independent", "profile_similarity", "role_difference"),
+        "apim", pvalues_apim_partner_true, ("independent", "profile_similarity", "role_difference"),
         ("similarity", "couple_factor"), ("planted_complementarity",),
         explain={"similarity": "not its null (see above)", "couple_factor": "not its null: a shared couple "
                                                                              "factor is a partner effect"}),
     "H2 min/max ICC": CalibratedTest(
-        "minmax_complementarity", test_minmax_icc, ("independent", "role_difference"), ("similarity",),
+        "minmax_complementarity", pvalues_minmax_icc, ("independent", "role_difference"), ("similarity",),
         ("planted_minmax",),
         explain={"similarity": "not its null: partners alike in anxiety and avoidance have alike min/max "
                                "propensities (a positive ICC), so the test of a negative ICC rejects less"}),
     "H3 symmetric couples": CalibratedTest(
-        "pairing_symmetry", test_symmetric_share, ("independent", "role_difference"), (), ("planted_minmax",),
+        "pairing_symmetry", pvalues_symmetric_share, ("independent", "role_difference"), (), ("planted_minmax",),
         explain={}),
     "distinguishability (I-SAT)": CalibratedTest(
-        "couples.distinguishable", test_distinguishability,
+        "couples.distinguishable", pvalues_distinguishability,
         ("independent", "similarity", "profile_similarity", "couple_factor"), (), ("role_difference",)),
     "partner similarity (ICC)": CalibratedTest(
-        "dyads/nonindependence", test_nonindependence, ("independent",), (), ("similarity",)),
+        "dyads/nonindependence", pvalues_nonindependence, ("independent",), (), ("similarity",)),
     "H4 correlation (clustered)": CalibratedTest(
-        "correlation", test_correlation, ("icc_7",), (), ("planted_correlation",)),
-    "H5 prevalence (Rao-Scott)": CalibratedTest("prevalence", test_prevalence, ("icc_7",)),
-    "H7 equivalence (clustered TOST)": CalibratedTest("dimensions_distinct", test_tost, ("icc_7",)),
+        "correlation", pvalues_correlation, ("icc_7",), (), ("planted_correlation",)),
+    "H5 prevalence (Rao-Scott)": CalibratedTest("prevalence", pvalues_prevalence, ("icc_7",)),
+    "H7 equivalence (clustered TOST)": CalibratedTest("dimensions_distinct", pvalues_tost, ("icc_7",)),
     "gender difference (CR1)": CalibratedTest(
-        "group_difference", test_group_difference, ("gender_pairs_06", "gender_pairs_m03")),
+        "group_difference", pvalues_group_difference, ("gender_pairs_06", "gender_pairs_m03")),
     "gender difference (clustered Mann-Whitney)": CalibratedTest(
-        "group_difference", test_group_difference_auc, ("gender_pairs_06", "gender_pairs_m03")),
+        "group_difference", pvalues_group_difference_auc, ("gender_pairs_06", "gender_pairs_m03")),
     "H6 transmission (family permutation)": CalibratedTest(
-        "transmission", test_transmission, ("families",), (), ("planted_transmission",),
+        "transmission", pvalues_transmission, ("families",), (), ("planted_transmission",),
         explain={"families": "an exact permutation test of a count: its size is the attainable level at or below "
                              ".05; discrete_p: mid gives the mid-p version below"}),
     "H6 transmission, mid-p (discrete_p: mid)": CalibratedTest(
-        "transmission", test_transmission_mid, ("families",), (), ("planted_transmission",)),
+        "transmission", pvalues_transmission_mid, ("families",), (), ("planted_transmission",)),
     # the tests used before, for comparison (not run by the pipeline any more)
     "before: H1 double entry, re-pairing p": CalibratedTest(
-        "complementarity", test_repairing_naive, ("independent",), ("similarity", "profile_similarity",
+        "complementarity", pvalues_repairing_naive, ("independent",), ("similarity", "profile_similarity",
                                                                      "couple_factor", "role_difference"), (), False),
     "before: correlation, respondents independent": CalibratedTest(
-        "correlation", test_correlation_naive, ("icc_7",), (), (), False),
-    "before: prevalence, Pearson chi-square": CalibratedTest("prevalence", test_prevalence_naive, ("icc_7",), (), (),
+        "correlation", pvalues_correlation_naive, ("icc_7",), (), (), False),
+    "before: prevalence, Pearson chi-square": CalibratedTest("prevalence", pvalues_prevalence_naive, ("icc_7",), (), (),
                                                              False),
-    "before: TOST with n - 3": CalibratedTest("dimensions_distinct", test_tost_naive, ("icc_7",), (), (), False),
+    "before: TOST with n - 3": CalibratedTest("dimensions_distinct", pvalues_tost_naive, ("icc_7",), (), (), False),
     "before: gender difference, Welch t": CalibratedTest(
-        "group_difference", test_group_difference_naive, ("gender_pairs_06", "gender_pairs_m03"), (), (), False),
+        "group_difference", pvalues_group_difference_naive, ("gender_pairs_06", "gender_pairs_m03"), (), (), False),
     "before: transmission, binomial test of concordance vs .70": CalibratedTest(
-        "transmission", test_transmission_naive, ("families",), (), (), False),
+        "transmission", pvalues_transmission_naive, ("families",), (), (), False),
 }
 
 

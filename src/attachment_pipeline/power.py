@@ -59,8 +59,8 @@ POWER_FAMILIES = ("complementarity", "minmax_complementarity", "complementary_pa
 POWER_COLUMNS = ("family", "n_couples", "effect_size", "n_sim", "power", "mc_se", "alpha", "n_permutations")
 #: Direction of each family's test in the power simulation.
 DIRECTION = {"complementarity": "greater", "minmax_complementarity": "less", "complementary_pairing": "greater"}
-_TESTS = {"complementarity": cal.test_path, "minmax_complementarity": cal.test_minmax_icc,
-          "complementary_pairing": cal.test_pairing}
+_TESTS = {"complementarity": cal.pvalues_path, "minmax_complementarity": cal.pvalues_minmax_icc,
+          "complementary_pairing": cal.pvalues_pairing}
 
 #: Simulated and scored data sets (arrays (n_sim, n) per partner; see :class:`attachment_pipeline.calibrate.SimulatedSets`).
 SimulatedCouples = cal.SimulatedSets
