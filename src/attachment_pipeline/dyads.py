@@ -1553,7 +1553,12 @@ def _family_blocks(parent_codes, child_codes, family, parent):
                                       kind="mergesort")
     families = []
     for _, g in pp.groupby("f", sort=False):
-        families.append((tuple(int(v) for v in g["size"]), g["ps"].to_numpy(), g[[0, 1, 2, 3]].to_numpy()))
+        kids = g[[0, 1, 2, 3]].to_numpy()
+        # slots with the same children form a tie group (numbered in slot order); the permutation shuffles
+        # parents within them at random, since their order is arbitrary
+        _, tie = np.unique(kids, axis=0, return_inverse=True)
+        tie = pd.factorize(tie.ravel())[0]
+        families.append((tuple(int(v) for v in g["size"]), g["ps"].to_numpy(), kids, tie))
     # canonical family order (content only): shape, child side, parent side
     families.sort(key=lambda t: (t[0], t[2].ravel().tolist(), t[1].tolist()))
     return families
@@ -1570,7 +1575,9 @@ def transmission_test(parent_codes, child_codes, family, parent=None, *, n_permu
     independent, so the family is the unit: under the null hypothesis that
     children's codes do not depend on their parents' styles, the parents' styles
     of a family (as a block, in a fixed slot order) can be exchanged with those of
-    any family of the same shape (number of parents and children per parent).
+    any family of the same shape (number of parents and children per parent);
+    parents whose children are alike (same number and codes) are in no particular
+    order, so they are also shuffled among themselves at random.
     The statistic is the number of concordant records, equivalently Cohen's kappa
     (both margins are fixed by these permutations); p is one-sided (greater),
     ``(1 + #{T* >= T}) / (1 + B)``, or with ``mid_p`` ``(#{T* > T} + (#{T* = T} + 1) / 2)
@@ -1608,20 +1615,21 @@ def transmission_test(parent_codes, child_codes, family, parent=None, *, n_permu
     rng_perm, rng_boot = (np.random.default_rng(s) for s in np.random.SeedSequence(
         seed if not isinstance(seed, np.random.SeedSequence) else seed.entropy).spawn(2))
     strata: dict = {}
-    for shape, styles, counts in families:
-        strata.setdefault(shape, []).append((styles, counts))
+    for shape, styles, counts, tie in families:
+        strata.setdefault(shape, []).append((styles, counts, tie))
     t_perm = np.zeros(n_permutations)
     for shape, members in strata.items():  # a few shapes; permutations vectorised within each
         ps = np.stack([m[0] for m in members])            # (F, P)
         cs = np.stack([m[1] for m in members])            # (F, P, 4)
+        ties = np.stack([m[2] for m in members])          # (F, P) tie group of each slot, increasing
         f_n, p_n = ps.shape
-        if f_n == 1:
-            t_perm += cs[0, np.arange(p_n), ps[0]].sum()
-            continue
         done = 0
         for perm in permutation_chunks(f_n, n_permutations, rng_perm):
             k = perm.shape[0]
-            styles = ps[perm]                                # (k, F, P)
+            styles = ps[perm]                                # (k, F, P): whole families' parents moved
+            if p_n > 1:  # and shuffled within the tie groups of the family they come from
+                order = np.argsort(ties[perm] + 0.5 * rng_perm.random((k, f_n, p_n)), axis=2)
+                styles = np.take_along_axis(styles, order, axis=2)
             t_perm[done:done + k] += cs[np.arange(f_n)[None, :, None], np.arange(p_n)[None, None, :],
                                         styles].sum(axis=(1, 2))
             done += k
@@ -1630,7 +1638,7 @@ def transmission_test(parent_codes, child_codes, family, parent=None, *, n_permu
     klo = khi = clo = chi = NAN
     if n_bootstrap:
         tabs = np.zeros((len(families), 16))
-        for i, (_, styles, counts) in enumerate(families):
+        for i, (_, styles, counts, _) in enumerate(families):
             for slot, s in enumerate(styles):
                 tabs[i, s * 4:(s + 1) * 4] += counts[slot]
         boot = np.concatenate([tabs[idx].sum(axis=1) for idx in bootstrap_chunks(len(families), n_bootstrap,
