@@ -1578,8 +1578,11 @@ def transmission_test(parent_codes, child_codes, family, parent=None, *, n_permu
     any family of the same shape (number of parents and children per parent);
     parents whose children are alike (same number and codes) are in no particular
     order, so they are also shuffled among themselves at random.
-    The statistic is the number of concordant records, equivalently Cohen's kappa
-    (both margins are fixed by these permutations); p is one-sided (greater),
+    The statistic is the sum of the diagonal Pearson residuals of the parent style by
+    child code table, ``sum_k (n_kk - e_kk) / sqrt(e_kk)`` (both margins, hence e, are
+    fixed by these permutations; within a category it orders tables as the
+    concordance and kappa do, with far fewer ties than the plain count, which made
+    the exact test conservative: .024 at nominal .05 in the calibration); p is one-sided (greater),
     ``(1 + #{T* >= T}) / (1 + B)``, or with ``mid_p`` ``(#{T* > T} + (#{T* = T} + 1) / 2)
     / (1 + B)`` (Lancaster, 1961): the count is discrete, so the exact p is
     conservative. Families are put in an order given by their content only, so the
@@ -1614,6 +1617,11 @@ def transmission_test(parent_codes, child_codes, family, parent=None, *, n_permu
     kappa = (conc / n - pe) / (1 - pe) if pe < 1 else NAN
     rng_perm, rng_boot = (np.random.default_rng(s) for s in np.random.SeedSequence(
         seed if not isinstance(seed, np.random.SeedSequence) else seed.entropy).spawn(2))
+    # the statistic: concordant records weighted by 1 / sqrt(expected), i.e. the sum of the diagonal Pearson
+    # residuals up to a constant (the margins are fixed by the permutations)
+    expected = table.sum(1) * table.sum(0) / n
+    weight = np.where(expected > 0, 1 / np.sqrt(np.where(expected > 0, expected, 1.0)), 0.0)
+    t_obs = float((weight * np.diag(table)).sum())
     strata: dict = {}
     for shape, styles, counts, tie in families:
         strata.setdefault(shape, []).append((styles, counts, tie))
@@ -1630,10 +1638,11 @@ def transmission_test(parent_codes, child_codes, family, parent=None, *, n_permu
             if p_n > 1:  # and shuffled within the tie groups of the family they come from
                 order = np.argsort(ties[perm] + 0.5 * rng_perm.random((k, f_n, p_n)), axis=2)
                 styles = np.take_along_axis(styles, order, axis=2)
-            t_perm[done:done + k] += cs[np.arange(f_n)[None, :, None], np.arange(p_n)[None, None, :],
-                                        styles].sum(axis=(1, 2))
+            t_perm[done:done + k] += (weight[styles] * cs[np.arange(f_n)[None, :, None],
+                                                           np.arange(p_n)[None, None, :], styles]).sum(axis=(1, 2))
             done += k
-    more, tie = np.sum(t_perm > conc + 1e-9), np.sum(np.abs(t_perm - conc) <= 1e-9)
+    tol = 1e-9 * max(1.0, abs(t_obs))
+    more, tie = np.sum(t_perm > t_obs + tol), np.sum(np.abs(t_perm - t_obs) <= tol)
     p = (more + (tie + 1) / 2) / (1 + n_permutations) if mid_p else (1 + more + tie) / (1 + n_permutations)
     klo = khi = clo = chi = NAN
     if n_bootstrap:

@@ -637,8 +637,8 @@ def family_transmission(data: CohortData, e: dict, st: HypothesisTestingSettings
     note = (f"{n} parent-child records in {res.n_families} families (a parent with all children, both partners of a "
             f"couple together), {excl}; {res.concordant} concordant, {100 * res.expected_concordance:.1f}% expected "
             f"from the margins alone; one-sided {'mid-' if st.mid_p else ''}p from {st.n_permutations} permutations of whole families' parent "
-            f"styles among families of the same shape ({res.n_strata} shape(s)); Cohen's kappa, CI: family bootstrap "
-            f"percentile ({st.n_bootstrap})")
+            f"styles among families of the same shape ({res.n_strata} shape(s)), statistic the sum of the diagonal "
+            f"Pearson residuals; Cohen's kappa, CI: family bootstrap percentile ({st.n_bootstrap})")
     rows = [Row(desc, n, "kappa", res.kappa, NAN, res.p, "kappa", res.kappa, res.kappa_ci_low, res.kappa_ci_high,
                 0.0, _in_direction(res.kappa, 0.0, "greater"), note)]
     rate0 = float(e["reference_rate"])
