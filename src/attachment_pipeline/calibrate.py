@@ -601,8 +601,7 @@ TESTS: dict[str, CalibratedTest] = {
         "group_difference", pvalues_group_difference_auc, ("gender_pairs_06", "gender_pairs_m03")),
     "H6 transmission (family permutation)": CalibratedTest(
         "transmission", pvalues_transmission, ("families",), (), ("planted_transmission",),
-        explain={"families": "an exact permutation test of a count: its size is the attainable level at or below "
-                             ".05; discrete_p: mid gives the mid-p version below"}),
+        explain={"families": "an exact permutation test: its size is the attainable level at or below .05"}),
     "H6 transmission, mid-p (discrete_p: mid)": CalibratedTest(
         "transmission", pvalues_transmission_mid, ("families",), (), ("planted_transmission",)),
     # the tests used before, for comparison (not run by the pipeline any more)
