@@ -689,7 +689,15 @@ def markdown_table(table: pd.DataFrame) -> str:
              f"{int(table['n_singles'].max())} respondents without a partner). A test is *nominal* under the nulls "
              "it is designed for when its rejection rate lies in .03-.07. Made by "
              "`make calibrate` (`python -m attachment_pipeline.calibrate`); scenarios and tests are described in "
-             "the module docstring.", "", "## Scenarios", "", "| scenario | kind | data |", "|---|---|---|"]
+             "the module docstring.", "",
+             "**What the data cannot tell apart.** H1's test asks whether one partner's anxiety predicts the "
+             "other's avoidance beyond the first partner's own avoidance. That path is zero when partners are "
+             "merely alike in their whole profile (the null it is designed for), negative when they are alike on "
+             "each dimension separately (the test is then conservative), and positive when a shared couple-level "
+             "insecurity raises both partners' scores. Cross-sectional scores of indistinguishable couples have "
+             "too few moments to separate that shared factor from complementarity, so no test of complementarity "
+             "can hold its level under it; the table shows how often each one rejects there instead of pretending "
+             "otherwise.", "", "## Scenarios", "", "| scenario | kind | data |", "|---|---|---|"]
     for name, sc in SCENARIOS.items():
         if name in set(table["scenario"]):
             lines.append(f"| {name} | {sc.kind} | {sc.description} |")
