@@ -327,13 +327,15 @@ _EN = {
     "delta_test": "Δχ² test",
     "design_heading": "How each hypothesis was tested",
     "design_complementarity": "{id}: does one partner's anxiety predict the other's avoidance beyond what the first "
-                              "partner's own avoidance predicts? This cross-partner path is zero when partners are "
-                              "merely alike, so a positive path is complementarity beyond similarity; a shared "
+                              "partner's own avoidance predicts? This cross-partner path is zero when partners merely "
+                              "have similar attachment profiles, so a positive path is complementarity beyond "
+                              "similarity; a shared "
                               "couple-level insecurity would also make it positive and cannot be told apart with "
                               "these data.",
-    "design_complementary_pairing": "{id}: are couples of the two styles more frequent than similarity of styles "
-                                    "(homogamy) and the style shares imply? A log-linear model with a homogamy term "
-                                    "for every style is the comparison, not random pairing.",
+    "design_complementary_pairing": "{id}: are couples of the two styles more frequent than homogamy (partners "
+                                    "alike in anxiety and in avoidance, or in style) and the style shares imply? A "
+                                    "log-linear model with those homogamy terms is the comparison, not random "
+                                    "pairing.",
     "design_minmax_complementarity": "{id}: are partners' min/max indices alike or opposite? The intraclass "
                                      "correlation (or, for distinguishable partners, r) is negative when minimisers "
                                      "pair with maximisers.",
@@ -736,12 +738,14 @@ _NL = {
     "design_heading": "Hoe elke hypothese is getoetst",
     "design_complementarity": "{id}: voorspelt de angst van de ene partner de vermijding van de andere, boven wat de "
                               "eigen vermijding van de eerste partner voorspelt? Dit pad tussen partners is nul als "
-                              "partners alleen op elkaar lijken, dus een positief pad is complementariteit bovenop "
+                              "partners alleen een gelijk hechtingsprofiel hebben, dus een positief pad is "
+                              "complementariteit bovenop "
                               "gelijkenis; een gedeelde onzekerheid op paarniveau maakt het pad ook positief en is met "
                               "deze data niet te onderscheiden.",
-    "design_complementary_pairing": "{id}: komen paren van de twee stijlen vaker voor dan gelijkenis van stijl "
-                                    "(homogamie) en de stijlverdeling doen verwachten? De vergelijking is een "
-                                    "loglineair model met een homogamieterm per stijl, niet willekeurige koppeling.",
+    "design_complementary_pairing": "{id}: komen paren van de twee stijlen vaker voor dan homogamie (partners gelijk "
+                                    "in angst en in vermijding, of in stijl) en de stijlverdeling doen verwachten? "
+                                    "De vergelijking is een loglineair model met die homogamietermen, niet "
+                                    "willekeurige koppeling.",
     "design_minmax_complementarity": "{id}: lijken de min/max-indices van partners op elkaar of zijn ze "
                                      "tegengesteld? De intraklassecorrelatie (of, bij onderscheidbare partners, r) "
                                      "is negatief als minimisers met maximisers samen zijn.",
