@@ -345,3 +345,35 @@ def test_true_score_path_agrees_with_lavaan_single_indicators(est):
     assert res["path"][0].se[0] == pytest.approx(lab["path_av"][1], rel=1e-4)
     plain = dy.cross_partner_paths(a.anxiety, a.avoidance, b.anxiety, b.avoidance, distinguishable=False)
     assert res["path"][0].estimate[0] != pytest.approx(plain["path"][0].estimate[0], abs=1e-3)
+
+
+def test_dyads_step_writes_tables_without_couples_or_roles(tmp_path):
+    from attachment_pipeline.config import Couples, Factors
+    from attachment_pipeline.instruments import load_instrument
+    from attachment_pipeline.steps import dyads_cohort
+
+    long = pd.read_csv(REPO / "tests/data/dyads_scores.csv")
+    scores = long.rename(columns={"anxiety": "ecr_r_anxiety", "avoidance": "ecr_r_avoidance"}).set_index("id")
+    scores.index.name = "respondent_id"
+    items = pd.DataFrame(index=scores.index, columns=[f"ecr_r_{k}" for k in range(1, 37)], dtype=float)
+
+    class _Cohort:
+        name = "c"
+        instruments = (load_instrument("ecr_r"),)
+        dimension_instruments = list(instruments)
+        couples = Couples("couple", None, "auto")
+
+    scores.to_csv(tmp_path / "scores.csv")
+    items.to_csv(tmp_path / "items.csv")
+    out = {k: tmp_path / f"{k}.csv" for k in ("distinguishability", "nonindependence", "invariance")}
+    dyads_cohort(_Cohort(), Factors(), 0.95, {"scores": tmp_path / "scores.csv",
+                                              "keyed_items": tmp_path / "items.csv"}, out)
+    dist = pd.read_csv(out["distinguishability"])
+    assert dist.score_set.tolist() == ["ecr_r"] and dist.decision.str.startswith("no role column").all()
+    assert pd.read_csv(out["invariance"]).model.tolist() == ["not fitted"]
+    scores["couple"] = np.nan  # a couple column without couples
+    scores.to_csv(tmp_path / "scores.csv")
+    dyads_cohort(_Cohort(), Factors(), 0.95, {"scores": tmp_path / "scores.csv",
+                                              "keyed_items": tmp_path / "items.csv"}, out)
+    assert pd.read_csv(out["distinguishability"]).decision.tolist() == ["not tested: no couples in the data"]
+    assert pd.read_csv(out["nonindependence"]).empty

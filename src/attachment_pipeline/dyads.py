@@ -1766,7 +1766,14 @@ def dyad_tables(scores: pd.DataFrame, couple_column: str, role_column: str | Non
         frame = scores.copy()
         for c in cols:
             frame[c] = pd.to_numeric(frame[c], errors="coerce")
-        cf = couples_frame(frame, couple_column, role_column, cols)
+        try:
+            cf = couples_frame(frame, couple_column, role_column, cols)
+        except ValueError as exc:
+            if not str(exc).startswith("No couples"):
+                raise
+            dist_rows.append({"score_set": name, "chi2": NAN, "df": NAN, "p": NAN, "distinguishable": False,
+                              "n_couples": 0, "roles": "", "decision": "not tested: no couples in the data"})
+            continue
         if cf.n < 2 * len(cols) + 2:
             dist_rows.append({"score_set": name, "chi2": NAN, "df": NAN, "p": NAN, "distinguishable": False,
                               "n_couples": cf.n, "roles": "", "decision": f"not tested: {cf.n} complete couples"})

@@ -254,7 +254,12 @@ def dyads_cohort(cohort: Cohort, factors: Factors, ci: float, inputs: dict, out:
     est, miss = (factors.estimator, factors.missing) if factors.estimator in ("ml", "mlr") else ("mlr", "fiml")
     parts = []
     for inst in cohort.dimension_instruments:
-        cf = dy.couples_frame(scores, cc, rc)
+        try:
+            cf = dy.couples_frame(scores, cc, rc)
+        except ValueError as exc:  # no couples at all: nothing to compare
+            parts.append(pd.DataFrame([{"instrument": inst.name, "subscale": "", "model": "not fitted",
+                                        "decision": f"not fitted: {exc}"}]))
+            continue
         if not cf.roles:
             why = ("no role column" if not rc else "a mixed sample (couples without the same two roles)")
             parts.append(pd.DataFrame([{"instrument": inst.name, "subscale": "", "model": "not fitted",
