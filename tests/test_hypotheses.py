@@ -847,3 +847,14 @@ def test_indistinguishable_dyads_give_the_same_numbers_under_any_labelling():
         for name, table in ref.tables.items():
             pd.testing.assert_frame_equal(other.tables[name], table, rtol=1e-9)
         pd.testing.assert_frame_equal(other.files["H1c_apim"], ref.files["H1c_apim"], rtol=1e-9)
+
+
+def test_the_registry_is_light():
+    """Importing the family registry (as the config check does) loads no numpy, pandas or scipy."""
+    import subprocess
+    import sys
+    code = ("import sys; import attachment_pipeline.hypotheses.registry as r; r.check_hypotheses("
+            "[{'id': 'H1', 'family': 'complementarity'}]); "
+            "print(sorted(m for m in ('numpy', 'pandas', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
