@@ -10,7 +10,7 @@ CORES ?= 2
 CONFIG ?= config/config.yaml
 STUDY = $(shell sed -n 's/^study: *\([A-Za-z0-9_.-]*\).*/\1/p' $(CONFIG))
 
-.PHONY: run test demo-data bench power preregister lock clean
+.PHONY: run test demo-data bench power calibrate preregister lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ bench: $(STAMP)
 power: $(STAMP)
 	$(BIN)/python -m attachment_pipeline.power --out results/power --n-couples 50 100 150 200 300 \
 		--effects 0 0.1 0.2 0.3 --n-sim 200 --seed 20261124
+
+# Type I error under realistic nulls and power of every couple and family test (results/calibration/,
+# docs/calibration.md); about 5 minutes. A quick version runs in `make test` (tests/test_calibrate.py).
+calibrate: $(STAMP)
+	$(BIN)/python -m attachment_pipeline.calibrate --out results/calibration --n-sim 1000 --n-couples 150 \
+		--n-singles 100 --seed 20261124
+	cp results/calibration/calibration.md docs/calibration.md
 
 # Lock the hypotheses and analysis settings of $(CONFIG) before seeing the data.
 preregister: $(STAMP)

@@ -83,6 +83,8 @@ def cohort_targets(name):
         targets += [f"{base}/classification.csv", f"{base}/cfa_fit.csv"]
         if any(i.kind == "minmax" for i in cohort.instruments):
             targets.append(f"{base}/minmax_by_style.csv")
+    if cohort.couples is not None:
+        targets.append(f"{base}/dyads/distinguishability.csv")
     if STUDY.hypotheses_for(name):
         targets.append(f"{base}/hypotheses.csv")
     if STUDY.irt.instruments_for(cohort):
@@ -115,6 +117,7 @@ include: "workflow/rules/reliability.smk"
 include: "workflow/rules/factors.smk"
 include: "workflow/rules/irt.smk"
 include: "workflow/rules/classify.smk"
+include: "workflow/rules/dyads.smk"
 include: "workflow/rules/hypotheses.smk"
 include: "workflow/rules/pooled.smk"
 include: "workflow/rules/report.smk"

@@ -215,3 +215,28 @@ def test_psych_default_settings_and_their_errors(tmp_path):
         load_study({**cfg, "factors": {"parallel_smc": "no"}}, tmp_path)
     with pytest.raises(ConfigError, match="`reliability.omega_factors`"):
         load_study({**cfg, "reliability": {"omega_factors": 1}}, tmp_path)
+
+
+@pytest.mark.parametrize("value, expected", [("auto", "auto"), (True, "true"), (False, "false"), ("false", "false")])
+def test_couples_distinguishable_setting(tmp_path, value, expected):
+    couples = {"couple_column": "couple_id", "role_column": "partner", "distinguishable": value}
+    study = load_study(config_with(tmp_path, couples=couples), REPO)
+    assert study.cohorts["c"].couples.distinguishable == expected
+    default = load_study(config_with(tmp_path), REPO)
+    assert default.cohorts["c"].couples.distinguishable == "auto"
+
+
+def test_couples_distinguishable_bad_value(tmp_path):
+    couples = {"couple_column": "couple_id", "distinguishable": "sometimes"}
+    with pytest.raises(ConfigError, match="distinguishable"):
+        load_study(config_with(tmp_path, couples=couples), REPO)
+
+
+def test_mixed_alpha_levels_stop_at_start(tmp_path):
+    config = config_with(tmp_path)
+    config["hypotheses"] = [{"id": "H1", "family": "complementarity", "alpha": 0.05},
+                            {"id": "H2", "family": "minmax_complementarity", "alpha": 0.01}]
+    with pytest.raises(ConfigError, match="holm needs one alpha.*cohort c.*weighted_holm"):
+        load_study(config, REPO)
+    config["hypothesis_testing"] = {"correction": "weighted_holm"}
+    assert load_study(config, REPO).hypothesis_testing.correction == "weighted_holm"

@@ -52,14 +52,24 @@ def test_roles_sorted_as_text():
 @pytest.mark.parametrize("couple, role, match", [
     (["c1", "c1", "c1", None], None, "3 member"),
     (["c1", "c1", "c2", None], None, "1 member"),
-    (["c1", "c1", None, None], ["A", "A", None, None], "same role"),
-    (["c1", "c1", None, None], ["A", None, None, None], "no value in the role column"),
     ([None, None, None, None], None, "No couples"),
 ])
 def test_couples_frame_errors(couple, role, match):
     s = pd.DataFrame({"c": couple, "r": role or [None] * 4}, index=list("abcd"))
     with pytest.raises(ValueError, match=match):
         couples_frame(s, "c", "r" if role else None)
+
+
+def test_mixed_samples_keep_their_role_column():
+    # a same-sex couple among different-sex ones: mixed, analysed as indistinguishable
+    s = pd.DataFrame({"c": ["k1", "k1", "k2", "k2", "k3", "k3"],
+                      "g": ["male", "female", "female", "female", "male", None]}, index=list("abcdef"))
+    cf = couples_frame(s, "c", "g")
+    assert cf.has_roles and cf.mixed and cf.roles == ()
+    assert cf.couples[["id_a", "id_b"]].values.tolist() == [["b", "a"], ["c", "d"], ["f", "e"]]
+    both = couples_frame(s.iloc[:2], "c", "g")
+    assert both.roles == ("female", "male") and not both.mixed
+    assert couples_frame(s, "c").roles == () and not couples_frame(s, "c").mixed
 
 
 def test_couples_frame_missing_column():

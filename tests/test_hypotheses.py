@@ -17,7 +17,9 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
+from attachment_pipeline import dyads as dy
 from attachment_pipeline import hypotheses as hy
+from attachment_pipeline import inference
 from attachment_pipeline.classify import STYLES, classify_all, cohen_kappa
 from attachment_pipeline.dyads import double_entry
 from attachment_pipeline.instruments import load_instrument
@@ -405,7 +407,7 @@ def test_check_hypotheses_unique_ids_and_testing_settings():
 def test_every_family_is_registered_consistently():
     assert set(hy.FAMILIES) == {"complementarity", "complementary_pairing", "minmax_complementarity",
                                 "pairing_symmetry", "correlation", "prevalence", "transmission",
-                                "dimensions_distinct", "duration", "group_difference"}
+                                "dimensions_distinct", "duration", "group_difference", "apim"}
     for name, spec in hy.FAMILIES.items():
         assert spec.default_direction in spec.directions
         assert set(spec.required_data) <= set(hy.DATA_KINDS)
@@ -444,26 +446,63 @@ def test_cohort_capabilities_from_config(tmp_path):
 # families on simulated cohorts with a known truth
 
 
-def test_complementarity_finds_planted_effect_and_directed_rows():
+def _alphas(data, columns):
+    from attachment_pipeline.reliability import cronbach_alpha
+    inst = data.instruments[0]
+    out = []
+    for c in columns:
+        cols = [f"ecr_r_{k}" for k in inst.subscale_items(c.split("_")[-1])]
+        x = data.items[cols].dropna().to_numpy(float)
+        out.append(cronbach_alpha(np.cov(x, rowvar=False)))
+    return out
+
+
+def _partners(data, columns):
+    s = data.scores
+    a = s[s.partner == "A"].set_index("couple_id").sort_index()
+    b = s[s.partner == "B"].set_index("couple_id").loc[a.index]
+    return a[columns].to_numpy(float), b[columns].to_numpy(float)
+
+
+def test_complementarity_is_the_cross_partner_path():
     data = sim_data(n_couples=300, c=0.4, seed=3)
     out = hy.run_hypotheses([{"id": "H1", "family": "complementarity"}], data, FAST, seed=1)
     r = row(out, "H1")
-    # latent c = .4, attenuated by the reliabilities (~.9) of the subscales
-    assert 0.28 < r.effect_size < 0.45 and r.p_value == 1 / 1000 and bool(r.supported)
-    assert r.n == 300 and r.statistic_name == "r_double_entry" and r.primary
-    directed = out.table[~out.table.primary]
-    assert list(directed.id) == ["H1[anxiety_A~avoidance_B]", "H1[anxiety_B~avoidance_A]"]
-    assert directed.p_adjusted.isna().all() and directed.supported.isna().all()
-    s = data.scores
-    a, b = s[s.partner == "A"].set_index("couple_id"), s[s.partner == "B"].set_index("couple_id")
-    ref = stats.pearsonr(a.ecr_r_anxiety, b.loc[a.index, "ecr_r_avoidance"], alternative="greater")
-    assert math.isclose(directed.iloc[0].effect_size, ref.statistic) and math.isclose(directed.iloc[0].p_value, ref.pvalue)
+    xa, xb = _partners(data, ["ecr_r_anxiety", "ecr_r_avoidance"])
+    assert "indistinguishable" in r.note  # roles A/B of the simulator are exchangeable
+    rel = _alphas(data, ["ecr_r_anxiety", "ecr_r_avoidance"])
+    ref = dy.cross_partner_paths(xa[:, 0], xa[:, 1], xb[:, 0], xb[:, 1], distinguishable=False,
+                                 direction="greater", reliability=rel)["path"][0]
+    assert "true scores" in r.note and f"alpha = {rel[0]:.3f}" in r.note
+    assert r.effect_size_name == "std_path" and r.statistic_name == "z" and r.n == 300 and r.primary
+    assert math.isclose(r.effect_size, ref.estimate[0]) and math.isclose(r.p_value, ref.p[0])
+    assert r.effect_size > 0.25 and r.p_value < 1e-6 and bool(r.supported)
+    secondary = out.table[~out.table.primary]
+    assert list(secondary.id) == ["H1[r_cross]", "H1[path_avoidance~anxiety]"]
+    assert secondary.p_adjusted.isna().all() and secondary.supported.isna().all()
 
 
-def test_complementarity_null_and_no_roles():
-    data = sim_data(n_couples=200, c=0.0, seed=4, roles=False)
+def test_complementarity_with_declared_roles_gives_both_directions():
+    data = hy.CohortData(**{**sim_data(n_couples=200, c=0.3, seed=14).__dict__, "distinguishable": "true"})
+    out = hy.run_hypotheses([{"id": "H1", "family": "complementarity", "estimator": "ml"}], data, FAST, seed=1)
+    t = out.table
+    assert "declared distinguishable by role (A/B)" in row(out, "H1").note
+    assert {"H1[path_anxiety_A~avoidance_B]", "H1[path_anxiety_B~avoidance_A]", "H1[r_anxiety_A~avoidance_B]"} \
+        <= set(t.id)
+    xa, xb = _partners(data, ["ecr_r_anxiety", "ecr_r_avoidance"])
+    ref = dy.cross_partner_paths(xa[:, 0], xa[:, 1], xb[:, 0], xb[:, 1], distinguishable=True, roles=("A", "B"),
+                                 reliability=_alphas(data, ["ecr_r_anxiety", "ecr_r_avoidance"]))
+    assert math.isclose(row(out, "H1").effect_size, ref["mean_path"][0].estimate[0])
+    assert math.isclose(row(out, "H1[path_anxiety_A~avoidance_B]").effect_size, ref["path"][1].estimate[0])
+
+
+def test_complementarity_null_of_similarity_and_no_roles():
+    """Profile similarity and no complementarity: the path is near 0 while the raw cross correlation is not."""
+    data = sim_data(n_couples=400, c=0.0, seed=4, roles=False, similarity_r=0.6, similarity_mechanism="profile")
     out = hy.run_hypotheses([{"id": "H1", "family": "complementarity"}], data, FAST, seed=1)
-    assert len(out.table) == 1 and abs(row(out, "H1").effect_size) < 0.12
+    assert "no role column" in row(out, "H1").note
+    assert abs(row(out, "H1").effect_size) < 0.1
+    assert row(out, "H1[r_cross]").effect_size > 0.1
 
 
 def test_complementarity_counts_excluded_couples():
@@ -472,7 +511,7 @@ def test_complementarity_counts_excluded_couples():
     scores.loc[scores.index[[0, 1, 3]], "ecr_r_anxiety"] = np.nan  # rows 0, 1: couple 1; row 3: couple 2
     data = hy.CohortData(**{**data.__dict__, "scores": scores})
     out = hy.run_hypotheses([{"id": "H1", "family": "complementarity"}], data, FAST, seed=1)
-    assert row(out, "H1").n == 38 and row(out, "H1").note.startswith("2 couple(s) excluded")
+    assert row(out, "H1").n == 38 and row(out, "H1").note.startswith("38 couples, 2 couple(s) excluded")
 
 
 def test_missing_data_raise_naming_the_hypothesis():
@@ -495,13 +534,19 @@ def test_pairing_families_against_the_table():
     t = out.tables["pairing_table"]
     pdrow = t[(t.id == "P") & (t.category_1 == "preoccupied") & (t.category_2 == "dismissing")].iloc[0]
     p = row(out, "P")
-    assert p.statistic == pdrow.observed and math.isclose(p.effect_size, pdrow.observed / pdrow.expected)
-    assert p.effect_size > 1.5 and p.p_value < 0.01  # strong planted complementarity
+    assert p.effect_size_name == "ratio_beyond_homogamy" and p.null_value == 1
+    assert f"{int(pdrow.observed)} preoccupied-dismissing couples" in p.note
+    assert math.isclose(pdrow.expected_homogamy, float(p.note.split(" expected from homogamy")[0].split(", ")[-1]),
+                        abs_tol=0.006)
+    assert p.effect_size > 1.3 and p.p_value < 0.05  # strong planted complementarity, beyond homogamy
+    vs = row(out, "P[vs_random_pairing]")
+    assert vs.statistic == pdrow.observed and math.isclose(vs.effect_size, pdrow.observed / pdrow.expected)
     s = row(out, "S")
     same = t[(t.id == "S") & (t.category_1 == t.category_2)]
     assert s.statistic == same.observed.sum() and math.isclose(s.null_value, same.expected.sum() / 400)
     assert (s.ci_low, s.ci_high) == pytest.approx(hy.wilson_interval(int(s.statistic), 400))
     m = row(out, "M")
+    assert m.effect_size_name == "icc" and m.statistic_name == "F"
     assert m.effect_size < 0 and m.direction == "less"
     assert row(out, "M[min_max_couples]").direction == "greater"
     assert set(t.id) == {"P", "S", "M"}
@@ -512,16 +557,22 @@ def test_correlation_family_and_disattenuation_from_reliability_table():
     rel = pd.DataFrame({"instrument": ["ecr_r", "ecr_r", "ecr_r"], "subscale": ["anxiety", "avoidance", "anxiety"],
                         "group_column": ["all", "all", "gender"], "alpha": [0.9, 0.8, 0.5]})
     data = hy.CohortData(**{**data.__dict__, "reliability": rel})
-    out = hy.run_hypotheses([
+    entries = [
         {"id": "A", "family": "correlation", "x": "ecr_r_anxiety", "y": "ecr_r_avoidance"},
         {"id": "B", "family": "correlation", "x": "ecr_r_anxiety", "y": "ecr_r_avoidance", "disattenuate": True},
-        {"id": "C", "family": "correlation", "x": "minmax_index", "y": "ecr_r_avoidance", "direction": "less"}],
-        data, FAST, seed=0)
+        {"id": "C", "family": "correlation", "x": "minmax_index", "y": "ecr_r_avoidance", "direction": "less"}]
+    out = hy.run_hypotheses(entries, data, FAST, seed=0)
     a, b = row(out, "A"), row(out, "B")
-    ref = stats.pearsonr(data.scores.ecr_r_anxiety, data.scores.ecr_r_avoidance)
-    assert math.isclose(a.effect_size, ref.statistic) and math.isclose(a.p_value, ref.pvalue) and a.df == 298
+    s = data.scores
+    ref = inference.cluster_correlation(s.ecr_r_anxiety, s.ecr_r_avoidance, s.couple_id)
+    assert math.isclose(a.effect_size, ref.r) and math.isclose(a.p_value, ref.p) and a.df == 199  # 100 + 100 clusters
+    assert "cluster-robust" in a.note
     assert math.isclose(b.effect_size, a.effect_size / math.sqrt(0.9 * 0.8)) and b.p_value == a.p_value
     assert row(out, "C").effect_size < -0.2 and bool(row(out, "C").supported)  # avoidance -> minimising
+    # without couples: the usual Pearson test
+    plain = hy.run_hypotheses(entries[:1], hy.CohortData(**{**data.__dict__, "couple_column": None}), FAST)
+    ref = stats.pearsonr(s.ecr_r_anxiety, s.ecr_r_avoidance)
+    assert math.isclose(row(plain, "A").p_value, ref.pvalue) and row(plain, "A").df == 298
     with pytest.raises(ValueError, match="reliability"):
         hy.run_hypotheses([{"id": "D", "family": "correlation", "x": "minmax_index", "y": "ecr_r_anxiety",
                             "disattenuate": True}], data, FAST)
@@ -559,36 +610,56 @@ def test_transmission_family_by_hand():
     cl = pd.DataFrame({"id": ids, "instrument": "ecr_r", "method": "midpoint", "style": parents})
     ch = pd.DataFrame({"parent_id": ids + ["p10"], "child_id": [f"k{i}" for i in range(11)], "ssp_code": codes + ["B"]})
     data = hy.CohortData("x", scores, cl, children=ch)
-    out = hy.run_hypotheses([{"id": "H6", "family": "transmission"}], data, FAST)
+    out = hy.run_hypotheses([{"id": "H6", "family": "transmission"}], data, {"n_permutations": 20000,
+                                                                            "n_bootstrap": 200})
     r = row(out, "H6")
-    ref = stats.binomtest(6, 10, 0.7)
-    assert r.statistic == 6 and r.effect_size == 0.6 and math.isclose(r.p_value, ref.pvalue) and r.n == 10
-    lo, hi = ref.proportion_ci(0.95, method="exact")
-    assert (r.ci_low, r.ci_high) == pytest.approx((lo, hi)) and "1 child record(s) excluded" in r.note
-    k = row(out, "H6[kappa]")
-    ref_k = cohen_kappa(parents, ["secure"] * 4 + ["dismissing", "preoccupied", "dismissing", "dismissing",
-                                                   "fearful", "secure"])
-    assert math.isclose(k.effect_size, ref_k.kappa)
+    child = ["secure"] * 4 + ["dismissing", "preoccupied", "dismissing", "dismissing", "fearful", "secure"]
+    ref_k = cohen_kappa(parents, child)
+    assert r.effect_size_name == "kappa" and math.isclose(r.effect_size, ref_k.kappa) and r.n == 10
+    assert r.direction == "greater" and "1 child record(s) excluded" in r.note
+    # one parent, one child per family: the family permutation is the permutation of the child codes;
+    # the statistic is the sum of the diagonal Pearson residuals (the margins are fixed)
+    pc, cc = hy_codes(parents), hy_codes(child)
+    e = np.bincount(pc, minlength=4) * np.bincount(cc, minlength=4) / 10
+    w = np.where(e > 0, 1 / np.sqrt(np.where(e > 0, e, 1)), 0)
+    stat = lambda c: (w[pc] * (pc == c)).sum(axis=-1)  # noqa: E731
+    perms = np.random.default_rng(3).permuted(np.tile(cc, (20000, 1)), axis=1)
+    p_ref = (1 + np.sum(stat(perms) >= stat(cc) - 1e-9)) / 20001
+    assert r.p_value == pytest.approx(p_ref, abs=0.01)
+    c = row(out, "H6[concordance]")
+    assert c.effect_size == 0.6 and c.null_value == 0.7 and np.isnan(c.p_value) and not c.primary
     t = out.tables["transmission_table"]
     assert len(t) == 16 and t.n.sum() == 10
     assert t[(t.parent_style == "secure") & (t.ssp_code == "B")].n.iloc[0] == 4
 
 
-def test_transmission_on_simulated_children_is_positive():
-    data = sim_data(n_couples=300, c=0.0, seed=9, n_children=300, transmission_rate=0.9)
-    out = hy.run_hypotheses([{"id": "H6", "family": "transmission", "reference_rate": 0.25,
-                              "direction": "greater"}], data, FAST)
-    assert row(out, "H6").effect_size > 0.5 and row(out, "H6").p_value < 1e-6
-    assert row(out, "H6[kappa]").effect_size > 0.3 and row(out, "H6[kappa]").p_value == 1 / 1000
+def hy_codes(styles):
+    from attachment_pipeline.dyads import style_codes
+    return style_codes(styles)
+
+
+def test_independent_families_are_not_supported_and_transmission_is_found():
+    """The issue's case: children independent of their parents must not make H6 'supported'."""
+    kw = dict(n_couples=200, c=0.0, n_children=200, child_code_probs=(0.15, 0.6, 0.1, 0.15), sibling_rate=0.3,
+              sibling_concordance=0.6, two_parent_rate=0.3)
+    null = sim_data(seed=9, transmission_rate=0.0, **kw)
+    out = hy.run_hypotheses([{"id": "H6", "family": "transmission"}], null, FAST)
+    assert not bool(row(out, "H6").supported) and abs(row(out, "H6").effect_size) < 0.15
+    assert row(out, "H6[concordance]").effect_size < 0.5  # far below .70, and no test claims otherwise
+    planted = sim_data(seed=9, transmission_rate=0.6, **kw)
+    out = hy.run_hypotheses([{"id": "H6", "family": "transmission"}], planted, FAST)
+    assert row(out, "H6").effect_size > 0.15 and row(out, "H6").p_value == 1 / 1000 and bool(row(out, "H6").supported)
+    assert "families" in row(out, "H6").note
 
 
 def test_dimensions_distinct_with_cfa():
     data = sim_data(n_couples=150, c=0.0, seed=10)
     out = hy.run_hypotheses([{"id": "H7", "family": "dimensions_distinct"}], data, FAST)
     r = row(out, "H7")
-    ref = stats.pearsonr(data.scores.ecr_r_anxiety, data.scores.ecr_r_avoidance)
-    assert math.isclose(r.effect_size, ref.statistic) and r.null_value == 0.5
-    assert math.isclose(r.p_value, hy.equivalence_correlation_p(ref.statistic, 300, 0.5))
+    s = data.scores
+    ref = inference.cluster_correlation(s.ecr_r_anxiety, s.ecr_r_avoidance, s.couple_id)
+    assert math.isclose(r.effect_size, ref.r) and r.null_value == 0.5
+    assert math.isclose(r.p_value, float(inference.cluster_equivalence_p(ref.r, ref.se, 0.5, ref.df)))
     assert bool(r.supported)  # latent r = .30 < .5
     c = row(out, "H7[cfa_two_vs_one]")
     assert c.statistic_name == "chi2_diff" and c.df == 1 and c.p_value < 1e-10
@@ -611,10 +682,12 @@ def test_duration_family_matches_pingouin_on_couple_means():
     df = pd.DataFrame({"sec": -(za + zv) / 2, "dur": np.log(s.relationship_years), "age": s.age})
     ref = pg.partial_corr(df, "sec", "dur", ["age"], alternative="greater")
     rr = row(out, "H8r")
-    assert rr.n == 600 and math.isclose(rr.effect_size, ref["r"].iloc[0]) and math.isclose(rr.p_value, ref["p_val"].iloc[0])
+    # respondents in couples: the same partial r, a couple-clustered test
+    assert rr.n == 600 and math.isclose(rr.effect_size, ref["r"].iloc[0]) and "cluster-robust" in rr.note
+    assert rr.df == 299
 
 
-def test_group_difference_family_default_levels():
+def test_group_difference_family_is_clustered_with_couples():
     data = sim_data(n_couples=100, c=0.0, seed=12)
     out = hy.run_hypotheses([{"id": "G", "family": "group_difference", "score": "ecr_r_anxiety", "group": "gender"},
                              {"id": "U", "family": "group_difference", "score": "ecr_r_anxiety", "group": "gender",
@@ -622,10 +695,34 @@ def test_group_difference_family_default_levels():
     s = data.scores
     counts = s.gender.value_counts()
     first, second = counts.index[0], counts.index[1]
+    keep = s.gender.isin([first, second])
+    ref = inference.cluster_mean_difference(s.ecr_r_anxiety[keep], (s.gender == first)[keep], s.couple_id[keep])
+    g = row(out, "G")
+    assert math.isclose(g.statistic, ref.t) and f"group 1 = {first}" in g.note and "(paired)" in g.note
+    keep = s.gender.isin(["male", "female"])
+    ref = inference.clustered_auc(s.ecr_r_anxiety[keep], (s.gender == "male")[keep], s.couple_id[keep])
+    assert math.isclose(row(out, "U").effect_size, ref.rank_biserial) and math.isclose(row(out, "U").p_value, ref.p)
+    plain = hy.run_hypotheses([{"id": "G", "family": "group_difference", "score": "ecr_r_anxiety", "group": "gender"}],
+                              hy.CohortData(**{**data.__dict__, "couple_column": None}), FAST)
     ref = stats.ttest_ind(s.ecr_r_anxiety[s.gender == first], s.ecr_r_anxiety[s.gender == second], equal_var=False)
-    assert math.isclose(row(out, "G").statistic, ref.statistic) and f"group 1 = {first}" in row(out, "G").note
-    ref = stats.mannwhitneyu(s.ecr_r_anxiety[s.gender == "male"], s.ecr_r_anxiety[s.gender == "female"])
-    assert math.isclose(row(out, "U").statistic, ref.statistic)
+    assert math.isclose(row(plain, "G").statistic, ref.statistic)
+
+
+def test_apim_family_writes_its_table():
+    data = sim_data(n_couples=200, c=0.3, seed=15)
+    out = hy.run_hypotheses([{"id": "A1", "family": "apim", "x": "ecr_r_anxiety", "y": "ecr_r_avoidance"}], data,
+                            FAST, seed=4)
+    table = out.files["A1_apim"]
+    assert list(table.columns) == ["effect", "role", "estimate", "se", "z", "p", "ci_low", "ci_high", "std_estimate"]
+    assert list(table.effect) == ["actor", "partner", "k"] and set(table.role) == {"both"}
+    xa, xb = _partners(data, ["ecr_r_anxiety", "ecr_r_avoidance"])
+    ref = dy.apim(xa[:, 0], xa[:, 1], xb[:, 0], xb[:, 1], distinguishable=False).table()
+    pd.testing.assert_frame_equal(table.drop(columns=["ci_low", "ci_high"]), ref.drop(columns=["ci_low", "ci_high"]))
+    r = row(out, "A1")
+    assert r.effect_size_name == "apim_partner" and math.isclose(r.effect_size, table.estimate[1])
+    assert r.effect_size > 0 and bool(r.supported)  # complementarity c = .3 is a partner effect
+    k = row(out, "A1[k_both]")
+    assert math.isclose(k.effect_size, table.estimate[2]) and k.ci_low < k.effect_size < k.ci_high
 
 
 # ---------------------------------------------------------------------------
@@ -635,7 +732,7 @@ def test_group_difference_family_default_levels():
 def test_table_correction_support_and_reproducibility():
     data = sim_data(n_couples=120, c=0.3, seed=13)
     entries = [{"id": "H1", "family": "complementarity"},
-               {"id": "H2", "family": "minmax_complementarity", "alpha": 0.1},
+               {"id": "H2", "family": "minmax_complementarity"},
                {"id": "H4", "family": "correlation", "x": "minmax_index", "y": "ecr_r_anxiety", "direction": "less"},
                {"id": "H7", "family": "dimensions_distinct", "cfa": False}]
     out = hy.run_hypotheses(entries, data, FAST, seed=5)
@@ -651,15 +748,29 @@ def test_table_correction_support_and_reproducibility():
     assert (prim.supported.astype(bool) == expect).all()
     again = hy.run_hypotheses(entries, data, FAST, seed=5).table
     pd.testing.assert_frame_equal(t, again)
-    # another hypothesis added: H1's permutation p does not change (seed per id)
+    # another hypothesis added: a permutation p does not change (seed per id)
     more = hy.run_hypotheses(entries + [{"id": "H3", "family": "pairing_symmetry"}], data, FAST, seed=5).table
-    assert more[more.id == "H1"].p_value.iloc[0] == row(out, "H1").p_value
+    assert more[more.id == "H2[min_max_couples]"].p_value.iloc[0] == row(out, "H2[min_max_couples]").p_value
     bh = hy.run_hypotheses(entries, data, {**FAST, "correction": "bh"}, seed=5).table
     np.testing.assert_allclose(bh[bh.primary].p_adjusted, multipletests(prim.p_value, method="fdr_bh")[1])
 
 
+def test_mixed_alpha_levels_need_a_weighted_correction():
+    data = sim_data(n_couples=120, c=0.3, seed=13)
+    entries = [{"id": "H1", "family": "complementarity", "alpha": 0.04},
+               {"id": "H2", "family": "minmax_complementarity", "alpha": 0.01}]
+    with pytest.raises(ValueError, match="holm needs one alpha"):
+        hy.run_hypotheses(entries, data, FAST)
+    out = hy.run_hypotheses(entries, data, {**FAST, "correction": "weighted_holm"}, seed=5)
+    prim = out.table[out.table.primary]
+    np.testing.assert_allclose(prim.p_adjusted, inference.adjust_pvalues_weighted(prim.p_value, [0.04, 0.01]))
+    in_dir = np.array([hy._in_direction(e, n, d) for e, n, d in zip(prim.effect_size, prim.null_value, prim.direction)])
+    assert (prim.supported.astype(bool) == ((prim.p_adjusted < 0.05) & in_dir)).all()
+    assert "share of the family-wise level 0.05" in prim.note.iloc[0]
+
+
 def test_demo_cohort_complementarity(tmp_path):
-    """The shipped demo (150 couples, planted latent r = .25): the complementarity is found."""
+    """The shipped demo (150 couples, planted latent complementarity .25): found by the cross-partner path."""
     from attachment_pipeline.config import load_study, read_config_file
     from attachment_pipeline.steps import read_scores, score_cohort
 
@@ -670,10 +781,80 @@ def test_demo_cohort_complementarity(tmp_path):
     out["validation"] = tmp_path / "validation.json"
     score_cohort(cohort, study.scoring, out)
     scores = read_scores(out["scores"])
-    data = hy.CohortData("demo", scores, couple_column="couple_id", role_column="partner",
-                         instruments=cohort.instruments)
+    data = hy.CohortData("demo", scores, items=read_scores(out["keyed_items"]), couple_column="couple_id",
+                         role_column="partner", instruments=cohort.instruments)
     res = hy.run_hypotheses([{"id": "H1", "family": "complementarity"}], data,
                             {"n_permutations": 2000, "n_bootstrap": 200}, seed=study.seed)
     r = row(res, "H1")
-    assert r.n == 148 and round(r.effect_size, 3) == 0.178
-    assert r.p_value < 0.01 and bool(r.supported)
+    assert r.n == 148 and "indistinguishable" in r.note
+    assert r.effect_size > 0.1 and r.p_value < 0.01 and bool(r.supported)
+
+
+# ---------------------------------------------------------------------------
+# indistinguishable dyads: every reported number is the same under any labelling
+
+
+def _relabelled(data: hy.CohortData, seed: int) -> hy.CohortData:
+    """Swap the role labels of half the couples, shuffle the rows, rename respondents and couples."""
+    rng = np.random.default_rng(seed)
+    s = data.scores.copy()
+    couples = sorted(s.couple_id.dropna().unique())
+    swap = set(np.array(couples)[rng.random(len(couples)) < 0.5])
+    s["partner"] = [({"A": "B", "B": "A"}[p] if c in swap else p) if isinstance(c, str) else p
+                    for c, p in zip(s.couple_id, s.partner)]
+    new_ids = {old: f"X{k:05d}" for k, old in enumerate(rng.permutation(s.index.to_numpy()))}
+    new_couples = {old: f"Q{k:04d}" for k, old in enumerate(rng.permutation(couples))}
+    s["couple_id"] = s.couple_id.map(new_couples)
+    s.index = pd.Index([new_ids[i] for i in s.index], name=s.index.name)
+    s = s.iloc[rng.permutation(len(s))]
+    cl = data.classification.copy()
+    cl["respondent_id"] = cl.respondent_id.map(new_ids)
+    cl = cl.iloc[rng.permutation(len(cl))]
+    items = data.items.copy()
+    items.index = pd.Index([new_ids[i] for i in items.index], name=items.index.name)
+    ch = data.children.copy()
+    ch["parent_id"] = ch.parent_id.map(new_ids)
+    ch["child_id"] = [f"Z{k:04d}" for k in rng.permutation(len(ch))]
+    ch = ch.iloc[rng.permutation(len(ch))]
+    return hy.CohortData(**{**data.__dict__, "scores": s, "classification": cl, "items": items, "children": ch})
+
+
+def test_indistinguishable_dyads_give_the_same_numbers_under_any_labelling():
+    base = sim_data(n_couples=150, c=0.25, seed=21, n_singles=40, n_children=120, transmission_rate=0.4,
+                    child_code_probs=(0.15, 0.6, 0.1, 0.15), sibling_rate=0.3, two_parent_rate=0.3)
+    base = hy.CohortData(**{**base.__dict__, "distinguishable": "false"})
+    entries = [{"id": "H1", "family": "complementarity"},
+               {"id": "H1b", "family": "complementary_pairing"},
+               {"id": "H1c", "family": "apim", "x": "ecr_r_anxiety", "y": "ecr_r_avoidance"},
+               {"id": "H2", "family": "minmax_complementarity"},
+               {"id": "H3", "family": "pairing_symmetry"},
+               {"id": "H3s", "family": "pairing_symmetry", "by": "style"},
+               {"id": "H4", "family": "correlation", "x": "minmax_index", "y": "ecr_r_anxiety"},
+               {"id": "H5", "family": "prevalence"},
+               {"id": "H6", "family": "transmission"},
+               {"id": "H7", "family": "dimensions_distinct", "cfa": False},
+               {"id": "H8", "family": "duration"}]
+    settings = {"n_permutations": 499, "n_bootstrap": 200}
+    ref = hy.run_hypotheses(entries, base, settings, seed=7)
+    numeric = ["n", "statistic", "df", "p_value", "p_adjusted", "effect_size", "ci_low", "ci_high", "null_value"]
+    for seed in (1, 2):
+        other = hy.run_hypotheses(entries, _relabelled(base, seed), settings, seed=7)
+        a, b = ref.table, other.table
+        assert list(a.id) == list(b.id)
+        np.testing.assert_allclose(b[numeric].to_numpy(float), a[numeric].to_numpy(float), rtol=1e-9, atol=1e-12)
+        assert [str(v) for v in a.supported] == [str(v) for v in b.supported]
+        assert list(b.note) == list(a.note)
+        for name, table in ref.tables.items():
+            pd.testing.assert_frame_equal(other.tables[name], table, rtol=1e-9)
+        pd.testing.assert_frame_equal(other.files["H1c_apim"], ref.files["H1c_apim"], rtol=1e-9)
+
+
+def test_the_registry_is_light():
+    """Importing the family registry (as the config check does) loads no numpy, pandas or scipy."""
+    import subprocess
+    import sys
+    code = ("import sys; import attachment_pipeline.hypotheses.registry as r; r.check_hypotheses("
+            "[{'id': 'H1', 'family': 'complementarity'}]); "
+            "print(sorted(m for m in ('numpy', 'pandas', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

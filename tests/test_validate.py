@@ -119,11 +119,16 @@ def test_couple_must_have_two_members(write_csv, size):
         run(write_csv(df))
 
 
-def test_couple_roles_must_differ(write_csv):
+def test_couple_roles_must_differ_only_when_declared_distinguishable(write_csv):
     df = make_responses(8)
     df.loc[3, "partner"] = "A"
-    with pytest.raises(DataError, match=r"both members of couple 'C1' have the same role 'A'.*row 4, row 5"):
-        run(write_csv(df))
+    path = write_csv(df)
+    v = run(path)  # a mixed sample: analysed as indistinguishable dyads
+    assert v.report["couples"]["couples_sharing_a_role"] == 1
+    couples = {"couple_column": "couple_id", "role_column": "partner", "distinguishable": True}
+    with pytest.raises(DataError, match=r"both members of couple 'C1' have the same role 'A'.*row 4, row 5"
+                                        r".*distinguishable"):
+        run(path, couples=couples)
 
 
 def test_covariate_must_be_numeric(write_csv):

@@ -18,7 +18,9 @@ OUTPUTS = ["scores.csv", "items.csv", "reliability.csv", "item_stats.csv", "fact
            "parallel_analysis.csv", "efa_loadings.csv", "efa_fit.csv", "cfa_fit.csv", "cfa_loadings.csv", "cfa_thresholds.csv", "qc/validation.json", "qc/missingness.csv", "classification.csv",
            "style_counts.csv", "classification_agreement.csv", "classification_coverage.csv", "gmm_profiles.csv",
            "gmm_bic.csv", "minmax_by_style.csv", "hypotheses.csv", "hypothesis_tables/pairing_table.csv",
-           "hypothesis_tables/transmission_table.csv", "hypothesis_tables/prevalence_table.csv", "report.html",
+           "hypothesis_tables/transmission_table.csv", "hypothesis_tables/prevalence_table.csv",
+           "hypothesis_tables/H1c_apim.csv", "dyads/distinguishability.csv", "dyads/nonindependence.csv",
+           "dyads/invariance.csv", "report.html",
            "exports/scores.sav", "exports/classification.sav", "exports/cfa_model.lavaan", "irt_items.csv", "irt_fit.csv",
            "irt_information.csv", "irt_dif.csv", "irt_scores.csv"]
 
@@ -213,7 +215,7 @@ def test_demo_hypotheses_one_per_family_and_planted_complementarity_found(demo_r
     primary = table[table["primary"]]
     assert set(primary["family"]) == {"complementarity", "complementary_pairing", "minmax_complementarity",
                                       "pairing_symmetry", "correlation", "prevalence", "transmission",
-                                      "dimensions_distinct", "duration", "group_difference"}
+                                      "dimensions_distinct", "duration", "group_difference", "apim"}
     h1 = primary.set_index("id").loc["H1"]
     assert h1["supported"] and h1["effect_size"] > 0 and h1["p_adjusted"] < 0.05
     # Holm: adjusted p never below the raw p, and the correction spans the primary rows only
@@ -221,6 +223,14 @@ def test_demo_hypotheses_one_per_family_and_planted_complementarity_found(demo_r
     assert table.loc[~table["primary"], "p_adjusted"].isna().all()
     status = json.loads((demo_run / "results/demo/prereg_status.json").read_text())
     assert status["status"] == "no lock"
+    # the demo's roles A/B are exchangeable (the simulator draws them alike): indistinguishable dyads
+    dist = pd.read_csv(demo_run / "results/demo/demo/dyads/distinguishability.csv")
+    assert list(dist.columns[:5]) == ["score_set", "chi2", "df", "p", "distinguishable"]
+    assert set(dist.score_set) == {"ecr_r", "minmax_index"} and not dist.distinguishable.any()
+    inv = pd.read_csv(demo_run / "results/demo/demo/dyads/invariance.csv")
+    assert list(inv.model) == ["configural", "loading", "intercept"] * 2 and inv.converged.all()
+    apim = pd.read_csv(demo_run / "results/demo/demo/hypothesis_tables/H1c_apim.csv")
+    assert list(apim.columns) == ["effect", "role", "estimate", "se", "z", "p", "ci_low", "ci_high", "std_estimate"]
 
 
 def test_preregistration_lock_matches_then_reports_differences(tmp_path):

@@ -31,6 +31,7 @@ class ConfigError(ValueError):
 class Couples:
     couple_column: str
     role_column: str | None = None
+    distinguishable: str = "auto"  # auto (test the roles) | true | false
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,9 @@ def _cohort(name: str, raw: dict, instrument_dir: Path, root: Path, min_cell: in
         id_column=raw.get("id_column"), missing_codes=tuple(float(c) for c in raw["missing_codes"]),
         out_of_range=raw["out_of_range"], non_numeric=raw["non_numeric"],
         groups=tuple(raw["groups"]), covariates=tuple(raw["covariates"]),
-        couples=Couples(couples["couple_column"], couples.get("role_column")) if couples else None,
+        couples=(Couples(couples["couple_column"], couples.get("role_column"),
+                         _distinguishable_setting(couples.get("distinguishable", "auto"), where))
+                 if couples else None),
         children=Path(children) if children else None, sheet=raw.get("sheet"), header_row=int(raw["header_row"]),
         exclude=Exclude(preview=bool(exclude.get("preview", True)), unfinished=bool(exclude.get("unfinished", True)),
                         min_progress=float(exclude.get("min_progress", 0))),
@@ -318,6 +321,15 @@ def _check_columns(cohort: Cohort, raw: dict) -> None:
             raise ConfigError(f"config key `{where}.{key}`: column {col!r} identifies people (names, e-mail, IP "
                               "address, location or contact data), and identifying columns are never copied into "
                               "outputs. Remove it, or use a pseudonymous id (e.g. Qualtrics' ResponseId) instead.")
+
+
+def _distinguishable_setting(value, where: str) -> str:
+    """``couples.distinguishable`` as text: YAML reads true/false as booleans."""
+    text = {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else str(value)
+    if text not in ("auto", "true", "false"):
+        raise ConfigError(f"config key `{where}.couples.distinguishable`: {value!r} is not allowed; use auto (test "
+                          "whether the roles differ), true or false.")
+    return text
 
 
 def read_cohort_sheet(path: Path, root: Path) -> dict:
@@ -521,7 +533,7 @@ def load_study(config: dict, root: Path | str = ".") -> Study:
                           f"likelihood method, so {est} cannot use it. Use `missing: fiml` (every respondent who "
                           "answered) or listwise, or `estimator: wlsmv` with pairwise.")
     irt = _irt_settings(config["irt"], cohorts, instrument_dir)
-    from . import hypotheses as hy  # the family registry is the one place that knows each family's keys
+    from .hypotheses import registry as hy  # the family registry is the one place that knows each family's keys
 
     try:
         testing = hy.check_testing_settings(config.get("hypothesis_testing"))
@@ -532,6 +544,7 @@ def load_study(config: dict, root: Path | str = ".") -> Study:
     _check_hypothesis_names(entries, config.get("hypotheses") or [], cohorts, capabilities, hy.required_columns)
     try:
         plan = hy.plan_hypotheses(entries, capabilities)
+        hy.check_alpha_levels(plan, testing)
     except ValueError as exc:
         raise ConfigError(f"config key `hypotheses`: {exc}") from None
     lock = config.get("preregistration") or f"config/preregistration/{config['study']}.lock.json"

@@ -394,6 +394,64 @@ _EN = {
     "pairing_caption": "Each cell: observed couples / couples expected under random pairing of the same partners. "
                        "Warm: more than chance, cool: fewer. Cells with fewer than {k} couples are hatched.",
     "no_couples": "No couples in the data.",
+    "dyads_heading": "Dyads: distinguishable or not, and how alike partners are",
+    "dyads_intro": "Partners are not independent respondents (Kenny, Kashy & Cook, 2006). When a role column gives "
+                   "every couple the same two roles, the pipeline tests whether the roles differ in the means, "
+                   "variances or covariances of the scores (the I-SAT test); only if they do are the dyads analysed "
+                   "as distinguishable. Otherwise, and in mixed samples, every number is computed so that it does not "
+                   "depend on who is called partner A.",
+    "dist_caption": "Distinguishability of the partners (dyads/distinguishability.csv).",
+    "dist_note": "χ²: the I-SAT model (equal means, variances and covariances for both roles) against the saturated "
+                 "model; distinguishable when p < .05 (couples.distinguishable: auto).",
+    "score_set": "Scores",
+    "decision": "Decision",
+    "ni_caption": "Partner similarity per score (dyads/nonindependence.csv).",
+    "ni_note": "ICC: intraclass correlation of indistinguishable partners (ANOVA, exact F test and interval); r: "
+               "Pearson correlation of the two roles. A positive value means partners are alike, a negative one "
+               "that they are opposites.",
+    "score": "Score",
+    "similarity": "Similarity [95% CI]",
+    "dinv_caption": "Measurement invariance across the two roles (dyads/invariance.csv): both partners' items in one "
+                    "model, same-item residuals correlated.",
+    "dinv_note": "Configural: same pattern; loading: equal loadings; intercept: also equal item intercepts. Δ: "
+                 "against the previous level (Chen, 2007: ΔCFI ≥ -.010, ΔRMSEA ≤ .015).",
+    "dinv_not_fitted": "Measurement invariance across partners: {decision}.",
+    "model_level": "Model",
+    "delta_test": "Δχ² test",
+    "design_heading": "How each hypothesis was tested",
+    "design_complementarity": "{id}: does one partner's anxiety predict the other's avoidance beyond what the first "
+                              "partner's own avoidance predicts? This cross-partner path is zero when partners merely "
+                              "have similar attachment profiles, so a positive path is complementarity beyond "
+                              "similarity; a shared "
+                              "couple-level insecurity would also make it positive and cannot be told apart with "
+                              "these data.",
+    "design_complementary_pairing": "{id}: are couples of the two styles more frequent than homogamy (partners "
+                                    "alike in anxiety and in avoidance, or in style) and the style shares imply? A "
+                                    "log-linear model with those homogamy terms is the comparison, not random "
+                                    "pairing.",
+    "design_minmax_complementarity": "{id}: are partners' min/max indices alike or opposite? The intraclass "
+                                     "correlation (or, for distinguishable partners, r) is negative when minimisers "
+                                     "pair with maximisers.",
+    "design_pairing_symmetry": "{id}: the share of couples of the same type, compared with pairing the same people "
+                               "at random.",
+    "design_correlation": "{id}: a correlation over respondents; partners of one couple count as one cluster, so "
+                          "their similarity does not make the result look more certain than it is.",
+    "design_prevalence": "{id}: the style distribution against the reference; with couples in the data the "
+                         "chi-square is corrected (Rao-Scott) for partners who resemble each other.",
+    "design_transmission": "{id}: do children's Strange Situation codes agree with their parent's style more often "
+                           "than chance (κ)? Whole families are compared, so siblings and both parents count as one "
+                           "family; the concordance rate is shown beside the published 70% but is not the test.",
+    "design_dimensions_distinct": "{id}: is the correlation of anxiety and avoidance reliably below the limit? Two "
+                                  "one-sided tests, with couples as clusters.",
+    "design_duration": "{id}: the partial correlation of security with relationship duration, on couple means "
+                       "(partners share the duration).",
+    "design_group_difference": "{id}: the difference between the two groups; partners in the same couple are "
+                               "compared as pairs.",
+    "design_apim": "{id}: the actor-partner model: how one's own {x} goes with one's own {y} (actor) and the "
+                   "partner's {x} with one's {y} (partner), with k = partner / actor.",
+    "design_dyads_distinguishable": "Partners analysed as distinguishable by their roles.",
+    "design_dyads_indistinguishable": "Partners analysed as indistinguishable: the result does not depend on who is "
+                                      "called partner A.",
     # hypotheses
     "hyp_intro": "The declared hypotheses, tested as configured; one row per hypothesis.",
     "hypothesis": "Hypothesis",
@@ -418,8 +476,9 @@ _EN = {
     "direction_greater": "greater",
     "direction_less": "less",
     "direction_two-sided": "two-sided",
-    "supported_meaning": "For two-sided tests against a reference (prevalence, transmission) “supported” means the "
-                         "cohort differs from the reference, not that it matches it.",
+    "supported_meaning": "For a two-sided test against a reference (prevalence) “supported” means the cohort "
+                         "differs from the reference, not that it matches it; its equivalence form (direction less) "
+                         "tests that it matches.",
     "forest_alt": "Forest plot of the effect sizes of the hypotheses with their intervals.",
     "forest_caption": "Effect sizes with 95% intervals, one panel per kind of effect size; the grey bar marks the "
                       "value under the null hypothesis.",
@@ -438,6 +497,14 @@ _EN = {
     "effect_factor_correlation": "factor correlation",
     "effect_hedges_g": "Hedges' g",
     "effect_rank_biserial_r": "rank-biserial r",
+    "effect_std_path": "cross-partner path β",
+    "effect_r_cross": "cross-partner r",
+    "effect_ratio_beyond_homogamy": "ratio beyond homogamy",
+    "effect_icc": "ICC",
+    "effect_apim_partner": "partner effect",
+    "effect_apim_actor": "actor effect",
+    "effect_k": "k (partner / actor)",
+    "correction_weighted_holm": "weighted Holm correction (alpha = share of the family-wise level)",
     "no_hypotheses": "No hypotheses were declared for this study.",
     "prereg_heading": "Preregistration",
     "prereg_matches": "The declared hypotheses and analysis settings match the preregistration lock made {created} "
@@ -849,6 +916,65 @@ _NL = {
     "pairing_caption": "Elke cel: geobserveerde paren / paren verwacht bij willekeurige koppeling van dezelfde "
                        "partners. Warm: meer dan toeval, koel: minder. Cellen met minder dan {k} paren zijn gearceerd.",
     "no_couples": "Geen paren in de data.",
+    "dyads_heading": "Dyades: onderscheidbaar of niet, en hoe gelijk partners zijn",
+    "dyads_intro": "Partners zijn geen onafhankelijke respondenten (Kenny, Kashy & Cook, 2006). Als een rolkolom elk "
+                   "paar dezelfde twee rollen geeft, toetst de pijplijn of de rollen verschillen in gemiddelden, "
+                   "varianties of covarianties van de scores (de I-SAT-toets); alleen dan worden de dyades als "
+                   "onderscheidbaar geanalyseerd. Anders, en in gemengde steekproeven, is elk getal zo berekend dat "
+                   "het niet afhangt van wie partner A heet.",
+    "dist_caption": "Onderscheidbaarheid van de partners (dyads/distinguishability.csv).",
+    "dist_note": "χ²: het I-SAT-model (gelijke gemiddelden, varianties en covarianties voor beide rollen) tegen het "
+                 "verzadigde model; onderscheidbaar bij p < .05 (couples.distinguishable: auto).",
+    "score_set": "Scores",
+    "decision": "Besluit",
+    "ni_caption": "Gelijkenis van partners per score (dyads/nonindependence.csv).",
+    "ni_note": "ICC: intraklassecorrelatie van niet-onderscheidbare partners (ANOVA, exacte F-toets en interval); r: "
+               "Pearson-correlatie van de twee rollen. Positief: partners lijken op elkaar, negatief: ze zijn "
+               "elkaars tegenpool.",
+    "score": "Score",
+    "similarity": "Gelijkenis [95%-BI]",
+    "dinv_caption": "Meetinvariantie tussen de twee rollen (dyads/invariance.csv): de items van beide partners in één "
+                    "model, residuen van hetzelfde item gecorreleerd.",
+    "dinv_note": "Configuraal: hetzelfde patroon; ladingen: gelijke ladingen; intercepten: ook gelijke "
+                 "itemintercepten. Δ: ten opzichte van het vorige niveau (Chen, 2007: ΔCFI ≥ -.010, ΔRMSEA ≤ .015).",
+    "dinv_not_fitted": "Meetinvariantie tussen partners: {decision}.",
+    "model_level": "Model",
+    "delta_test": "Δχ²-toets",
+    "design_heading": "Hoe elke hypothese is getoetst",
+    "design_complementarity": "{id}: voorspelt de angst van de ene partner de vermijding van de andere, boven wat de "
+                              "eigen vermijding van de eerste partner voorspelt? Dit pad tussen partners is nul als "
+                              "partners alleen een gelijk hechtingsprofiel hebben, dus een positief pad is "
+                              "complementariteit bovenop "
+                              "gelijkenis; een gedeelde onzekerheid op paarniveau maakt het pad ook positief en is met "
+                              "deze data niet te onderscheiden.",
+    "design_complementary_pairing": "{id}: komen paren van de twee stijlen vaker voor dan homogamie (partners gelijk "
+                                    "in angst en in vermijding, of in stijl) en de stijlverdeling doen verwachten? "
+                                    "De vergelijking is een loglineair model met die homogamietermen, niet "
+                                    "willekeurige koppeling.",
+    "design_minmax_complementarity": "{id}: lijken de min/max-indices van partners op elkaar of zijn ze "
+                                     "tegengesteld? De intraklassecorrelatie (of, bij onderscheidbare partners, r) "
+                                     "is negatief als minimisers met maximisers samen zijn.",
+    "design_pairing_symmetry": "{id}: het aandeel paren van hetzelfde type, vergeleken met willekeurige koppeling "
+                               "van dezelfde mensen.",
+    "design_correlation": "{id}: een correlatie over respondenten; partners van één paar tellen als één cluster, zodat "
+                          "hun gelijkenis het resultaat niet zekerder doet lijken dan het is.",
+    "design_prevalence": "{id}: de stijlverdeling tegen de referentie; met paren in de data is de chi-kwadraat "
+                         "gecorrigeerd (Rao-Scott) voor partners die op elkaar lijken.",
+    "design_transmission": "{id}: komen de Strange-Situation-codes van kinderen vaker dan toeval overeen met de stijl "
+                           "van hun ouder (κ)? Hele gezinnen worden vergeleken, zodat broers en zussen en beide "
+                           "ouders als één gezin tellen; het overeenstemmingspercentage staat naast de gepubliceerde "
+                           "70% maar is niet de toets.",
+    "design_dimensions_distinct": "{id}: ligt de correlatie van angst en vermijding betrouwbaar onder de grens? Twee "
+                                  "eenzijdige toetsen, met paren als clusters.",
+    "design_duration": "{id}: de partiële correlatie van veiligheid met de relatieduur, op paargemiddelden (partners "
+                       "delen de duur).",
+    "design_group_difference": "{id}: het verschil tussen de twee groepen; partners in hetzelfde paar worden als "
+                               "paar vergeleken.",
+    "design_apim": "{id}: het actor-partnermodel: hoe de eigen {x} samenhangt met de eigen {y} (actor) en de {x} van "
+                   "de partner met de eigen {y} (partner), met k = partner / actor.",
+    "design_dyads_distinguishable": "Partners geanalyseerd als onderscheidbaar naar hun rol.",
+    "design_dyads_indistinguishable": "Partners geanalyseerd als niet-onderscheidbaar: de uitkomst hangt niet af van "
+                                      "wie partner A heet.",
     "hyp_intro": "De opgegeven hypothesen, getoetst zoals ingesteld; één rij per hypothese.",
     "hypothesis": "Hypothese",
     "description": "Omschrijving",
@@ -872,8 +998,9 @@ _NL = {
     "direction_greater": "groter",
     "direction_less": "kleiner",
     "direction_two-sided": "tweezijdig",
-    "supported_meaning": "Bij tweezijdige toetsen tegen een referentie (prevalentie, overdracht) betekent „gesteund” "
-                         "dat het cohort van de referentie verschilt, niet dat het ermee overeenkomt.",
+    "supported_meaning": "Bij een tweezijdige toets tegen een referentie (prevalentie) betekent „gesteund” dat het "
+                         "cohort van de referentie verschilt, niet dat het ermee overeenkomt; de equivalentievorm "
+                         "(richting kleiner) toetst dat het overeenkomt.",
     "forest_alt": "Forest plot van de effectgroottes van de hypothesen met hun intervallen.",
     "forest_caption": "Effectgroottes met 95%-intervallen, één paneel per soort effectgrootte; het grijze streepje is "
                       "de waarde onder de nulhypothese.",
@@ -892,6 +1019,14 @@ _NL = {
     "effect_factor_correlation": "factorcorrelatie",
     "effect_hedges_g": "Hedges' g",
     "effect_rank_biserial_r": "rank-biseriële r",
+    "effect_std_path": "pad tussen partners β",
+    "effect_r_cross": "r tussen partners",
+    "effect_ratio_beyond_homogamy": "verhouding bovenop homogamie",
+    "effect_icc": "ICC",
+    "effect_apim_partner": "partnereffect",
+    "effect_apim_actor": "actoreffect",
+    "effect_k": "k (partner / actor)",
+    "correction_weighted_holm": "gewogen Holm-correctie (alpha = aandeel van het familieniveau)",
     "no_hypotheses": "Voor deze studie zijn geen hypothesen opgegeven.",
     "prereg_heading": "Preregistratie",
     "prereg_matches": "De opgegeven hypothesen en analyse-instellingen komen overeen met het preregistratieslot van "

@@ -54,7 +54,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import Classification, Factors, Reliability, Scoring
-from .hypotheses import check_hypotheses, check_testing_settings
+from .hypotheses.registry import check_hypotheses, check_testing_settings
 from .simulate import DEMO_SEED
 
 FORMAT = "attachment-pipeline-prereg-lock/1"

@@ -27,7 +27,8 @@ sentence when its data are absent):
    lines of the primary method and the quadrants named.
 8. Styles (``styles``): counts per method, agreement, min/max index and type
    by style.
-9. Couples (``couples``): partner against partner, pairing table.
+9. Couples (``couples``): partner against partner, distinguishability, partner
+   similarity, measurement invariance across the roles, pairing table.
 10. Hypotheses (``hypotheses``): APA table, forest plot, verdicts in words,
     preregistration status.
 11. Provenance (``provenance``): sha256 of every input and table, the config
@@ -103,6 +104,9 @@ RESULT_FILES = {
     "irt_information": "irt_information.csv",
     "irt_dif": "irt_dif.csv",
     "irt_scores": "irt_scores.csv",
+    "distinguishability": "dyads/distinguishability.csv",
+    "nonindependence": "dyads/nonindependence.csv",
+    "dyadic_invariance": "dyads/invariance.csv",
 }
 
 #: Packages whose versions the provenance section lists.
@@ -110,7 +114,8 @@ PACKAGES = ("numpy", "pandas", "scipy", "factor_analyzer", "scikit-learn", "snak
             "jinja2", "pyreadstat", "attachment-pipeline")
 
 #: Statistics and effect sizes that cannot exceed 1 in absolute value: printed without a leading zero.
-BOUNDED = {"r", "r_double_entry", "partial_r", "share", "concordance_rate", "kappa", "factor_correlation",
+BOUNDED = {"r", "r_double_entry", "partial_r", "share", "concordance_rate", "kappa", "factor_correlation", "icc",
+           "r_cross", "std_path",
            "rank_biserial_r", "proportion", "alpha", "omega", "cfi", "rmsea", "srmr", "kmo", "p"}
 #: Statistics that are counts.
 COUNTS = {"observed_couples", "concordant", "u"}
@@ -1428,15 +1433,59 @@ def section_couples(ctx: Context) -> Section:
             for start in range(0, len(panels), 3):
                 fig = fg.partner_plots(panels[start:start + 3], scale_by_panel=scales[start:start + 3])
                 blocks.append(_figure(ctx, fig, T("partner_alt"), T("partner_caption")))
+    blocks.extend(_dyad_blocks(ctx))
     blocks.append(Heading(T("pairing_heading")))
     blocks.extend(_pairing_figures(ctx))
     return Section("couples", T("sec_couples"), blocks)
 
 
+def _dyad_blocks(ctx: Context) -> list:
+    """Distinguishability, partner similarity and measurement invariance across the roles (``dyads/*.csv``)."""
+    T, res = ctx.T, ctx.res
+    dist, ni, inv = res.get("distinguishability"), res.get("nonindependence"), res.get("dyadic_invariance")
+    if dist is None and ni is None and inv is None:
+        return []
+    blocks = [Heading(T("dyads_heading")), Para(T("dyads_intro"))]
+    if dist is not None and len(dist):
+        rows = [[str(r["score_set"]), fmt_int(r["n_couples"]), fmt_statistic("chi2", r["chi2"], r["df"]),
+                 fmt_p(r["p"]), str(r["decision"])] for _, r in dist.iterrows()]
+        blocks.append(Table([T("score_set"), "n", "χ²", "p", T("decision")], rows, caption=T("dist_caption"),
+                            note=T("dist_note"), numeric=[1, 3], nowrap=[2]))
+    if ni is not None and len(ni):
+        rows = []
+        for _, r in ni.iterrows():
+            label = "ICC" if r["statistic"] == "icc" else "r"
+            test = (f"F({fmt_int(r['df1'])}, {fmt_int(r['df2'])}) = {fmt_num(r['test_statistic'])}"
+                    if r["test"] == "F" else fmt_statistic("t", r["test_statistic"], r["df1"]))
+            rows.append([str(r["score"]), fmt_int(r["n_couples"]),
+                         f"{label} = {fmt_bounded(r['estimate'])} {fmt_ci(r['ci_low'], r['ci_high'])}", test,
+                         fmt_p(r["p"])])
+        blocks.append(Table([T("score"), "n", T("similarity"), T("test"), "p"], rows, caption=T("ni_caption"),
+                            note=T("ni_note"), numeric=[1, 4], nowrap=[2, 3]))
+    if inv is not None and len(inv):
+        fitted = inv[inv["model"] != "not fitted"]
+        for _, r in inv[inv["model"] == "not fitted"].iterrows():
+            blocks.append(Para(T("dinv_not_fitted", decision=str(r["decision"])), css="note"))
+        if len(fitted):
+            rows = []
+            for _, r in fitted.iterrows():
+                cfi = r.get("cfi_robust") if _finite(r.get("cfi_robust", np.nan)) else r["cfi"]
+                rmsea = r.get("rmsea_robust") if _finite(r.get("rmsea_robust", np.nan)) else r["rmsea"]
+                delta = (fmt_statistic("chi2", r["delta_chi2"], r["delta_df"]) + f", p = {fmt_p(r['delta_p'])}"
+                         if _finite(r["delta_chi2"]) else DASH)
+                rows.append([f"{r['instrument']} {r['subscale']}", T.get(f"model_{r['model']}", str(r["model"])),
+                             fmt_int(r["n"]), fmt_statistic("chi2", r["chi2"], r["df"]), fmt_bounded(cfi, 3),
+                             fmt_bounded(rmsea, 3), delta, str(r["decision"])])
+            blocks.append(Table([T("score"), T("model_level"), "n", "χ²", "CFI", "RMSEA", T("delta_test"),
+                                 T("decision")], rows, caption=T("dinv_caption"), note=T("dinv_note"),
+                                numeric=[2, 4, 5], nowrap=[3, 6]))
+    return blocks
+
+
 # ---------------------------------------------------------------------------
 # 10. hypotheses
 
-_STAT_SYMBOL = {"t": "t", "t_welch": "t", "chi2": "χ²", "chi2_diff": "Δχ²", "r": "r", "r_double_entry": "r",
+_STAT_SYMBOL = {"t": "t", "t_welch": "t", "chi2": "χ²", "chi2_diff": "Δχ²", "r": "r", "r_double_entry": "r", "F": "F",
                 "partial_r": "r", "kappa": "κ", "u": "U", "observed_couples": "O", "concordant": "k", "z": "z"}
 
 
@@ -1516,6 +1565,26 @@ def _verdicts(ctx: Context, hyp: pd.DataFrame) -> Bullets:
     return Bullets(items)
 
 
+def _designs(ctx: Context, hyp: pd.DataFrame) -> Bullets:
+    """One sentence per primary row saying how the hypothesis was tested (by family), and the dyad structure."""
+    T = ctx.T
+    entries = {str(e.get("id")): e for e in (ctx.config.get("hypotheses") or []) if isinstance(e, dict)}
+    items = []
+    for _, r in hyp[_is_primary(hyp)].iterrows():
+        fam = str(r["family"])
+        e = entries.get(str(r["id"]), {})
+        text = T.get(f"design_{fam}", "", id=r["id"], x=e.get("x", "x"), y=e.get("y", "y"))
+        if not text:
+            continue
+        note = str(r.get("note", ""))
+        if "indistinguishable" in note:
+            text += " " + T("design_dyads_indistinguishable")
+        elif "distinguishable" in note:
+            text += " " + T("design_dyads_distinguishable")
+        items.append(text)
+    return Bullets(items)
+
+
 def _forest_figure(ctx: Context, hyp: pd.DataFrame) -> Image | None:
     T = ctx.T
     rows = hyp[[_finite(x) for x in hyp["effect_size"]]].copy()
@@ -1556,7 +1625,8 @@ def section_hypotheses(ctx: Context) -> Section:
     if hyp is None or hyp.empty:
         return Section("hypotheses", T("sec_hypotheses"), (untested or [Para(T("no_hypotheses"))]) + blocks)
     out = [Para(T("hyp_intro"))] + untested + _hypotheses_tables(ctx, hyp) + [
-        Heading(T("verdicts_heading")), _verdicts(ctx, hyp), Para(T("supported_meaning"), css="note")]
+        Heading(T("verdicts_heading")), _verdicts(ctx, hyp), Para(T("supported_meaning"), css="note"),
+        Heading(T("design_heading")), _designs(ctx, hyp)]
     forest = _forest_figure(ctx, hyp)
     if forest is not None:
         out.append(forest)

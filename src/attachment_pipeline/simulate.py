@@ -86,6 +86,7 @@ CHILD_CODE = {"secure": "B", "dismissing": "A", "preoccupied": "C", "fearful": "
 SSP_CODES = ("A", "B", "C", "D")
 
 LAYOUTS = ("pipeline", "openpsychometrics")
+SIMILARITY_MECHANISMS = ("dimension", "profile")
 _GENDERS = ("female", "male", "other")
 _GENDER_P = (0.52, 0.46, 0.02)
 #: Open Psychometrics gender coding: 1 = male, 2 = female, 3 = other.
@@ -130,6 +131,34 @@ class SimulationSettings:
     layout : ``"pipeline"`` (columns as in ``data/raw/demo``; without couples the
         columns couple_id, partner and relationship_years are left out) or
         ``"openpsychometrics"`` (``Q1..Qk``, gender coded 1/2/3, age; singles only).
+
+    The remaining settings generate the realistic nulls of the calibration
+    (:mod:`attachment_pipeline.calibrate`); their defaults leave the data unchanged.
+
+    similarity_mechanism : how ``similarity_r`` arises. ``"dimension"``: partners
+        correlate ``similarity_r`` on the same dimension and not at all across
+        dimensions (beyond ``complementarity_r``). ``"profile"``: the whole
+        profile is shared, the cross-partner block is ``similarity_r`` times the
+        within-person correlation matrix, so one partner's anxiety correlates
+        ``similarity_r * anxiety_avoidance_r`` with the other's avoidance without
+        any complementarity (the null of the cross-partner path).
+    couple_factor : loading ``lambda`` of all four latent scores of a couple on one
+        shared couple-level factor (a shared insecurity nobody chose): scores are
+        ``lambda g + sqrt(1 - lambda^2) e``, so every within-couple correlation rises.
+    role_mean_difference : partner B's latent anxiety and avoidance means, and its
+        min/max propensity (in its own SD), exceed partner A's by this many SD.
+    minmax_similarity_r : correlation of the partners' own min/max propensity noise
+        (negative: minimisers pair with maximisers).
+    child_code_probs : probabilities of the codes A, B, C, D. When given, a child
+        has the parent's concordant code with probability ``transmission_rate`` and
+        otherwise a code drawn from these probabilities (``transmission_rate = 0``:
+        children independent of parents). When None, the original model (concordant
+        with probability ``transmission_rate``, else one of the other three).
+    sibling_rate : share of the parents with a child record who have a second child.
+    sibling_concordance : probability that a sibling has the first child's code
+        (else drawn like a first child).
+    two_parent_rate : share of the parents in couples whose partner also has a
+        record, of a sibling (same rules), so the family has two parents.
     """
 
     n_couples: int = 150
@@ -158,10 +187,20 @@ class SimulationSettings:
     transmission_rate: float = 0.70
     duration_r: float = -0.25
     layout: str = "pipeline"
+    similarity_mechanism: str = "dimension"
+    couple_factor: float = 0.0
+    role_mean_difference: float = 0.0
+    minmax_similarity_r: float = 0.0
+    child_code_probs: tuple | None = None
+    sibling_rate: float = 0.0
+    sibling_concordance: float = 0.0
+    two_parent_rate: float = 0.0
 
     def __post_init__(self):
         # normalise missing_codes to a tuple of ints so settings stay hashable
         object.__setattr__(self, "missing_codes", tuple(int(c) for c in self.missing_codes))
+        if self.child_code_probs is not None:
+            object.__setattr__(self, "child_code_probs", tuple(float(v) for v in self.child_code_probs))
         check_settings(self)
 
     @property
@@ -219,7 +258,22 @@ def check_settings(settings: SimulationSettings) -> None:
     if inside:
         raise ValueError(f"missing codes {inside} lie inside the response scale "
                          f"{s.scale_min}-{s.scale_max}; they would be valid answers.")
-    couple_covariance(s.anxiety_avoidance_r, s.complementarity_r, s.similarity_r)  # PD check
+    if s.similarity_mechanism not in SIMILARITY_MECHANISMS:
+        raise ValueError(f"similarity_mechanism must be one of {SIMILARITY_MECHANISMS}, got {s.similarity_mechanism!r}.")
+    if not 0 <= s.couple_factor < 1:
+        raise ValueError(f"couple_factor must be in [0, 1), got {s.couple_factor}.")
+    if not -1 < s.minmax_similarity_r < 1:
+        raise ValueError(f"minmax_similarity_r must be strictly between -1 and 1, got {s.minmax_similarity_r}.")
+    for name in ("sibling_rate", "sibling_concordance", "two_parent_rate"):
+        if not 0 <= getattr(s, name) <= 1:
+            raise ValueError(f"{name} must be in [0, 1], got {getattr(s, name)}.")
+    if s.child_code_probs is not None:
+        probs = np.asarray(s.child_code_probs, dtype=float)
+        if probs.shape != (4,) or np.any(probs < 0) or abs(probs.sum() - 1) > 1e-9:
+            raise ValueError(f"child_code_probs must be four probabilities (codes A, B, C, D) summing to 1, "
+                             f"got {s.child_code_probs!r}.")
+    couple_covariance(s.anxiety_avoidance_r, s.complementarity_r, s.similarity_r,
+                      s.similarity_mechanism)  # PD check
     if s.n_sparse > s.n_respondents:
         raise ValueError(f"n_sparse ({s.n_sparse}) exceeds the number of respondents ({s.n_respondents}).")
     if s.n_children > s.n_respondents:
@@ -282,12 +336,16 @@ class SimulatedCohort:
 
 
 def couple_covariance(anxiety_avoidance_r: float, complementarity_r: float,
-                      similarity_r: float = 0.0) -> np.ndarray:
+                      similarity_r: float = 0.0, mechanism: str = "dimension") -> np.ndarray:
     """Correlation matrix of ``(A_anx, A_avo, B_anx, B_avo)`` for one couple.
 
     Within person: ``anxiety_avoidance_r``; across partners: anxiety with the
     other's avoidance ``complementarity_r`` (both directions), same dimension
-    ``similarity_r``. Its eigenvalues are ``1 + r + s + c``, ``1 + r - s - c``,
+    ``similarity_r``; with ``mechanism="profile"`` the cross-partner block is
+    ``similarity_r * R + complementarity_r * J`` (R the within-person correlation
+    matrix, J the 2 x 2 matrix with ones off the diagonal): similarity of the whole
+    profile also links one partner's anxiety with the other's avoidance. With the
+    default mechanism the eigenvalues are ``1 + r + s + c``, ``1 + r - s - c``,
     ``1 - r + s - c`` and ``1 - r - s + c`` (r within person, c complementarity,
     s similarity); raises ValueError when the smallest is not positive.
 
@@ -299,6 +357,10 @@ def couple_covariance(anxiety_avoidance_r: float, complementarity_r: float,
     ValueError: The couple correlation matrix is not positive definite (smallest eigenvalue -0.8000) for anxiety_avoidance_r=0.9, complementarity_r=-0.9, similarity_r=0.0; reduce the correlations.
     """
     r, c, s = anxiety_avoidance_r, complementarity_r, similarity_r
+    if mechanism not in SIMILARITY_MECHANISMS:
+        raise ValueError(f"mechanism must be one of {SIMILARITY_MECHANISMS}, got {mechanism!r}.")
+    if mechanism == "profile":
+        c = c + s * r
     cov = np.array([[1.0, r, s, c],
                     [r, 1.0, c, s],
                     [s, c, 1.0, r],
@@ -335,15 +397,21 @@ def simulate_latent(settings: SimulationSettings, rng: np.random.Generator) -> p
     [[0, 'A'], [0, 'B'], [-1, '']]
     """
     s = settings
-    cov = couple_covariance(s.anxiety_avoidance_r, s.complementarity_r, s.similarity_r)
+    cov = couple_covariance(s.anxiety_avoidance_r, s.complementarity_r, s.similarity_r, s.similarity_mechanism)
     chol = np.linalg.cholesky(cov)
     z = rng.standard_normal((s.n_couples, 4)) @ chol.T
+    if s.couple_factor > 0:  # a shared couple-level factor on all four scores (variances stay 1)
+        lam = s.couple_factor
+        z = lam * rng.standard_normal((s.n_couples, 1)) + np.sqrt(1 - lam ** 2) * z
+        cov = lam ** 2 + (1 - lam ** 2) * cov
     sum_sd = np.sqrt(cov.sum())
     insecurity = z.sum(axis=1) / sum_sd
     duration = s.duration_r * insecurity + np.sqrt(1 - s.duration_r ** 2) * rng.standard_normal(s.n_couples)
     r = s.anxiety_avoidance_r
     e = rng.standard_normal((s.n_singles, 2))
     singles = np.column_stack([e[:, 0], r * e[:, 0] + np.sqrt(1 - r ** 2) * e[:, 1]])
+    if s.role_mean_difference:
+        z[:, 2:] += s.role_mean_difference
     couples = z.reshape(2 * s.n_couples, 2)  # rows A, B of each couple
     n_c = 2 * s.n_couples
     return pd.DataFrame({
@@ -515,7 +583,10 @@ def minmax_propensity(anxiety, avoidance, settings: SimulationSettings,
     """Latent maximiser(+)/minimiser(-) propensity.
 
     ``p = minmax_anxiety * anxiety + minmax_avoidance * avoidance + minmax_noise_sd * e``,
-    ``e ~ N(0, 1)`` (seed 3.4: the avoidant minimise, the preoccupied maximise).
+    ``e ~ N(0, 1)`` (seed 3.4: the avoidant minimise, the preoccupied maximise). For
+    the couples (the first ``2 n_couples`` rows, partners A, B), partner B's ``e``
+    correlates ``minmax_similarity_r`` with A's, and with ``role_mean_difference`` d
+    partner B's propensity is d SD higher than A's in all.
 
     >>> s = SimulationSettings(minmax_noise_sd=0.0)
     >>> minmax_propensity([1.0], [-1.0], s, np.random.default_rng(0)).tolist()
@@ -523,8 +594,19 @@ def minmax_propensity(anxiety, avoidance, settings: SimulationSettings,
     """
     anx = np.asarray(anxiety, dtype=float)
     avo = np.asarray(avoidance, dtype=float)
-    return (settings.minmax_anxiety * anx + settings.minmax_avoidance * avo
-            + settings.minmax_noise_sd * rng.standard_normal(anx.shape[0]))
+    noise = rng.standard_normal(anx.shape[0])
+    s = settings
+    n_c = 2 * s.n_couples if anx.shape[0] == s.n_respondents else 0
+    if n_c and s.minmax_similarity_r:  # partner B's noise correlates with partner A's
+        rho = s.minmax_similarity_r
+        noise[1:n_c:2] = rho * noise[0:n_c:2] + np.sqrt(1 - rho ** 2) * noise[1:n_c:2]
+    out = s.minmax_anxiety * anx + s.minmax_avoidance * avo + s.minmax_noise_sd * noise
+    if n_c and s.role_mean_difference:  # in the propensity's own SD, beyond what the dimensions carry
+        out[1:n_c:2] -= (s.minmax_anxiety + s.minmax_avoidance) * s.role_mean_difference
+        sd = np.sqrt(s.minmax_anxiety ** 2 + s.minmax_avoidance ** 2
+                     + 2 * s.minmax_anxiety * s.minmax_avoidance * s.anxiety_avoidance_r + s.minmax_noise_sd ** 2)
+        out[1:n_c:2] += s.role_mean_difference * sd
+    return out
 
 
 def minmax_responses(propensity, response_format: str, rng: np.random.Generator,
@@ -672,6 +754,71 @@ def simulate_children(parent_ids: np.ndarray, styles: np.ndarray, n_children: in
     })
 
 
+def simulate_families(parent_ids: np.ndarray, styles: np.ndarray, partner: np.ndarray,
+                      settings: SimulationSettings, rng: np.random.Generator) -> pd.DataFrame:
+    """Child records with families: siblings and both partners of a couple as parents.
+
+    ``n_children`` first parents are drawn without replacement; each has one child
+    whose code is the parent's concordant code with probability
+    ``transmission_rate`` and otherwise drawn from ``child_code_probs`` (the
+    original three-other-codes rule when that is None). With probability
+    ``sibling_rate`` the parent has a second child, and with ``two_parent_rate`` a
+    parent in a couple has a partner with a record of another child; such siblings
+    have the first child's code with probability ``sibling_concordance`` and are
+    otherwise drawn like a first child (given their own parent's style). Ages
+    12-20 months. ``partner`` gives each respondent's partner row (-1 for none).
+
+    >>> s = SimulationSettings(n_couples=3, n_singles=0, n_children=2, two_parent_rate=1.0,
+    ...                        child_code_probs=(0.25, 0.25, 0.25, 0.25))
+    >>> ch = simulate_families(np.array(["R1", "R2", "R3", "R4", "R5", "R6"]), np.array(["secure"] * 6),
+    ...                        np.array([1, 0, 3, 2, 5, 4]), s, np.random.default_rng(0))
+    >>> len(ch), ch["child_id"].is_unique
+    (4, True)
+    """
+    s = settings
+    n = len(parent_ids)
+    if s.n_children > n:
+        raise ValueError(f"n_children ({s.n_children}) exceeds the number of parents ({n}).")
+    concordant = np.array([SSP_CODES.index(CHILD_CODE[v]) for v in STYLES])
+    lookup = {v: i for i, v in enumerate(STYLES)}
+    sidx = np.array([lookup[v] for v in np.asarray(styles, dtype=object)], dtype=np.int64)
+
+    def draw(parent_rows):
+        conc = concordant[sidx[parent_rows]]
+        match = rng.random(len(parent_rows)) < s.transmission_rate
+        if s.child_code_probs is None:
+            other = (conc + rng.integers(1, 4, len(parent_rows))) % 4
+        else:
+            other = rng.choice(4, size=len(parent_rows), p=np.asarray(s.child_code_probs))
+        return np.where(match, conc, other)
+
+    first = np.sort(rng.choice(n, size=s.n_children, replace=False))
+    code1 = draw(first)
+    sib = rng.random(s.n_children) < s.sibling_rate
+    code_sib = np.where(rng.random(s.n_children) < s.sibling_concordance, code1, draw(first))
+    mate = partner[first]
+    taken = np.zeros(n, dtype=bool)
+    taken[first] = True
+    two = (rng.random(s.n_children) < s.two_parent_rate) & (mate >= 0)
+    two &= ~taken[np.where(mate >= 0, mate, 0)]
+    # a partner already chosen as a first parent keeps only its own record
+    mate_rows = mate[two]
+    _, keep = np.unique(mate_rows, return_index=True)
+    two_idx = np.flatnonzero(two)[np.sort(keep)]
+    code_mate = np.where(rng.random(len(two_idx)) < s.sibling_concordance, code1[two_idx], draw(mate[two_idx]))
+    parents = np.concatenate([first, first[sib], mate[two_idx]])
+    codes = np.concatenate([code1, code_sib[sib], code_mate])
+    order = np.argsort(parents, kind="stable")
+    parents, codes = parents[order], codes[order]
+    m = len(parents)
+    return pd.DataFrame({
+        "parent_id": np.asarray(parent_ids, dtype=object)[parents],
+        "child_id": _id_strings("K", m, 4) if m else np.zeros(0, dtype=object),
+        "ssp_code": np.array(SSP_CODES, dtype=object)[codes],
+        "child_age_months": rng.integers(12, 21, m).astype(np.int64),
+    })
+
+
 # ---------------------------------------------------------------------------
 # the cohort
 
@@ -762,8 +909,15 @@ def simulate_cohort(settings: SimulationSettings, seed: int) -> SimulatedCohort:
     responses = pd.DataFrame(cols)
 
     parent_ids = ids if s.id_column is not None else np.arange(1, n + 1)
-    children = simulate_children(parent_ids, styles, s.n_children, s.transmission_rate,
-                                 streams["children"])
+    if s.child_code_probs is None and s.sibling_rate == 0 and s.two_parent_rate == 0:
+        children = simulate_children(parent_ids, styles, s.n_children, s.transmission_rate,
+                                     streams["children"])
+    else:
+        partner_row = np.full(n, -1, dtype=np.int64)
+        n_c = 2 * s.n_couples
+        partner_row[0:n_c:2] = np.arange(1, n_c, 2)
+        partner_row[1:n_c:2] = np.arange(0, n_c, 2)
+        children = simulate_families(parent_ids, styles, partner_row, s, streams["children"])
     if s.id_column is None:
         children["parent_id"] = children["parent_id"].astype(np.int64)
     truth = pd.DataFrame({

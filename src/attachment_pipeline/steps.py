@@ -367,6 +367,7 @@ def hypotheses_cohort(cohort: Cohort, entries: list, testing, primary_method: st
         children=children, couple_column=cohort.couples.couple_column if cohort.couples else None,
         role_column=cohort.couples.role_column if cohort.couples else None, primary_method=primary_method,
         instruments=cohort.instruments, reliability=split_skipped(pd.read_csv(inputs["reliability"]))[0],
+        distinguishable=cohort.couples.distinguishable if cohort.couples else "auto",
     )
     entries, skipped = list(entries), []
     while True:  # a hypothesis these data cannot support is skipped with the family's reason; the rest run
@@ -391,8 +392,68 @@ def hypotheses_cohort(cohort: Cohort, entries: list, testing, primary_method: st
             columns=list(hy.HYPOTHESES_COLUMNS) + [SKIPPED])
     write_csv(table, out["hypotheses"])
     folder = fresh_dir(out["tables"])
-    for name, frame in sorted((result.tables if result is not None else {}).items()):
+    files = {**result.tables, **result.files} if result is not None else {}
+    for name, frame in sorted(files.items()):
         write_csv(frame, folder / f"{name}.csv")
+
+
+def dyad_score_sets(cohort: Cohort) -> dict:
+    """The score sets whose distinguishability and partner similarity ``dyads/*.csv`` report."""
+    sets = {}
+    for inst in cohort.instruments:
+        if inst.kind == "minmax":
+            sets[f"{inst.name}_index"] = [f"{inst.name}_index"]
+        else:
+            sets[inst.name] = [f"{inst.name}_{s}" for s in inst.subscales]
+    return sets
+
+
+def dyads_cohort(cohort: Cohort, factors: Factors, ci: float, inputs: dict, out: dict) -> None:
+    """The couples' dyad tables: distinguishability, partner similarity and dyadic measurement invariance.
+
+    Writes ``out["distinguishability"]`` and ``out["nonindependence"]``
+    (:func:`attachment_pipeline.dyads.dyad_tables`) and ``out["invariance"]``: for each
+    dimension instrument and subscale, configural, loading and intercept invariance
+    across the two roles (:func:`attachment_pipeline.invariance.dyadic_invariance_by_subscale`),
+    fitted with the ``factors`` estimator and missing-data method (WLSMV: MLR with FIML);
+    one explanatory row when the partners are not distinguished by a role.
+    """
+    from . import dyads as dy
+    from .invariance import INVARIANCE_COLUMNS, dyadic_invariance_by_subscale
+
+    scores = read_scores(inputs["scores"])
+    cc, rc = cohort.couples.couple_column, cohort.couples.role_column
+    try:
+        dist, ni = dy.dyad_tables(scores, cc, rc, dyad_score_sets(cohort), cohort.couples.distinguishable, ci)
+    except ValueError as exc:
+        raise DataError(f"Cohort {cohort.name}: the couples cannot be analysed: {exc}") from None
+    write_csv(dist, out["distinguishability"])
+    write_csv(ni, out["nonindependence"])
+    items = read_scores(inputs["keyed_items"])
+    est, miss = (factors.estimator, factors.missing) if factors.estimator in ("ml", "mlr") else ("mlr", "fiml")
+    parts = []
+    for inst in cohort.dimension_instruments:
+        try:
+            cf = dy.couples_frame(scores, cc, rc)
+        except ValueError as exc:  # no couples at all: nothing to compare
+            parts.append(pd.DataFrame([{"instrument": inst.name, "subscale": "", "model": "not fitted",
+                                        "decision": f"not fitted: {exc}"}]))
+            continue
+        if not cf.roles:
+            why = ("no role column" if not rc else "a mixed sample (couples without the same two roles)")
+            parts.append(pd.DataFrame([{"instrument": inst.name, "subscale": "", "model": "not fitted",
+                                        "decision": f"not fitted: {why}; measurement is compared across roles only "
+                                                    "when a role distinguishes every couple"}]))
+            continue
+        try:
+            parts.append(dyadic_invariance_by_subscale(items, cf.couples["id_a"], cf.couples["id_b"], inst,
+                                                       estimator=est, missing=miss))
+        except ValueError as exc:
+            parts.append(pd.DataFrame([{"instrument": inst.name, "subscale": "", "model": "not fitted",
+                                        "decision": str(exc)}]))
+    columns = ["instrument", "subscale", *INVARIANCE_COLUMNS]
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    write_csv(table.reindex(columns=columns), out["invariance"])
 
 
 def prereg_status(config: dict, lock_path, out_path) -> dict:
@@ -455,7 +516,7 @@ def pooled_study(study, inputs: dict, out: dict) -> None:
     """
     from . import invariance as inv
     from . import pooled as po
-    from .hypotheses import correlation_test
+    from .inference import correlation_test
 
     cohorts = list(study.cohorts)
 

@@ -590,15 +590,17 @@ def _couples(raw: RawTable, cohort: Cohort, ids: pd.Index, out: pd.DataFrame) ->
         sub = pd.DataFrame({"couple": couple[in_couple], "role": role[in_couple]})
         same = sub.groupby("couple")["role"].nunique()
         same = same[same < 2]
-        if len(same):
+        if len(same) and cohort.couples.distinguishable == "true":  # a mixed sample is analysed as indistinguishable
             cid = same.index[0]
             rows = np.flatnonzero(couple == cid)
             raise _fail(raw, f"both members of couple {show(cid)} have the same role {show(role[rows[0]])} in column {rc} "
-                        f"({', '.join(raw.row_label(r) for r in rows)}).",
-                        "Give the two partners different roles (e.g. A and B), or remove `role_column` from the config.")
+                        f"({', '.join(raw.row_label(r) for r in rows)}), but `couples.distinguishable` is true.",
+                        "Give the two partners different roles (e.g. A and B), or set `couples.distinguishable: auto` "
+                        "to analyse a mixed sample as indistinguishable dyads.")
         out[rc] = np.where(in_couple, role, None)
     return {"couple_column": cc, "role_column": rc, "couples": int(len(sizes)),
-            "respondents_in_couples": int(in_couple.sum()), "respondents_without_partner": int((~in_couple).sum())}
+            "respondents_in_couples": int(in_couple.sum()), "respondents_without_partner": int((~in_couple).sum()),
+            "couples_sharing_a_role": int(len(same)) if rc is not None else 0}
 
 
 def validate_children(path, ids: pd.Index) -> tuple[pd.DataFrame, dict]:
