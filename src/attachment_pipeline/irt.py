@@ -1317,7 +1317,10 @@ def limited_information_fit(fit: GRMFit, statistic: str = "auto") -> LimitedInfo
         q_full = linalg.qr(delta, mode="full")[0]
         comp = q_full[:, npar:]
         inner = comp.T @ xi @ comp
-        weight = comp @ linalg.solve(inner, comp.T, assume_a="pos")
+        try:
+            weight = comp @ linalg.solve(inner, comp.T, assume_a="pos")
+        except (linalg.LinAlgError, ValueError):  # moments without variance (e.g. categories nobody is near)
+            return LimitedInformationFit(name, np.nan, int(df), np.nan, np.nan, np.nan, np.nan, srmsr)
     n = fit.n
     resid = np.r_[obs1 - mod1, cross[jj, ll] - pair_model] * np.r_[n1, n_pair[jj, ll]] / np.sqrt(n)
     m2 = float(resid @ weight @ resid)
@@ -1863,6 +1866,15 @@ def grm_tables(keyed: pd.DataFrame, subscales: dict, *, instrument: str, scale: 
         except IRTError as exc:  # e.g. a subscale nobody answered: reported, not fatal for the other subscales
             parts["fit"].append(pd.DataFrame([{"instrument": instrument, "subscale": sub, "link": link,
                                                "converged": False, "note": f"not fitted: {exc}"}]))
+            continue
+        npar = int(data.n_categories.sum())  # one slope and K_j - 1 thresholds per item
+        if data.n < npar:  # fewer people than parameters: the estimates would be noise (and M2 undefined)
+            parts["fit"].append(pd.DataFrame([{
+                "instrument": instrument, "subscale": sub, "link": link, "n": data.n, "n_items": len(data.items),
+                "npar": npar, "converged": False,
+                "note": f"not fitted: {data.n} respondents for {npar} parameters; the graded response model "
+                        f"needs at least as many respondents as parameters (and several hundred for stable "
+                        f"estimates)"}]))
             continue
         fit = fit_grm(data, link=link, quadrature_points=quadrature_points)
         scores = score_grm(fit)
