@@ -72,7 +72,7 @@ from .classify import CUTOFF_METHODS, STYLE_LABELS, STYLES, cut_points
 from .i18n import Translator
 from .instruments import Instrument, load_instrument
 from .scoring import MINMAX_TYPES
-from .steps import SKIPPED, read_scores, split_skipped
+from .tables import SKIPPED, read_scores, split_skipped
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -1105,7 +1105,10 @@ def section_irt(ctx: Context) -> Section:
         f = _rows(fit, instrument=inst.name)
         if f.empty:
             continue
-        blocks += [Heading(inst.title), _irt_fit_table(ctx, inst, f)]
+        fitted = f[f["loglik"].notna()] if "loglik" in f.columns else f.iloc[0:0]
+        blocks.append(Heading(inst.title))
+        if not fitted.empty:  # subscales not fitted (too few respondents, no answers) have only their note
+            blocks.append(_irt_fit_table(ctx, inst, fitted))
         notes = [f"{_subscale_label(ctx, inst, r['subscale'])}: {r['note']}" for _, r in f.iterrows()
                  if isinstance(r.get("note"), str) and r["note"]]
         if notes:
