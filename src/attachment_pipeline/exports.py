@@ -54,7 +54,7 @@ from .classify import STYLE_LABELS, STYLES
 from .config import Cohort
 from .instruments import Instrument
 from .scoring import MINMAX_TYPES
-from .steps import read_scores, split_skipped
+from .tables import read_scores, split_skipped
 
 #: SPSS reserved words, which cannot be variable names.
 SPSS_RESERVED = {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}

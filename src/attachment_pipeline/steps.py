@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import sys
 import traceback
@@ -31,39 +30,12 @@ import pandas as pd
 
 from .config import Classification, Cohort, ConfigError, Factors, Irt, Reliability, Scoring
 from .io import ReadError, read_responses
+from .tables import (SKIPPED, fresh_dir, read_scores, skipped_rows, split_skipped,  # noqa: F401 (re-exported)
+                     write_csv, write_json)
 from .scoring import score_instrument, scoring_counts
 from .validate import DataError, text_columns, validate_cohort
 
-#: float format for every CSV the pipeline writes: round-trips doubles, stable bytes
-FLOAT_FORMAT = "%.10g"
-
-
-#: The column that carries, per skipped analysis, why it was skipped.
-SKIPPED = "skipped_reason"
-
 log = logging.getLogger("attachment_pipeline")
-
-
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp{os.getpid()}")
-
-
-def write_csv(frame: pd.DataFrame, path: Path | str, index: bool = False) -> None:
-    """Write a tidy CSV with the project's fixed float format and ``\\n`` line ends (atomically)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
-    frame.to_csv(tmp, index=index, float_format=FLOAT_FORMAT, lineterminator="\n")
-    os.replace(tmp, path)
-
-
-def write_json(obj: dict, path: Path | str) -> None:
-    """Write JSON with sorted-free stable layout (insertion order), 2-space indent, trailing newline (atomically)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 #: Errors by which a statistics function says "these data cannot support me" (numpy's
@@ -81,28 +53,6 @@ def attempt(what: str, func, *args, **kwargs):
     except ANALYSIS_ERRORS as exc:
         log.info("skipped %s: %s\n%s", what, exc, traceback.format_exc())
         return None, " ".join(str(exc).split()) or type(exc).__name__
-
-
-def skipped_rows(reason: str, **keys) -> pd.DataFrame:
-    """One row naming what was skipped (e.g. ``instrument``, ``method``) and why (:data:`SKIPPED`)."""
-    return pd.DataFrame([{**keys, SKIPPED: reason}])
-
-
-def split_skipped(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A table's computed rows (without the :data:`SKIPPED` column) and its skipped rows."""
-    if SKIPPED not in frame.columns:
-        return frame, frame.iloc[0:0]
-    mask = frame[SKIPPED].notna() & (frame[SKIPPED].astype(str) != "")
-    return frame.loc[~mask].drop(columns=[SKIPPED]).reset_index(drop=True), frame.loc[mask].reset_index(drop=True)
-
-
-def fresh_dir(path) -> Path:
-    """An empty folder at ``path`` (a previous run's files removed, so none can go stale)."""
-    path = Path(path)
-    if path.is_dir():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
-    return path
 
 
 def _concat(parts: list, **keys) -> pd.DataFrame:
@@ -155,12 +105,6 @@ def score_cohort(cohort: Cohort, scoring: Scoring, out: dict) -> dict:
 def instrument_first(frame: pd.DataFrame) -> pd.DataFrame:
     """The same table with its ``instrument`` column moved to the front."""
     return frame[["instrument"] + [c for c in frame.columns if c != "instrument"]]
-
-
-def read_scores(path: Path | str) -> pd.DataFrame:
-    """Read ``scores.csv`` (or ``items.csv``) indexed by the id column, ids as text."""
-    id_name = pd.read_csv(path, nrows=0).columns[0]
-    return pd.read_csv(path, dtype={id_name: str}, index_col=0)
 
 
 def classify_cohort(cohort: Cohort, settings: Classification, seed: int, scores_path, out: dict) -> None:

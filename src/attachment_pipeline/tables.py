@@ -1,0 +1,81 @@
+"""Reading and writing the pipeline's tables: one float format, atomic writes, skipped rows.
+
+Every step writes through these helpers, and the output modules (report, exports) read
+through them, so the file conventions have one home:
+
+- CSVs use :data:`FLOAT_FORMAT` (round-trips doubles, stable bytes) and ``\\n`` line ends;
+- every file is written to a temporary name and renamed when complete (a killed job
+  leaves no half-written table);
+- an analysis the data cannot support is a row with the reason in :data:`SKIPPED`.
+
+>>> import pandas as pd
+>>> computed, skipped = split_skipped(pd.DataFrame({"x": [1.0, None], SKIPPED: [None, "too few"]}))
+>>> len(computed), skipped[SKIPPED].tolist()
+(1, ['too few'])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+#: float format for every CSV the pipeline writes: round-trips doubles, stable bytes
+FLOAT_FORMAT = "%.10g"
+
+
+#: The column that carries, per skipped analysis, why it was skipped.
+SKIPPED = "skipped_reason"
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp{os.getpid()}")
+
+
+def write_csv(frame: pd.DataFrame, path: Path | str, index: bool = False) -> None:
+    """Write a tidy CSV with the project's fixed float format and ``\\n`` line ends (atomically)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp(path)
+    frame.to_csv(tmp, index=index, float_format=FLOAT_FORMAT, lineterminator="\n")
+    os.replace(tmp, path)
+
+
+def write_json(obj: dict, path: Path | str) -> None:
+    """Write JSON with sorted-free stable layout (insertion order), 2-space indent, trailing newline (atomically)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp(path)
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def skipped_rows(reason: str, **keys) -> pd.DataFrame:
+    """One row naming what was skipped (e.g. ``instrument``, ``method``) and why (:data:`SKIPPED`)."""
+    return pd.DataFrame([{**keys, SKIPPED: reason}])
+
+
+def split_skipped(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A table's computed rows (without the :data:`SKIPPED` column) and its skipped rows."""
+    if SKIPPED not in frame.columns:
+        return frame, frame.iloc[0:0]
+    mask = frame[SKIPPED].notna() & (frame[SKIPPED].astype(str) != "")
+    return frame.loc[~mask].drop(columns=[SKIPPED]).reset_index(drop=True), frame.loc[mask].reset_index(drop=True)
+
+
+def fresh_dir(path) -> Path:
+    """An empty folder at ``path`` (a previous run's files removed, so none can go stale)."""
+    path = Path(path)
+    if path.is_dir():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def read_scores(path: Path | str) -> pd.DataFrame:
+    """Read ``scores.csv`` (or ``items.csv``) indexed by the id column, ids as text."""
+    id_name = pd.read_csv(path, nrows=0).columns[0]
+    return pd.read_csv(path, dtype={id_name: str}, index_col=0)
