@@ -10,11 +10,13 @@ kept for the casewise scores robust corrections need.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
-__all__ = ["Pattern", "GroupData", "group_data", "normal_information", "trace_pairs", "vech_multiplicity"]
+__all__ = ["Pattern", "GroupData", "PatternLayout", "group_data", "pattern_layout", "pattern_keys", "normal_information", "trace_pairs", "vech_multiplicity"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,86 @@ class GroupData:
     def p(self) -> int:
         return len(self.items)
 
+    @cached_property
+    def key(self) -> str:
+        """A fingerprint of the group's data (items and raw rows, or moments): equal data, equal key."""
+        h = hashlib.sha1("\x1f".join(self.items).encode())
+        for a in ((self.x,) if self.x is not None else (np.asarray(self.n), self.mean, self.cov)):
+            h.update(np.ascontiguousarray(a).tobytes())
+        return h.hexdigest()
+
+    @cached_property
+    def layout(self) -> "PatternLayout":
+        """The patterns as arrays (computed once per group; see :class:`PatternLayout`)."""
+        return pattern_layout(self)
+
+
+@dataclass(frozen=True)
+class PatternLayout:
+    """Missing-data patterns of a group as arrays, for vectorised work over respondents.
+
+    ``order``: row numbers sorted by pattern; ``pattern``: the pattern of each row in
+    that order; ``observed``: K x p mask; ``mean``/``cov``: per pattern, its
+    respondents' mean and scatter padded with zeros to p (K x p, K x p x p);
+    ``n``: respondents per pattern; ``sizes``: per number of observed items s, the
+    patterns with s items and their observed / missing item indices (K_s x s, K_s x p-s).
+    """
+
+    order: np.ndarray
+    pattern: np.ndarray
+    observed: np.ndarray
+    mean: np.ndarray
+    cov: np.ndarray
+    n: np.ndarray
+    sizes: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
+
+
+def pattern_layout(gd: "GroupData") -> PatternLayout:
+    """Arrays of a group's patterns (:class:`PatternLayout`)."""
+    p, pts = gd.p, gd.patterns
+    k = len(pts)
+    observed = np.zeros((k, p), dtype=bool)
+    mean = np.zeros((k, p))
+    cov = np.zeros((k, p, p))
+    for t, pt in enumerate(pts):
+        observed[t, pt.obs] = True
+        mean[t, pt.obs] = pt.mean
+        cov[t][np.ix_(pt.obs, pt.obs)] = pt.cov
+    n = np.array([pt.n for pt in pts], dtype=float)
+    counts = observed.sum(axis=1)
+    sizes = []
+    everything = np.arange(p)
+    for s in np.unique(counts):
+        ks = np.nonzero(counts == s)[0]
+        obs = np.array([everything[observed[t]] for t in ks], dtype=np.int64).reshape(len(ks), s)
+        mis = np.array([everything[~observed[t]] for t in ks], dtype=np.int64).reshape(len(ks), p - s)
+        sizes.append((ks, obs, mis))
+    order = np.concatenate([pt.rows for pt in pts]) if pts and len(pts[0].rows) else np.zeros(0, dtype=np.int64)
+    pattern = np.repeat(np.arange(k), [len(pt.rows) for pt in pts]) if len(order) else np.zeros(0, dtype=np.int64)
+    return PatternLayout(order, pattern, observed, mean, cov, n, tuple(sizes))
+
+
+def pattern_keys(miss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a boolean matrix (sorted) and each row's index into them.
+
+    The rows are packed into bytes and compared as one value each, which is much
+    faster than ``np.unique(axis=0)`` on many rows.
+
+    >>> keys, inverse = pattern_keys(np.array([[True, False], [False, False], [True, False]]))
+    >>> keys.tolist(), inverse.tolist()
+    ([[False, False], [True, False]], [1, 0, 1])
+    """
+    packed = np.packbits(miss, axis=1)
+    width = packed.shape[1]
+    if width <= 8:  # as one big-endian integer: its order is the lexicographic order of the rows
+        padded = np.zeros((len(packed), 8), dtype=np.uint8)
+        padded[:, 8 - width:] = packed
+        codes = padded.view(">u8").ravel()
+    else:
+        codes = np.ascontiguousarray(packed).view(np.dtype((np.void, width))).ravel()
+    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    return miss[first], inverse.ravel()
+
 
 def group_data(x: np.ndarray, items, keep_rows: bool = True) -> GroupData:
     """Sample statistics of one group's item matrix (NaN = missing).
@@ -83,11 +165,11 @@ def group_data(x: np.ndarray, items, keep_rows: bool = True) -> GroupData:
         o = (~miss).astype(float)
         cnt = o.T @ o
         cov = (z.T @ z) / np.maximum(cnt, 1)
-        keys, inverse = np.unique(miss, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
+        keys, inverse = pattern_keys(miss)
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.cumsum(np.bincount(inverse, minlength=len(keys)))[:-1]
         patterns = []
-        for k in range(len(keys)):  # sorted by pattern: independent of row order
-            rows = np.nonzero(inverse == k)[0]
+        for k, rows in enumerate(np.split(order, bounds)):  # sorted by pattern: independent of row order
             obs = np.nonzero(~keys[k])[0]
             xo = x[np.ix_(rows, obs)]
             m = xo.mean(axis=0)

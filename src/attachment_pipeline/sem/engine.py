@@ -154,7 +154,19 @@ class _SaturatedFIML(FIMLEstimator):
 
 
 
-_H1_CACHE: dict = {}
+#: results that depend only on the data (saturated model, its information matrices, the
+#: baseline model), shared by every model fitted to the same data (the CFA's two models,
+#: the invariance levels); keyed by the groups' data fingerprints, at most 16 entries
+_DATA_CACHE: dict = {}
+
+
+def _cached(key, compute):
+    if key not in _DATA_CACHE:
+        value = compute()
+        if len(_DATA_CACHE) >= 16:
+            _DATA_CACHE.pop(next(iter(_DATA_CACHE)))
+        _DATA_CACHE[key] = value
+    return _DATA_CACHE[key]
 
 
 def fit_h1_fiml(groups: list[GroupData]) -> tuple[list[np.ndarray], list[np.ndarray], list[float], list]:
@@ -167,20 +179,16 @@ def fit_h1_fiml(groups: list[GroupData]) -> tuple[list[np.ndarray], list[np.ndar
     data set share them). Returns means, covariances, log-likelihoods and the
     optimiser's reports, per group.
     """
-    import hashlib
+    def h1(gd):
+        sat = SaturatedModel(gd.p, 1)
+        est = _SaturatedFIML(sat, [gd])
+        opt = minimize(est, sat.pack([gd.mean], [_nearest_pd(gd.cov)]))
+        imp = sat.implied(opt.theta, 0)
+        return imp["mean"], imp["cov"], est.loglik(imp["mean"], imp["cov"], 0), opt
 
     means, covs, lls, opts = [], [], [], []
     for gd in groups:
-        key = (gd.items, hashlib.sha1(np.ascontiguousarray(gd.x).tobytes()).hexdigest())
-        if key not in _H1_CACHE:
-            sat = SaturatedModel(gd.p, 1)
-            est = _SaturatedFIML(sat, [gd])
-            opt = minimize(est, sat.pack([gd.mean], [_nearest_pd(gd.cov)]))
-            imp = sat.implied(opt.theta, 0)
-            if len(_H1_CACHE) >= 16:
-                _H1_CACHE.pop(next(iter(_H1_CACHE)))
-            _H1_CACHE[key] = (imp["mean"], imp["cov"], est.loglik(imp["mean"], imp["cov"], 0), opt)
-        mu, cov, ll, opt = _H1_CACHE[key]
+        mu, cov, ll, opt = _cached(("h1", gd.key), lambda: h1(gd))
         means.append(mu)
         covs.append(cov)
         lls.append(ll)
@@ -479,10 +487,13 @@ def _fit(model, data, *, group, estimator, missing, ordered, group_equal, group_
     # information of the saturated model at the H1 moments (robust test, FIML-corrected indices)
     a1 = b1 = None
     if robust or fiml:
-        a1 = [inference.fiml_observed_h1_information(mod, gd, h1_means[g], h1_covs[g]) if fiml else
-              normal_information(np.linalg.inv(h1_covs[g]), mod.vech_rows, mod.vech_cols, mod.meanstructure)
+        a1 = [_cached(("a1", gd.key, fiml, mod.meanstructure), lambda: (
+              inference.fiml_observed_h1_information(mod, gd, h1_means[g], h1_covs[g]) if fiml else
+              normal_information(np.linalg.inv(h1_covs[g]), mod.vech_rows, mod.vech_cols, mod.meanstructure)))
               for g, gd in enumerate(groups)]
-        b1 = [inference.first_order_moments(mod, gd, h1_means[g], h1_covs[g]) for g, gd in enumerate(groups)]
+        b1 = [_cached(("b1", gd.key, fiml, mod.meanstructure),
+                      lambda: inference.first_order_moments(mod, gd, h1_means[g], h1_covs[g]))
+              for g, gd in enumerate(groups)]
     # standard errors: expected information (complete-data ML), observed (FIML), sandwich (MLR)
     if fiml or robust:
         info = inference.observed_information(est, theta)
@@ -504,7 +515,8 @@ def _fit(model, data, *, group, estimator, missing, ordered, group_equal, group_
     scaled = yuan_bentler_mplus(chi2, df, *_yb_traces(est, theta, a1, b1, info, b0)) if robust else None
     base = None
     if baseline:
-        base = _baseline(items, labels, groups, fiml, robust, meanstructure, h1_ll, a1, b1)
+        base = _cached(("baseline", tuple(gd.key for gd in groups), tuple(labels), fiml, robust, meanstructure),
+                       lambda: _baseline(items, labels, groups, fiml, robust, meanstructure, h1_ll, a1, b1))
     implied = tuple(mod.implied(theta, g) for g in range(mod.G))
     robust_extra = (_fiml_corrected(mod, est, theta, groups, h1_means, h1_covs, a1, b1, scaled, base)
                     if fiml else None)

@@ -35,6 +35,7 @@ import numpy as np
 
 from .data import GroupData, vech_multiplicity
 from .linalg import chol_inv as _chol_inv
+from .linalg import sub_inverses
 from .model import Model
 
 __all__ = ["MLEstimator", "FIMLEstimator", "DWLSEstimator", "make_estimator"]
@@ -162,8 +163,7 @@ class FIMLEstimator(_Base):
         total = 0.0
         for blk in self.blocks[g]:
             obs = blk["obs"]
-            soo = cov[obs[:, :, None], obs[:, None, :]]
-            ci = _chol_inv(soo)
+            ci = sub_inverses(cov, obs, blk["mis"])
             if ci is None:
                 return -np.inf
             inv, logdet = ci
@@ -187,8 +187,7 @@ class FIMLEstimator(_Base):
         gsig = np.zeros((p, p))
         for blk in self.blocks[g]:
             obs = blk["obs"]
-            soo = cov[obs[:, :, None], obs[:, None, :]]
-            ci = _chol_inv(soo)
+            ci = sub_inverses(cov, obs, blk["mis"])
             if ci is None:
                 raise ValueError("The implied covariance matrix is not positive definite; the model cannot be "
                                  "fitted to these data (too few respondents or items without variance?).")
@@ -227,7 +226,9 @@ def _pattern_blocks(gd: GroupData) -> list[dict]:
     out = []
     for s in sorted(by_size):
         pts = by_size[s]
+        everything = np.arange(gd.p)
         out.append({"obs": np.array([pt.obs for pt in pts], dtype=np.int64),
+                    "mis": np.array([np.setdiff1d(everything, pt.obs) for pt in pts], dtype=np.int64).reshape(len(pts), -1),
                     "n": np.array([pt.n for pt in pts], dtype=float),
                     "mean": np.array([pt.mean for pt in pts]),
                     "cov": np.array([pt.cov for pt in pts])})

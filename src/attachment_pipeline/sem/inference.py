@@ -31,6 +31,7 @@ import numpy as np
 
 from .data import normal_information, trace_pairs, vech_multiplicity
 from .linalg import inv_sym as _inv_pd
+from .linalg import sub_inverses
 from .optimize import numerical_jacobian
 
 __all__ = [
@@ -43,7 +44,9 @@ __all__ = [
     "sandwich",
 ]
 
-_CHUNK = 20000
+_CHUNK = 8192
+#: patterns with at least this many respondents get one matrix product of their own
+_BIG_PATTERN = 64
 
 
 
@@ -97,50 +100,55 @@ def _central_jacobian(fun, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     return np.column_stack(cols)
 
 
-def _moment_layout(model):
-    rows, cols = model.vech_rows, model.vech_cols
-    p = model.p
-    index = np.full((p, p), -1, dtype=np.int64)
-    off = p if model.meanstructure else 0
-    index[rows, cols] = off + np.arange(len(rows))
-    index[cols, rows] = off + np.arange(len(rows))
-    return index, off
+def pattern_inverses(gd, cov: np.ndarray) -> np.ndarray:
+    """Per missing-data pattern k, ``(Sigma_oo)^-1`` over its observed items, padded with zeros (K x p x p).
+
+    Computed for all patterns of one size at once (:func:`~attachment_pipeline.sem.linalg.sub_inverses`).
+    """
+    lay = gd.layout
+    out = np.zeros((len(gd.patterns), gd.p, gd.p))
+    for ks, obs, mis in lay.sizes:
+        ci = sub_inverses(cov, obs, mis)
+        if ci is None:
+            raise ValueError("The implied covariance matrix of the observed items is not positive definite; "
+                             "robust statistics cannot be computed.")
+        out[ks[:, None, None], obs[:, :, None], obs[:, None, :]] = ci[0]
+    return out
 
 
 def _casewise_moment_scores(model, gd, mean: np.ndarray, cov: np.ndarray):
     """Yield blocks of casewise scores ``u_i`` (rows x moments) of the normal log-likelihood at (mean, cov).
 
-    ``u_i`` over each respondent's observed items (see the module docstring);
-    rows are gathered pattern by pattern into blocks of at most ``_CHUNK`` rows.
+    ``u_i`` over each respondent's observed items (see the module docstring), for
+    all respondents at once in blocks of at most ``_CHUNK`` rows (rows in pattern
+    order): with ``P_k`` the padded inverse of pattern k (:func:`pattern_inverses`)
+    and ``d_i`` the deviations with zeros for missing answers, ``v_i = P_k d_i``
+    (one matrix product for the rows of a large pattern, a batched product for the
+    rest), the mean part is ``v_i`` and the covariance part
+    ``m_a/2 (v_i v_i' - P_k)_a``.
     """
     if gd.x is None:
         raise ValueError("Robust statistics need the raw data, not only moments.")
-    index, off = _moment_layout(model)
-    k = model.n_moments
-    buf = np.zeros((min(_CHUNK, gd.n), k))
-    used = 0
-    for pt in gd.patterns:
-        obs = pt.obs
-        inv = _inv_pd(cov[np.ix_(obs, obs)])
-        li, lj = np.tril_indices(len(obs))
-        glob = index[obs[li], obs[lj]]
-        mult = np.where(li == lj, 1.0, 2.0)
-        half_p = 0.5 * mult * inv[li, lj]
-        for start in range(0, pt.n, _CHUNK):
-            rows = pt.rows[start:start + _CHUNK]
-            if used + len(rows) > len(buf):
-                yield buf[:used]
-                buf = np.zeros_like(buf)
-                used = 0
-            d = gd.x[np.ix_(rows, obs)] - mean[obs]
-            v = d @ inv                                   # P d_i (rows)
-            block = buf[used:used + len(rows)]
-            block[:, glob] = 0.5 * mult * (v[:, li] * v[:, lj]) - half_p
-            if model.meanstructure:
-                block[:, obs] = v
-            used += len(rows)
-    if used:
-        yield buf[:used]
+    lay = gd.layout
+    rows_v, cols_v = model.vech_rows, model.vech_cols
+    half_m = 0.5 * vech_multiplicity(rows_v, cols_v)
+    pinv = pattern_inverses(gd, cov)
+    const = half_m * pinv[:, rows_v, cols_v]                     # K x vech
+    big = lay.n >= _BIG_PATTERN
+    for start in range(0, gd.n, _CHUNK):
+        rows = lay.order[start:start + _CHUNK]
+        pat = lay.pattern[start:start + _CHUNK]
+        d = gd.x[rows] - mean
+        d[np.isnan(d)] = 0.0
+        v = np.empty_like(d)
+        small = ~big[pat]
+        if small.any():
+            v[small] = np.einsum("rij,rj->ri", pinv[pat[small]], d[small])
+        for k in np.unique(pat[~small]):                          # the few large patterns: one product each
+            on = pat == k
+            v[on] = d[on] @ pinv[k]
+        cov_part = half_m * (v[:, rows_v] * v[:, cols_v]) - const[pat]
+        yield np.concatenate([v, cov_part], axis=1) if model.meanstructure else cov_part
 
 
 def first_order_moments(model, gd, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
@@ -191,20 +199,14 @@ def fiml_observed_h1_information(model, gd, mean: np.ndarray, cov: np.ndarray) -
     """
     p = model.p
     rows, cols = model.vech_rows, model.vech_cols
+    lay = gd.layout
     k_pat = len(gd.patterns)
-    pv = np.zeros((k_pat, p, p))
-    qv = np.zeros((k_pat, p, p))
-    vv = np.zeros((k_pat, p))
-    n = np.zeros(k_pat)
-    for t, pt in enumerate(gd.patterns):
-        obs = pt.obs
-        p_ = _inv_pd(cov[np.ix_(obs, obs)])
-        d = pt.mean - mean[obs]
-        w = pt.cov + np.outer(d, d)
-        pv[t][np.ix_(obs, obs)] = p_
-        qv[t][np.ix_(obs, obs)] = p_ @ w @ p_
-        vv[t, obs] = p_ @ d
-        n[t] = pt.n
+    pv = pattern_inverses(gd, cov)
+    d = np.where(lay.observed, lay.mean - mean, 0.0)
+    w = lay.cov + d[:, :, None] * d[:, None, :]
+    qv = pv @ w @ pv
+    vv = np.einsum("kij,kj->ki", pv, d)
+    n = lay.n
     pflat = pv.reshape(k_pat, -1)
     z_pq = (pflat * n[:, None]).T @ qv.reshape(k_pat, -1)
     z_pp = (pflat * n[:, None]).T @ pflat
