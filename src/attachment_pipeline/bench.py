@@ -39,7 +39,7 @@ def simulate(n: int, out: Path, seed: int) -> Path:
 
 
 def study_config(responses: Path, name: str) -> str:
-    return (f"study: bench\n"
+    return (f"study: speed\n"
             f"cohorts:\n"
             f"  {name}:\n"
             f"    responses: {responses}\n"
@@ -59,7 +59,7 @@ def many_cohorts(folder: Path, n_cohorts: int, size: int, seed: int) -> Path:
         rows.append(f"c{k + 1:02d}\t{responses}\t[ecr_r]\trespondent_id\t{{ecr_r: 'ecr_{{n}}'}}\t[-1, 99]")
     (folder / "cohorts.tsv").write_text("\n".join(rows) + "\n")
     config = folder / "study.yaml"
-    config.write_text(f"study: bench\ncohorts: {folder / 'cohorts.tsv'}\n")
+    config.write_text(f"study: speed\ncohorts: {folder / 'cohorts.tsv'}\n")
     return config
 
 
@@ -146,7 +146,7 @@ def time_grm(folder: Path, config: Path, cohort: str) -> tuple[float, float]:
     from attachment_pipeline.steps import IRT_OUTPUTS, irt_cohort
 
     study = load_study(read_config_file(config), folder)
-    base = folder / "results" / "bench" / cohort
+    base = folder / "results" / "speed" / cohort
     out = {k: folder / "grm" / f"{k}.csv" for k in IRT_OUTPUTS}
     start, cpu = time.perf_counter(), time.process_time()
     irt_cohort(study.cohorts[cohort], study.irt, base / "items.csv", base / "scores.csv", out)
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             sim_s = time.perf_counter() - t0
             config = folder / "study.yaml"
             config.write_text(study_config(responses, f"n{n}"))
-            tables = [f"results/bench/n{n}/{t}" for t in ANALYSIS_TABLES]
+            tables = [f"results/speed/n{n}/{t}" for t in ANALYSIS_TABLES]
             seconds, peak = run_pipeline(folder, config, tables)
             rest, peak_all = run_pipeline(folder, config)
             rows.append((n, seconds, peak))
