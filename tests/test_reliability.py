@@ -354,6 +354,24 @@ def test_quartimin_reproduces_gparotation_on_simple_structure():
 
 
 # ----------------------------------------------------------------------------- bootstrap
+def _counts(seed: int, b: int, n: int) -> np.ndarray:
+    """The bootstrap count weights the seed gives, all blocks side by side (b x n)."""
+    return np.hstack([w for _, _, w in rel._count_blocks(np.random.default_rng(seed), b, n)])
+
+
+def test_count_blocks_are_multinomial_samples_of_size_n():
+    """Every sample draws exactly n respondents; each respondent's count is Binomial(n, 1/n) (mean 1, var 1 - 1/n),
+    whatever the block size."""
+    n, b = 50, 4000
+    for rows in (7, 50, 8192):
+        w = np.hstack([w for _, _, w in rel._count_blocks(np.random.default_rng(3), b, n, rows)])
+        assert w.shape == (b, n) and np.all(w.sum(axis=1) == n)
+        assert abs(w.mean() - 1) < 0.01 and abs(w.var() - (1 - 1 / n)) < 0.03
+        # counts of two respondents are slightly negatively correlated (-1/(n-1)), as in a multinomial
+        r = np.corrcoef(w[:, 0], w[:, -1])[0, 1]
+        assert abs(r + 1 / (n - 1)) < 0.05
+
+
 def test_bootstrap_matches_naive_resampling():
     """The count-weight algebra gives exactly the alpha of the explicitly resampled data."""
     rng = np.random.default_rng(0)
@@ -362,8 +380,8 @@ def test_bootstrap_matches_naive_resampling():
     for missing in ("listwise", "pairwise"):
         xs = x[~np.isnan(x).any(axis=1)] if missing == "listwise" else x
         fast = bootstrap_alpha(x, 25, seed=9, missing=missing)
-        idx = np.random.default_rng(9).integers(0, len(xs), size=(25, len(xs)))  # same draws
-        naive = [cronbach_alpha(covariance_matrix(xs[i], missing)[0]) for i in idx]
+        w = _counts(9, 25, len(xs))  # the same draws
+        naive = [cronbach_alpha(covariance_matrix(np.repeat(xs, c.astype(int), axis=0), missing)[0]) for c in w]
         np.testing.assert_allclose(fast, naive, atol=1e-10)
 
 
@@ -493,10 +511,10 @@ def test_pairwise_bootstrap_is_alpha_of_the_resampled_rows(monkeypatch):
     x = rng.normal(size=(70, 1)) + rng.normal(size=(70, 5))
     x[rng.random(x.shape) < 0.08] = np.nan
     x[5] = np.nan  # a respondent without answers is not resampled
-    monkeypatch.setattr(rel._PairwiseDesign, "_ROWS", 16)  # several blocks of complete and partial rows
+    monkeypatch.setattr(rel, "_BOOT_ROWS", 16)  # several blocks of complete and partial rows
     boot = bootstrap_alpha(x, 7, seed=4, missing="pairwise")
     kept = x[~np.isnan(x).all(axis=1)]
-    w = rel._count_weights(np.random.default_rng(4), 7, len(kept))
+    w = _counts(4, 7, len(kept))
     for b in range(7):
         sample = np.repeat(kept, w[b].astype(int), axis=0)
         C, _ = covariance_matrix(sample, "pairwise")

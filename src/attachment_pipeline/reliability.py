@@ -112,8 +112,8 @@ __all__ = [
 MIN_RESPONDENTS = 10
 #: Items whose corrected item-total correlation is below this are flagged.
 R_DROP_MIN = 0.30
-#: Bootstrap draws are made in chunks of about this many (row, respondent) cells.
-_BOOT_CELLS = 2_000_000
+#: respondents per block of bootstrap count weights (memory: n_boot x this many doubles)
+_BOOT_ROWS = 8192
 _MISSING = ("listwise", "pairwise")
 #: Convergence of the minres fits: largest projected gradient |(L L')_ii + psi_i - 1|
 #: (L-BFGS-B, run to its own limits -- about 1e-9 -- and accepted below this).
@@ -414,11 +414,25 @@ def kr20(items) -> float:
 
 
 # ----------------------------------------------------------------------------- bootstrap
-def _count_weights(rng: np.random.Generator, b: int, n: int) -> np.ndarray:
-    """(b, n) matrix of how often each respondent is drawn in each of b bootstrap samples."""
-    idx = rng.integers(0, n, size=(b, n))
-    idx += (np.arange(b) * n)[:, None]
-    return np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(float)
+def _count_blocks(rng: np.random.Generator, b: int, n: int, rows: int | None = None):
+    """Bootstrap count weights, block of respondents by block: yields ``(start, stop, W)``.
+
+    ``W`` (b x (stop - start)) says how often each respondent of the block is drawn in
+    each of b bootstrap samples of size n. Together the blocks are exactly
+    Multinomial(n, 1/n) per sample, drawn block by block: a block of r of the n' rows
+    not yet visited receives Binomial(left, r / n') of a sample's ``left`` remaining
+    draws, spread uniformly over its rows. So the memory is one block, whatever n.
+    """
+    rows = rows or _BOOT_ROWS
+    remaining = np.full(b, n, dtype=np.int64)
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        r = stop - start
+        t = remaining if stop == n else rng.binomial(remaining, r / (n - start))
+        remaining = remaining - t
+        sample = np.repeat(np.arange(b, dtype=np.int64), t)
+        idx = rng.integers(0, r, size=sample.size)
+        yield start, stop, np.bincount(sample * r + idx, minlength=b * r).reshape(b, r).astype(float)
 
 
 def bootstrap_alpha(x: np.ndarray, n_boot: int = 1000, seed=0, missing: str = "listwise") -> np.ndarray:
@@ -432,8 +446,9 @@ def bootstrap_alpha(x: np.ndarray, n_boot: int = 1000, seed=0, missing: str = "l
     ``alpha_b = k/(k-1) (1 - sum_j var_b(x_j) / var_b(T))``. The pairwise case uses
     the same count weights for the pairwise sums of :func:`covariance_matrix`
     (``_PairwiseDesign``: one matrix product per block of rows, complete rows with
-    fewer terms). ``W`` is drawn in chunks of about 2 million cells, so memory stays
-    bounded; the chunk size depends only on ``n``, so the same seed gives the same draws. Listwise resamples the complete rows; pairwise resamples all rows
+    fewer terms). ``W`` is drawn block of respondents by block for all samples at once
+    (:func:`_count_blocks`, exactly multinomial), so memory stays bounded and each
+    block's design is built once; the same seed gives the same draws. Listwise resamples the complete rows; pairwise resamples all rows
     (as ``psych::alpha(n.iter=)``, which recomputes ``cov(use = "pairwise")``).
 
     ``seed`` is anything ``numpy.random.default_rng`` accepts. Samples whose alpha is
@@ -464,94 +479,80 @@ def bootstrap_alpha(x: np.ndarray, n_boot: int = 1000, seed=0, missing: str = "l
 def _bootstrap_alpha(x: np.ndarray, n_boot: int, seed, missing: str, out: np.ndarray) -> np.ndarray:
     n, k = x.shape
     rng = np.random.default_rng(seed)
-    chunk = int(max(1, min(n_boot, _BOOT_CELLS // n)))
     if missing == "listwise":
         xc = x - x.mean(axis=0)
         t = xc.sum(axis=1)
-        design = np.column_stack([xc, xc * xc, t * t])
-    else:
-        pairs = _PairwiseDesign(x)
-    for start in range(0, n_boot, chunk):  # loop over chunks, never over single samples
-        b = min(chunk, n_boot - start)
-        w = _count_weights(rng, b, n)
+        s = np.zeros((n_boot, 2 * k + 1))
+        for start, stop, w in _count_blocks(rng, n_boot, n):  # blocks of respondents, all samples at once
+            xb, tb = xc[start:stop], t[start:stop]
+            s += w @ np.column_stack([xb, xb * xb, tb * tb])
+        s1, s2, st2 = s[:, :k], s[:, k:2 * k], s[:, 2 * k]
         with np.errstate(invalid="ignore", divide="ignore"):
-            if missing == "listwise":
-                s = w @ design
-                s1, s2, st2 = s[:, :k], s[:, k:2 * k], s[:, 2 * k]
-                item_var = ((s2 - s1 * s1 / n) / (n - 1)).sum(axis=1)
-                total_var = (st2 - s1.sum(axis=1) ** 2 / n) / (n - 1)
-                out[start:start + b] = k / (k - 1) * (1.0 - item_var / total_var)
-            else:
-                nn, sx, sxy = pairs.sums(w)
-                cov = (sxy - sx * np.swapaxes(sx, 1, 2) / nn) / (nn - 1)
-                tr = np.einsum("bii->b", cov)
-                out[start:start + b] = k / (k - 1) * (1.0 - tr / cov.sum(axis=(1, 2)))
+            item_var = ((s2 - s1 * s1 / n) / (n - 1)).sum(axis=1)
+            total_var = (st2 - s1.sum(axis=1) ** 2 / n) / (n - 1)
+            out[:] = k / (k - 1) * (1.0 - item_var / total_var)
+        return out
+    nn, sx, sxy = _PairwiseDesign(x).sums(rng, n_boot)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (sxy - sx * np.swapaxes(sx, 1, 2) / nn) / (nn - 1)
+        tr = np.einsum("bii->b", cov)
+        out[:] = k / (k - 1) * (1.0 - tr / cov.sum(axis=(1, 2)))
     return out
 
 
 class _PairwiseDesign:
-    """Weighted pairwise sums of :func:`covariance_matrix` for many count vectors at once.
+    """Weighted pairwise sums of :func:`covariance_matrix` for many bootstrap samples at once.
 
-    For weights ``W`` (b x n) it returns, per sample, the pair counts ``N_ij``, the
-    sums ``Sx_ij`` of item i over the respondents answering i and j, and the cross
-    products ``Sxy_ij``, each (b, k, k), as matrix products ``W @ D`` with a design
-    ``D`` of per-respondent terms. Respondents who answered every item need only
-    ``1, x_i, x_i x_j`` (i <= j): 1 + k + k(k+1)/2 columns; the others need the
-    pattern-dependent ``m_i m_j``, ``x_i m_j`` and ``x_i x_j``: k(k+1) + k^2. With
-    sparse missingness most rows are complete, so this is about half the work of
-    building every term for every row, and one large product per block of rows
-    instead of 3k thin ones. Values are centred at the item means (``x = 0`` when
-    missing), which changes no covariance.
+    For count weights ``W`` (b x n, :func:`_count_blocks`) it returns, per sample, the pair
+    counts ``N_ij``, the sums ``Sx_ij`` of item i over the respondents answering i and j,
+    and the cross products ``Sxy_ij``, each (b, k, k). With values centred at the item
+    means and set to 0 where missing (``x``), and ``u`` the missing-answer indicators:
+
+    - ``Sxy_ij = sum w x_i x_j``,
+    - ``Sx_ij = sum w x_i - sum w x_i u_j``,
+    - ``N_ij = sum w - sum w u_i - sum w u_j + sum w u_i u_j``.
+
+    The first sums of each line are one dense product ``W @ [1, x_i, x_i x_j]`` (1 + k +
+    k(k+1)/2 columns, i <= j) per block of respondents; the terms with ``u`` are sparse
+    (answers are rarely missing) and cost little. Centring changes no covariance.
     """
 
-    _ROWS = 16384  # rows per block of the design (memory only)
-
     def __init__(self, x: np.ndarray):
-        m = ~np.isnan(x)
+        from scipy import sparse
+
+        miss = np.isnan(x)
         self.k = k = x.shape[1]
-        self.x0 = np.where(m, x - np.nanmean(x, axis=0), 0.0)
-        self.m = m.astype(float)
-        self.full = np.flatnonzero(m.all(axis=1))
-        self.part = np.flatnonzero(~m.all(axis=1))
+        self.x0 = np.where(miss, 0.0, x - np.nanmean(x, axis=0))
         self.iu = np.triu_indices(k)
-        cache = (len(self.full) * (1 + k + len(self.iu[0])) + len(self.part) * (2 * len(self.iu[0]) + k * k)) * 8
-        self._cached = cache <= 256 * 2 ** 20  # keep the design when it fits in 256 MB
-        self._design = {}
-
-    def _block(self, kind: str, rows: np.ndarray) -> np.ndarray:
-        key = (kind, int(rows[0]), len(rows))
-        if key in self._design:
-            return self._design[key]
         i, j = self.iu
-        x0 = self.x0[rows]
-        if kind == "full":
-            d = np.column_stack([np.ones(len(rows)), x0, x0[:, i] * x0[:, j]])
-        else:
-            m = self.m[rows]
-            d = np.column_stack([m[:, i] * m[:, j], (x0[:, :, None] * m[:, None, :]).reshape(len(rows), -1),
-                                 x0[:, i] * x0[:, j]])
-        if self._cached:
-            self._design[key] = d
-        return d
+        n, t = len(x), len(i)
+        r_m, c_m = np.nonzero(miss)                                   # one entry per missing answer
+        some = np.flatnonzero(miss.any(axis=1))
+        both = miss[some][:, i] & miss[some][:, j]
+        r_uu, c_uu = np.nonzero(both)
+        rows = np.concatenate([r_m, some[r_uu], np.repeat(r_m, k)])
+        cols = np.concatenate([c_m, k + c_uu, k + t + (np.arange(k)[None, :] * k + c_m[:, None]).ravel()])
+        vals = np.concatenate([np.ones(len(r_m) + len(r_uu)), self.x0[r_m].ravel()])
+        self.sparse = sparse.csr_matrix((vals, (rows, cols)), shape=(n, k + t + k * k))  # u, u_i u_j, x_i u_j
 
-    def sums(self, w: np.ndarray):
+    def sums(self, rng: np.random.Generator, b: int):
         k, (i, j) = self.k, self.iu
         t = len(i)
-        b = w.shape[0]
-        full = np.zeros((b, 1 + k + t))
-        for start in range(0, len(self.full), self._ROWS):  # blocks of rows: bounded memory
-            rows = self.full[start:start + self._ROWS]
-            full += w[:, rows] @ self._block("full", rows)
-        part = np.zeros((b, 2 * t + k * k))
-        for start in range(0, len(self.part), self._ROWS):
-            rows = self.part[start:start + self._ROWS]
-            part += w[:, rows] @ self._block("part", rows)
-        nn, sx, sxy = (np.zeros((b, k, k)) for _ in range(3))
-        nn[:, i, j] = part[:, :t] + full[:, :1]
+        dense = np.zeros((b, 1 + k + t))
+        rare = np.zeros((self.sparse.shape[1], b))
+        for start, stop, w in _count_blocks(rng, b, len(self.x0)):
+            x0 = self.x0[start:stop]
+            dense += w @ np.column_stack([np.ones(len(x0)), x0, x0[:, i] * x0[:, j]])
+            rare += self.sparse[start:stop].T @ w.T
+        rare = rare.T
+        total, sx_all, sxy_v = dense[:, 0], dense[:, 1:1 + k], dense[:, 1 + k:]
+        su, suu, sxu = rare[:, :k], rare[:, k:k + t], rare[:, k + t:].reshape(b, k, k)
+        nn, sxy = (np.zeros((b, k, k)) for _ in range(2))
+        nn[:, i, j] = total[:, None] - su[:, i] - su[:, j] + suu
         nn[:, j, i] = nn[:, i, j]
-        sx[:] = part[:, t:t + k * k].reshape(b, k, k) + full[:, 1:1 + k, None]
-        sxy[:, i, j] = part[:, t + k * k:] + full[:, 1 + k:]
-        sxy[:, j, i] = sxy[:, i, j]
+        sx = sx_all[:, :, None] - sxu
+        sxy[:, i, j] = sxy_v
+        sxy[:, j, i] = sxy_v
         return nn, sx, sxy
 
 
