@@ -1,11 +1,13 @@
 # Side-by-side timing of the CFA estimators for `make bench` (attachment_pipeline.bench):
-# lavaan 0.6-14 fitting the ECR-R two-factor model to the benchmark cohort with
-#   ML + FIML (missing = "ml"), MLR + FIML, and WLSMV (ordered items, pairwise).
-# Usage: Rscript bench_estimators.R responses.csv
-# Prints one JSON line {"fiml": s, "mlr_fiml": s, "wlsmv": s, "chisq": {...}} (wall seconds of each fit
-# including fitMeasures; reading and recoding not included).
+# lavaan fitting the ECR-R two-factor model to the benchmark cohort with
+#   ML + FIML (missing = "ml"), MLR + FIML, and WLSMV (ordered items, pairwise),
+# each with its fit measures (what the pipeline reports for its CFA).
+# Usage: Rscript bench_estimators.R responses.csv [case ...]   (cases: fiml mlr_fiml wlsmv; default all)
+# Prints one JSON line per case as it finishes: {"case": ..., "seconds": s, "chisq": x}
+# (wall seconds of the fit including fitMeasures; reading and recoding not included).
 suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
 args <- commandArgs(trailingOnly = TRUE)
+cases <- if (length(args) > 1) args[-1] else c("fiml", "mlr_fiml", "wlsmv")
 d <- read.csv(args[1])
 x <- as.matrix(d[, paste0("ecr_", 1:36)])
 x[x %in% c(-1, 99)] <- NA
@@ -16,15 +18,16 @@ x <- as.data.frame(x)
 x <- x[rowSums(!is.na(x)) > 0, ]
 model <- paste("anxiety =~", paste0("ecr_r_", 1:18, collapse = " + "),
                "\navoidance =~", paste0("ecr_r_", 19:36, collapse = " + "))
-timed <- function(expr) {
-  start <- Sys.time()
-  fit <- expr
-  fm <- fitMeasures(fit)
-  list(seconds = as.numeric(difftime(Sys.time(), start, units = "secs")), chisq = unname(fm["chisq"]))
-}
-out <- list(
-  fiml = timed(cfa(model, x, estimator = "ML", missing = "ml")),
-  mlr_fiml = timed(cfa(model, x, estimator = "MLR", missing = "ml")),
-  wlsmv = timed(cfa(model, x, estimator = "WLSMV", ordered = TRUE, missing = "pairwise"))
+fits <- list(
+  fiml = function() cfa(model, x, estimator = "ML", missing = "ml"),
+  mlr_fiml = function() cfa(model, x, estimator = "MLR", missing = "ml"),
+  wlsmv = function() cfa(model, x, estimator = "WLSMV", ordered = TRUE, missing = "pairwise")
 )
-cat(toJSON(out, auto_unbox = TRUE, digits = NA), "\n")
+for (case in cases) {
+  start <- Sys.time()
+  fit <- fits[[case]]()
+  fm <- fitMeasures(fit)
+  cat(toJSON(list(case = case, seconds = as.numeric(difftime(Sys.time(), start, units = "secs")),
+                  cpu = unname(proc.time()["user.self"]), chisq = unname(fm["chisq"])),
+             auto_unbox = TRUE, digits = NA), "\n")
+}
