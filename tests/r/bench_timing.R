@@ -7,13 +7,16 @@
 #   classify     k-means (4 clusters, 10 starts) and mclust (VVV, 1-6 components, BIC)
 # Usage: Rscript bench_timing.R responses.csv
 # Prints one JSON line per part as it finishes ({"part": ..., "seconds": ...}), then the total
-# ({"part": "total", ...}); wall seconds, reading and recoding included in the total.
+# ({"part": "total", ...}); wall seconds, reading and recoding included in the total; cpu_total is the
+# process's CPU seconds so far.
 suppressPackageStartupMessages({library(psych); library(lavaan); library(GPArotation); library(mclust)
   library(jsonlite)})
 args <- commandArgs(trailingOnly = TRUE)
 t_all <- Sys.time()
 report <- function(part, start) {
-  cat(toJSON(list(part = part, seconds = as.numeric(difftime(Sys.time(), start, units = "secs"))),
+  cpu <- proc.time()
+  cat(toJSON(list(part = part, seconds = as.numeric(difftime(Sys.time(), start, units = "secs")),
+                  cpu_total = unname(cpu["user.self"] + cpu["sys.self"])),
              auto_unbox = TRUE, digits = NA), "\n")
   flush(stdout())
 }
