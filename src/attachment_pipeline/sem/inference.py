@@ -116,8 +116,9 @@ def pattern_inverses(gd, cov: np.ndarray) -> np.ndarray:
     return out
 
 
-def _casewise_moment_scores(model, gd, mean: np.ndarray, cov: np.ndarray):
-    """Yield blocks of casewise scores ``u_i`` (rows x moments) of the normal log-likelihood at (mean, cov).
+def _casewise_moment_scores(model, gd, mean: np.ndarray, cov: np.ndarray, jac: np.ndarray | None = None):
+    """Yield blocks of casewise scores ``u_i`` (rows x moments) of the normal log-likelihood at (mean, cov),
+    or with ``jac`` the scores in the parameters ``u_i' Delta`` (rows x q).
 
     ``u_i`` over each respondent's observed items (see the module docstring), for
     all respondents at once in blocks of at most ``_CHUNK`` rows (rows in pattern
@@ -125,16 +126,24 @@ def _casewise_moment_scores(model, gd, mean: np.ndarray, cov: np.ndarray):
     and ``d_i`` the deviations with zeros for missing answers, ``v_i = P_k d_i``
     (one matrix product for the rows of a large pattern, a batched product for the
     rest), the mean part is ``v_i`` and the covariance part
-    ``m_a/2 (v_i v_i' - P_k)_a``.
+    ``m_a/2 (v_i v_i' - P_k)_a``. With ``jac``, the pattern term ``m_a/2 (P_k)_a``
+    is multiplied by the Jacobian once per pattern rather than once per row.
     """
     if gd.x is None:
         raise ValueError("Robust statistics need the raw data, not only moments.")
     lay = gd.layout
     rows_v, cols_v = model.vech_rows, model.vech_cols
+    p = model.p
     half_m = 0.5 * vech_multiplicity(rows_v, cols_v)
     pinv = pattern_inverses(gd, cov)
     const = half_m * pinv[:, rows_v, cols_v]                     # K x vech
+    off = p if model.meanstructure else 0
+    if jac is not None:
+        jac_cov = jac[off:] * half_m[:, None]
+        const = const @ jac[off:]                                 # K x q
     big = lay.n >= _BIG_PATTERN
+    left = np.empty((min(_CHUNK, gd.n), len(rows_v)))
+    right = np.empty_like(left)
     for start in range(0, gd.n, _CHUNK):
         rows = lay.order[start:start + _CHUNK]
         pat = lay.pattern[start:start + _CHUNK]
@@ -147,8 +156,17 @@ def _casewise_moment_scores(model, gd, mean: np.ndarray, cov: np.ndarray):
         for k in np.unique(pat[~small]):                          # the few large patterns: one product each
             on = pat == k
             v[on] = d[on] @ pinv[k]
-        cov_part = half_m * (v[:, rows_v] * v[:, cols_v]) - const[pat]
-        yield np.concatenate([v, cov_part], axis=1) if model.meanstructure else cov_part
+        vv = np.take(v, rows_v, axis=1, out=left[:len(rows)])
+        vv *= np.take(v, cols_v, axis=1, out=right[:len(rows)])  # v_a v_b for every vech element
+        if jac is not None:
+            scores = vv @ jac_cov - const[pat]
+            if model.meanstructure:
+                scores += v @ jac[:p]
+            yield scores
+            continue
+        vv *= half_m
+        vv -= const[pat]
+        yield np.concatenate([v, vv], axis=1) if model.meanstructure else vv.copy()
 
 
 def first_order_moments(model, gd, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
@@ -175,8 +193,7 @@ def first_order_information(est, theta: np.ndarray) -> np.ndarray:
         mean = imp["mean"] if model.meanstructure else gd.mean  # saturated means without a mean structure
         jac = model.jacobian(theta, g)
         acc = np.zeros((q, q))
-        for u in _casewise_moment_scores(model, gd, mean, imp["cov"]):
-            s = u @ jac
+        for s in _casewise_moment_scores(model, gd, mean, imp["cov"], jac):
             acc += s.T @ s
         out += w[g] * acc / gd.n
     return (out + out.T) / 2
