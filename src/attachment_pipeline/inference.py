@@ -408,7 +408,7 @@ def group_comparison(x1, x2, *, test: str = "welch", direction: str = "two-sided
     (``scipy.stats.ttest_ind(equal_var=False)``); effect Hedges' g =
     ``J (m1 - m2) / s_pooled`` with ``J = 1 - 3 / (4 (n1 + n2) - 9)`` and its
     interval ``g +- t_{(1+ci)/2, n1+n2-2} SE``, ``SE = sqrt((n1 + n2) / (n1 n2) + g^2 / (2 (n1 + n2)))``
-    (Hedges & Olkin, 1985; the t quantile as ``pingouin.compute_esci``).
+    (Hedges & Olkin, 1985), both computed by pingouin (``compute_effsize``, ``compute_esci``).
     ``mann_whitney``: Mann-Whitney U of group 1 (``scipy.stats.mannwhitneyu``);
     effect the rank-biserial ``r = 2 U / (n1 n2) - 1`` (Kerby, 2014; positive:
     group 1 higher) with the interval ``2 (A +- z SE_A) - 1`` from the
@@ -428,15 +428,15 @@ def group_comparison(x1, x2, *, test: str = "welch", direction: str = "two-sided
     z = _z(ci)
     if test == "welch":
         res = stats.ttest_ind(a, b, equal_var=False, alternative=direction)
-        sp = math.sqrt(((n1 - 1) * a.var(ddof=1) + (n2 - 1) * b.var(ddof=1)) / (n1 + n2 - 2))
-        if sp == 0:
+        if a.var(ddof=1) == 0 and b.var(ddof=1) == 0:
             raise ValueError("Hedges' g is undefined when neither group varies.")
-        g = (1 - 3 / (4 * (n1 + n2) - 9)) * (a.mean() - b.mean()) / sp
-        se = math.sqrt((n1 + n2) / (n1 * n2) + g * g / (2 * (n1 + n2)))
-        q = float(stats.t.ppf(0.5 + ci / 2, n1 + n2 - 2))
+        import pingouin as pg  # here, not at the top: a 3-second import the other steps do not need
+
+        # pingouin's own checks are asserts (gone under python -O): the inputs are checked above
+        g = float(pg.compute_effsize(a, b, paired=False, eftype="hedges"))
+        lo, hi = pg.compute_esci(stat=g, nx=n1, ny=n2, eftype="hedges", confidence=float(ci), decimals=15)
         return GroupComparison(n1, n2, float(a.mean()), float(b.mean()), "t_welch", float(res.statistic),
-                               float(res.df), float(res.pvalue), "hedges_g", float(g), float(g - q * se),
-                               float(g + q * se))
+                               float(res.df), float(res.pvalue), "hedges_g", g, float(lo), float(hi))
     if test == "mann_whitney":
         res = stats.mannwhitneyu(a, b, alternative=direction)
         u = float(res.statistic)
