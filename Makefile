@@ -72,6 +72,8 @@ lock:
 	{ echo "# Test-only pins (pip install -r requirements.lock -r requirements-test.lock), used by make test and CI:"; \
 	  echo "# the package's [test] extra and what it pulls in beyond requirements.lock. Regenerate: make lock."; \
 	  cat /tmp/ap-lock-test.txt; } > requirements-test.lock
+	{ sed '/^  - pip:$$/q' workflow/envs/pipeline.yaml; sed 's/^/      - /' /tmp/ap-lock-runtime.txt; } > /tmp/ap-lock-env.yaml
+	mv /tmp/ap-lock-env.yaml workflow/envs/pipeline.yaml
 
 clean:
 	rm -rf results/*/ .snakemake

@@ -45,7 +45,18 @@ def demo_run(tmp_path_factory):
     work = project_copy(tmp_path_factory.mktemp("demo"))
     proc = snakemake(work)
     assert proc.returncode == 0, proc.stderr
+    (work / "snakemake-stderr.txt").write_text(proc.stderr)
     return work
+
+
+def test_demo_run_prints_no_raw_warning(demo_run):
+    """Library and pipeline warnings go to the step logs (the pipeline's own as one plain line), never as
+    a raw ``UserWarning`` with a source path on the console."""
+    stderr = (demo_run / "snakemake-stderr.txt").read_text()
+    assert "warning" not in stderr.lower(), stderr
+    assert not [line for line in stderr.splitlines() if ".py:" in line], stderr
+    logs = sorted((demo_run / "results/demo/logs/demo").glob("*.log"))
+    assert {p.stem for p in logs} >= {"score_cohort", "reliability", "factors", "irt", "dyads", "classify"}
 
 
 def test_demo_outputs(demo_run):

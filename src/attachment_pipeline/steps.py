@@ -579,8 +579,8 @@ def run_step(func, *args, log_path=None, outputs=(), **kwargs):
     exit with status 2 and their own message. A file that cannot be written, or memory
     that runs out, exits with status 3 and says so. Anything else is a bug: status 3, a
     paragraph naming the step and the error, and the traceback in ``log_path``. The log
-    also receives the reasons of skipped analyses and the warnings of the libraries, which
-    therefore stay off the console. ``outputs`` (files or folders) are removed on failure.
+    also receives the reasons of skipped analyses and every warning (the pipeline's own and the
+    libraries'), which therefore stay off the console. ``outputs`` (files or folders) are removed on failure.
     """
     handler = None
     if log_path is not None:
@@ -596,11 +596,13 @@ def run_step(func, *args, log_path=None, outputs=(), **kwargs):
     log.info("step %s", name)
 
     def show(message, category, filename, lineno, file=None, line=None):
-        # the pipeline's own warnings (e.g. a mixture that chose other than four profiles) are one
-        # line on the console; library warnings (numpy's invalid values ...) go to the log only
-        log.info("%s:%s: %s: %s", filename, lineno, category.__name__, message)
+        # every warning goes to the step's log, never to the console: the pipeline's own (e.g. a mixture
+        # that chose other than four profiles) as one plain line first, with the source after it; what
+        # they mean for the results is in the tables and the report (e.g. gmm_bic.csv, profile labels)
+        text = " ".join(str(message).split())
         if issubclass(category, UserWarning) and "attachment_pipeline" in str(filename):
-            print(f"Warning ({name}): {' '.join(str(message).split())}", file=sys.stderr)
+            log.info("warning (%s): %s", name, text)
+        log.info("%s:%s: %s: %s", filename, lineno, category.__name__, text)
 
     code, message = 0, ""
     try:
