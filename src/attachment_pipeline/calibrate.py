@@ -70,9 +70,9 @@ from . import inference as inf
 from .classify import is_high, quadrant_codes
 from .instruments import load_instrument
 from .reliability import derive_seed
-from .scoring import MINMAX_TYPES, reverse_key, score_minmax, subscale_means
+from .scoring import reverse_key, score_minmax, subscale_means
 from .simulate import DEMO_SEED, SimulationSettings, simulate_cohort
-from .vocabulary import STYLE_DIMENSIONS, STYLES
+from .vocabulary import MINMAX_TYPES, STYLE_DIMENSIONS, STYLES
 
 ALPHA = 0.05
 NOMINAL = (0.03, 0.07)

@@ -68,7 +68,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .classify import STYLES
+from .vocabulary import STYLES
 from .inference import NAN, _alternative, _perm_p, _tol, pearson_rows
 
 #: Strange Situation code -> the adult style it corresponds to (seed 3.1-3.2).

@@ -60,11 +60,10 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from .classify import STYLE_LABELS, STYLES
 from .config import Cohort
 from .instruments import Instrument
-from .scoring import MINMAX_TYPES
 from .tables import read_scores, split_skipped
+from .vocabulary import MINMAX_TYPES, STYLE_LABELS, STYLES
 
 #: SPSS reserved words, which cannot be variable names.
 SPSS_RESERVED = {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}
