@@ -62,7 +62,7 @@ import pyreadstat
 
 from .config import Cohort
 from .instruments import Instrument
-from .tables import read_scores, split_skipped
+from .tables import read_scores, read_table
 from .vocabulary import MINMAX_TYPES, STYLE_LABELS, STYLES
 
 #: SPSS reserved words, which cannot be variable names.
@@ -401,7 +401,7 @@ def respondent_table(cohort_dir: Path, cohort: Cohort, language: str = "en") -> 
     cohort_dir = Path(cohort_dir)
     scores = read_scores(cohort_dir / "scores.csv")
     id_name = scores.index.name
-    items = pd.read_csv(cohort_dir / "items.csv", dtype={id_name: str}).set_index(id_name)
+    items = read_scores(cohort_dir / "items.csv")
     labels = {id_name: t["id"], **score_labels(cohort, language)}
     value_labels, formats = {}, {}
     text_cols = {id_name}
@@ -457,7 +457,7 @@ def respondent_table(cohort_dir: Path, cohort: Cohort, language: str = "en") -> 
     parts.append(sc)
     irt_path = cohort_dir / "irt_scores.csv"
     if irt_path.is_file():
-        irt = pd.read_csv(irt_path, dtype={id_name: str}).set_index(id_name).reindex(scores.index)
+        irt = read_scores(irt_path).reindex(scores.index)
         keep = [c for c in irt.columns if c.endswith(("_theta_eap", "_se_eap"))]
         block = irt[keep].reset_index(drop=True)
         for c in keep:
@@ -467,7 +467,7 @@ def respondent_table(cohort_dir: Path, cohort: Cohort, language: str = "en") -> 
         parts.append(block)
     cls_path = cohort_dir / "classification.csv"
     if cls_path.is_file():
-        table = split_skipped(pd.read_csv(cls_path, dtype={id_name: str}))[0]
+        table = read_table(cls_path, id_column=id_name, computed=True)
         if not table.empty and "style" in table.columns:
             several = table["instrument"].nunique() > 1
             table = table.assign(column=["style_" + (f"{i}_" if several else "") + str(m)
@@ -523,8 +523,8 @@ def _scores_export(cohort_dir: Path, cohort: Cohort, out_dir: Path, language: st
 def _classification_export(cohort_dir: Path, cohort: Cohort, out_dir: Path, language: str) -> list[Path]:
     t = _TEXTS[language]
     path = Path(cohort_dir) / "classification.csv"
-    id_name = pd.read_csv(path, nrows=0).columns[0]
-    table = split_skipped(pd.read_csv(path, dtype={id_name: str}))[0]
+    table = read_table(path, id_column="first", computed=True)
+    id_name = table.columns[0]
     if table.empty or "style" not in table.columns:  # every method was skipped: nothing to export
         note = out_dir / "README.txt"
         previous = note.read_text(encoding="utf-8") if note.exists() else ""

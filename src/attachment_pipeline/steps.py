@@ -30,7 +30,7 @@ import pandas as pd
 
 from .config import Classification, Cohort, ConfigError, Factors, Irt, Reliability, Scoring
 from .io import ReadError, read_responses
-from .tables import (SKIPPED, fresh_dir, read_scores, skipped_rows, split_skipped,  # noqa: F401 (re-exported)
+from .tables import (SKIPPED, fresh_dir, read_scores, read_table, skipped_rows, split_skipped,  # noqa: F401 (re-exported)
                      write_csv, write_json)
 from .scoring import score_instrument, scoring_counts
 from .validate import DataError, text_columns, validate_cohort
@@ -162,7 +162,7 @@ def minmax_by_style_table(classification_path, scores_path, out_path) -> None:
     from . import classify as cl
 
     scores = read_scores(scores_path)
-    table, skipped = split_skipped(pd.read_csv(classification_path, dtype={scores.index.name: str}))
+    table, skipped = split_skipped(read_table(classification_path, id_column=scores.index.name))
     table = table.rename(columns={scores.index.name: "id"})
     parts = [skipped[["instrument", "method", SKIPPED]]] if len(skipped) else []
     for inst, t in (table.groupby("instrument", sort=False) if len(table) else ()):
@@ -304,13 +304,13 @@ def hypotheses_cohort(cohort: Cohort, entries: list, testing, primary_method: st
     scores = read_scores(inputs["scores"])
     classification = None
     if "classification" in inputs:
-        classification = split_skipped(pd.read_csv(inputs["classification"], dtype={scores.index.name: str}))[0]
+        classification = read_table(inputs["classification"], id_column=scores.index.name, computed=True)
     children = validate_children(cohort.children, scores.index)[0] if cohort.children is not None else None
     data = hy.CohortData(
         cohort=cohort.name, scores=scores, classification=classification, items=read_scores(inputs["keyed_items"]),
         children=children, couple_column=cohort.couples.couple_column if cohort.couples else None,
         role_column=cohort.couples.role_column if cohort.couples else None, primary_method=primary_method,
-        instruments=cohort.instruments, reliability=split_skipped(pd.read_csv(inputs["reliability"]))[0],
+        instruments=cohort.instruments, reliability=read_table(inputs["reliability"], computed=True),
         distinguishable=cohort.couples.distinguishable if cohort.couples else "auto",
     )
     entries, skipped = list(entries), []
@@ -465,7 +465,7 @@ def pooled_study(study, inputs: dict, out: dict) -> None:
     cohorts = list(study.cohorts)
 
     def table(kind: str, c: str) -> pd.DataFrame:
-        return split_skipped(pd.read_csv(inputs[f"{kind}:{c}"]))[0]
+        return read_table(inputs[f"{kind}:{c}"], computed=True)
 
     if "reliability" in out:
         rel_tables = {c: table("reliability", c) for c in cohorts}
