@@ -1,10 +1,12 @@
 # The two commands a newcomer types: `make run` (demo cohort end to end) and
 # `make test` (the test suite). Both build the local virtual environment .venv
-# from the pinned requirements.lock first; nothing is installed by hand.
+# from the pinned runtime requirements.lock first (make test adds the test-only
+# pins of requirements-test.lock); nothing is installed by hand.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+TEST_STAMP := $(VENV)/.test-installed-stamp
 CORES ?= 2
 
 CONFIG ?= config/config.yaml
@@ -19,10 +21,14 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+$(TEST_STAMP): $(STAMP) requirements-test.lock
+	$(BIN)/pip install --quiet -r requirements.lock -r requirements-test.lock
+	touch $(TEST_STAMP)
+
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
 # Regenerate the shipped simulated data sets byte-identically (see their README.md files).
@@ -51,12 +57,23 @@ preregister: $(STAMP)
 	$(BIN)/python -m attachment_pipeline.prereg lock --config $(CONFIG) \
 		--out config/preregistration/$(STUDY).lock.json
 
+# Regenerate both locks from pyproject.toml in a fresh venv: the runtime set (package + SLURM extra),
+# then what the [test] extra adds beyond it.
 lock:
 	rm -rf /tmp/ap-lock-venv && $(PYTHON) -m venv /tmp/ap-lock-venv
+	/tmp/ap-lock-venv/bin/pip install --quiet ".[cluster]"
+	/tmp/ap-lock-venv/bin/pip freeze | grep -v '^attachment' > /tmp/ap-lock-runtime.txt
 	/tmp/ap-lock-venv/bin/pip install --quiet ".[test,cluster]"
-	{ echo "# Pinned versions for make run / make test / CI (pip install -r requirements.lock)."; \
-	  echo "# Regenerate: make lock (fresh venv from pyproject.toml, then pip freeze)."; \
-	  /tmp/ap-lock-venv/bin/pip freeze | grep -v '^attachment'; } > requirements.lock
+	/tmp/ap-lock-venv/bin/pip freeze --all | grep -v '^attachment' | grep -v '^pip==' \
+		| grep -vxF -f /tmp/ap-lock-runtime.txt > /tmp/ap-lock-test.txt
+	{ echo "# Runtime pins for make run / make test / CI (pip install -r requirements.lock): the package and its"; \
+	  echo "# SLURM extra. Test-only pins are in requirements-test.lock. Regenerate both: make lock."; \
+	  cat /tmp/ap-lock-runtime.txt; } > requirements.lock
+	{ echo "# Test-only pins (pip install -r requirements.lock -r requirements-test.lock), used by make test and CI:"; \
+	  echo "# the package's [test] extra and what it pulls in beyond requirements.lock. Regenerate: make lock."; \
+	  cat /tmp/ap-lock-test.txt; } > requirements-test.lock
+	{ sed '/^  - pip:$$/q' workflow/envs/pipeline.yaml; sed 's/^/      - /' /tmp/ap-lock-runtime.txt; } > /tmp/ap-lock-env.yaml
+	mv /tmp/ap-lock-env.yaml workflow/envs/pipeline.yaml
 
 clean:
 	rm -rf results/*/ .snakemake

@@ -3,6 +3,7 @@
 import pytest
 
 from attachment_pipeline.config import ConfigError, load_study, read_config_file
+from attachment_pipeline.instruments import INSTRUMENT_DIR
 
 from helpers import REPO, cohort_config, make_responses
 
@@ -174,7 +175,7 @@ def test_broken_instrument_file_is_refused_at_start(tmp_path):
     d = tmp_path / "instruments"
     d.mkdir()
     for name in ("ecr_r", "minmax"):
-        (d / f"{name}.yaml").write_text((REPO / "config/instruments" / f"{name}.yaml").read_text())
+        (d / f"{name}.yaml").write_text((INSTRUMENT_DIR / f"{name}.yaml").read_text())
     (d / "ecr_r.yaml").write_text((d / "ecr_r.yaml").read_text().replace("subscales:", "subscales: [", 1))
     cfg = config_with(tmp_path)
     cfg["instrument_dir"] = str(d)

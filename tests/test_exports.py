@@ -49,8 +49,8 @@ def cohort_dir(tmp_path_factory):
 def test_files_written_as_listed(cohort_dir):
     cohort, out, written = cohort_dir
     assert [p.name for p in written] == ex.export_names(cohort)
-    assert ex.export_names(cohort) == ["scores.sav", "scores.xlsx", "classification.sav", "classification.xlsx",
-                                       "cfa_model.lavaan"]
+    assert ex.export_names(cohort) == ["respondents.sav", "respondents.xlsx", "scores.sav", "scores.xlsx",
+                                       "classification.sav", "classification.xlsx", "cfa_model.lavaan"]
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
 
 
@@ -142,7 +142,7 @@ def test_awkward_id_column_and_dutch_labels(tmp_path):
     cohort, out = scored(tmp_path, frame, id_column="1 Respondent-ID", couples=None, instruments=["minmax"],
                          items={"minmax": "mm_{n}"})
     written = ex.write_exports(out, cohort, out / "exports", language="nl")
-    assert [p.name for p in written] == ["scores.sav", "scores.xlsx"]
+    assert [p.name for p in written] == ["respondents.sav", "respondents.xlsx", "scores.sav", "scores.xlsx"]
     data, meta = pyreadstat.read_sav(str(out / "exports/scores.sav"))
     assert data.columns[0] == "v1_Respondent_ID"
     assert meta.column_names_to_labels["v1_Respondent_ID"] == "Respondentnummer [1 Respondent-ID]"
@@ -186,3 +186,85 @@ def test_formula_like_text_is_written_as_text(tmp_path):
     import zipfile
     xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
     assert b"<f>" not in xml and b"<f " not in xml
+
+
+# ----------------------------------------------------------------------------- one row per respondent
+@pytest.fixture(scope="module")
+def demo_exports(tmp_path_factory):
+    """The shipped demo cohort scored, classified and its reliability computed, then exported."""
+    from attachment_pipeline.config import Reliability
+    from attachment_pipeline.steps import reliability_cohort
+
+    from helpers import REPO
+
+    tmp = tmp_path_factory.mktemp("wide")
+    raw = pd.read_csv(REPO / "data/raw/demo/responses.csv", dtype=str)
+    raw["gender"] = raw["gender"].where(raw.index != 3, "=HYPERLINK(1)")  # one formula-like level (< min_cell)
+    cohort, out = scored(tmp, raw, missing_codes=[-1, 99], groups=["gender"])
+    reliability_cohort(cohort, Reliability(n_boot=0), 1, out / "items.csv", out / "scores.csv",
+                       {"reliability": out / "reliability.csv", "item_stats": out / "item_stats.csv"})
+    ex.write_exports(out, cohort, out / "exports")
+    return cohort, out
+
+
+def test_respondents_sav_is_wide_with_labels_and_formats(demo_exports):
+    cohort, out = demo_exports
+    data, meta = pyreadstat.read_sav(str(out / "exports/respondents.sav"))
+    scores = pd.read_csv(out / "scores.csv", dtype={"respondent_id": str})
+    assert len(data) == len(scores) == data["respondent_id"].nunique()  # one row per respondent
+    assert list(data["respondent_id"]) == list(scores["respondent_id"])
+    fmt = meta.original_variable_types
+    assert fmt["ecr_r_1"] == fmt["ecr_r_1_keyed"] == "F1.0" and fmt["minmax_1"] == "F1.0"
+    assert fmt["ecr_r_anxiety"] == "F8.3" and fmt["style_midpoint"] == "F1.0" and fmt["gender"] == "F1.0"
+    assert meta.variable_value_labels["style_midpoint"][1.0] == STYLE_LABELS["en"]["secure"]
+    assert set(meta.variable_value_labels["gender"].values()) == {"female", "male", "other"}
+    assert meta.variable_value_labels["minmax_type"] == {1.0: "minimiser", 2.0: "balanced", 3.0: "maximiser"}
+    assert meta.column_names_to_labels["ecr_r_9_keyed"].startswith("ECR-R 9: I rarely worry about my partner")
+    assert meta.column_names_to_labels["ecr_r_9_keyed"].endswith("[keyed: reversed]")
+    # raw answers are the keyed ones turned back; the keyed ones equal items.csv
+    items = pd.read_csv(out / "items.csv", dtype={"respondent_id": str})
+    np.testing.assert_allclose(data["ecr_r_9_keyed"], items["ecr_r_9"], equal_nan=True)
+    np.testing.assert_allclose(data["ecr_r_9"], 8 - items["ecr_r_9"], equal_nan=True)
+    np.testing.assert_allclose(data["ecr_r_1"], items["ecr_r_1"], equal_nan=True)
+    # styles of every method: codes of classification.csv's words
+    cls = pd.read_csv(out / "classification.csv", dtype={"respondent_id": str})
+    for method in ("midpoint", "median", "kmeans"):
+        words = cls[cls["method"] == method].set_index("respondent_id")["style"].reindex(data["respondent_id"])
+        np.testing.assert_array_equal(data[f"style_{method}"].to_numpy(), ex.style_codes(words).to_numpy())
+    assert not any(c in data.columns for c in ("IPAddress", "RecipientEmail", "name", "email"))
+
+
+def test_alpha_from_the_exported_items_equals_reliability_csv(demo_exports):
+    """What SPSS RELIABILITY computes on the keyed items (listwise) equals psych; pairwise equals reliability.csv."""
+    import json
+
+    from attachment_pipeline.api import cronbach_alpha
+    from helpers import REPO
+
+    cohort, out = demo_exports
+    data, _ = pyreadstat.read_sav(str(out / "exports/respondents.sav"))
+    rel = pd.read_csv(out / "reliability.csv")
+    ref = json.loads((REPO / "tests/reference/reliability_demo.json").read_text())
+    inst = cohort.instruments[0]
+    for sub in ("anxiety", "avoidance"):
+        block = data[[f"ecr_r_{n}_keyed" for n in inst.subscale_items(sub)]]
+        row = rel[(rel["instrument"] == "ecr_r") & (rel["subscale"] == sub) & (rel["group"] == "all")].iloc[0]
+        assert row["missing"] == "pairwise"
+        assert cronbach_alpha(block[block.notna().any(axis=1)]) == pytest.approx(row["alpha"], abs=1e-9)
+        assert cronbach_alpha(block, missing="listwise") == pytest.approx(
+            ref["subscales"][sub]["listwise"]["alpha"], abs=1e-6)
+
+
+def test_respondents_xlsx_shows_labels_and_neutralises_formulas(demo_exports):
+    import openpyxl
+
+    _, out = demo_exports
+    book = openpyxl.load_workbook(out / "exports/respondents.xlsx")
+    assert book.sheetnames == ["respondents", "variables"]
+    sheet = book["respondents"]
+    header = [c.value for c in sheet[1]]
+    col = header.index("style_midpoint") + 1
+    assert {sheet.cell(row=r, column=col).value for r in range(2, 50)} <= set(STYLE_LABELS["en"].values()) | {None}
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            assert not (cell.data_type == "f"), cell.value

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from attachment_pipeline.instruments import INSTRUMENT_DIR
 from corpus import exports as ex
 from helpers import REPO
 
@@ -34,6 +35,8 @@ def project_copy(dest):
             shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(src, dest / part)
+    # a study's own instrument folder: copies of the shipped files (package data), so a test can change one
+    shutil.copytree(INSTRUMENT_DIR, dest / "config/instruments")
     (dest / "data/raw").mkdir(parents=True)
     return dest
 

@@ -45,7 +45,18 @@ def demo_run(tmp_path_factory):
     work = project_copy(tmp_path_factory.mktemp("demo"))
     proc = snakemake(work)
     assert proc.returncode == 0, proc.stderr
+    (work / "snakemake-stderr.txt").write_text(proc.stderr)
     return work
+
+
+def test_demo_run_prints_no_raw_warning(demo_run):
+    """Library and pipeline warnings go to the step logs (the pipeline's own as one plain line), never as
+    a raw ``UserWarning`` with a source path on the console."""
+    stderr = (demo_run / "snakemake-stderr.txt").read_text()
+    assert "warning" not in stderr.lower(), stderr
+    assert not [line for line in stderr.splitlines() if ".py:" in line], stderr
+    logs = sorted((demo_run / "results/demo/logs/demo").glob("*.log"))
+    assert {p.stem for p in logs} >= {"score_cohort", "reliability", "factors", "irt", "dyads", "classify"}
 
 
 def test_demo_outputs(demo_run):
@@ -198,15 +209,17 @@ def test_demo_factor_structure_through_the_pipeline_agrees_with_r(demo_run):
 
 
 def test_slurm_profile_plans_the_workflow(tmp_path):
-    """A dry run under the SLURM profile (executor plugin installed, no cluster needed)."""
+    """A dry run under the SLURM profile (executor plugin installed, no cluster needed), with the account and
+    partition set on the command line (the profile's CHANGE_ME placeholders stop a run: test_snakemake_conventions)."""
     work = project_copy(tmp_path)
-    cmd = [sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/slurm"]
+    cmd = [sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/slurm", "--default-resources",
+           "slurm_account=lab", "slurm_partition=short", "runtime=30", "mem_mb=2000"]
     proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout + proc.stderr
     for rule in ("score_cohort", "reliability", "factors", "classify", "minmax_by_style"):
         assert f"rule {rule}:" in out
-    assert "slurm_partition=CHANGE_ME" in out and "runtime=" in out
+    assert "slurm_partition=short" in out and "runtime=" in out
     assert not (work / "results").exists()
 
 

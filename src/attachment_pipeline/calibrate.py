@@ -70,9 +70,10 @@ from . import inference as inf
 from .classify import is_high, quadrant_codes
 from .instruments import load_instrument
 from .reliability import derive_seed
-from .scoring import MINMAX_TYPES, reverse_key, score_minmax, subscale_means
+from .scoring import reverse_key, score_minmax, subscale_means
+from .tables import write_csv
 from .simulate import DEMO_SEED, SimulationSettings, simulate_cohort
-from .vocabulary import STYLE_DIMENSIONS, STYLES
+from .vocabulary import MINMAX_TYPES, STYLE_DIMENSIONS, STYLES
 
 ALPHA = 0.05
 NOMINAL = (0.03, 0.07)
@@ -737,7 +738,7 @@ def main(argv=None) -> int:
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "calibration.csv", index=False, float_format="%.10g", lineterminator="\n")
+    write_csv(table, out / "calibration.csv")
     (out / "calibration.md").write_text(markdown_table(table), encoding="utf-8")
     print(out / "calibration.csv")
     print(out / "calibration.md")

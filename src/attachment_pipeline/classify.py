@@ -72,25 +72,7 @@ from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
 from .scoring import MINMAX_TYPES, minmax_typology  # noqa: F401  (re-exported: the typology lives with scoring)
-
-#: The four adult styles, in the order used everywhere (tables, codes 0..3).
-STYLES = ("secure", "preoccupied", "dismissing", "fearful")
-
-#: Display labels per language (Dutch as in the seed document, section 4.1).
-STYLE_LABELS = {
-    "en": {
-        "secure": "secure",
-        "preoccupied": "preoccupied",
-        "dismissing": "dismissing (avoidant)",
-        "fearful": "fearful (disorganised)",
-    },
-    "nl": {
-        "secure": "veilig",
-        "preoccupied": "gepreoccupeerd",
-        "dismissing": "vermijdend",
-        "fearful": "gedesorganiseerd",
-    },
-}
+from .vocabulary import DIMENSIONS, STYLE_LABELS, STYLES  # noqa: F401  (re-exported: defined once, in vocabulary)
 
 #: Quadrant prototypes as (anxiety, avoidance) in SD units, in STYLES order.
 PROTOTYPES = np.array([[-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0], [1.0, 1.0]])
@@ -112,7 +94,7 @@ BRENNAN1998_FUNCTIONS = {
 # A score within this (relative) distance of a cut-off counts as "exactly at"
 # the cut-off, so that 4.0 and 3.9999999999999996 are treated alike.
 _TIE_TOL = 1e-9
-_DIMS = ["anxiety", "avoidance"]
+_DIMS = list(DIMENSIONS)
 _TABLE_COLUMNS = ["id", "instrument", "method", "anxiety", "avoidance", "style", "certainty"]
 
 

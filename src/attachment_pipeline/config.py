@@ -1,7 +1,8 @@
 """The study configuration: schema check, defaults, and checks the schema cannot express.
 
 ``load_study(config)`` is called once, by the Snakefile at start-up. It validates
-the config dict against ``workflow/schemas/config.schema.yaml`` (filling in the
+the config dict against the schema shipped as package data
+(``attachment_pipeline/resources/config.schema.yaml``, found with :mod:`importlib.resources`; filling in the
 documented defaults), then checks what needs the file system: that every
 responses file exists, every instrument file exists, every instrument has an
 ``items`` mapping and the response formats and scale overrides name instruments
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from importlib.resources import as_file, files
 from pathlib import Path
 
 import yaml
@@ -20,7 +22,8 @@ import yaml
 from .instruments import INSTRUMENT_DIR, Instrument, InstrumentError, available_instruments, load_instrument
 from .io import SUFFIXES, is_identifying
 
-SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+#: The JSON schema of the config (YAML), package data found with importlib.resources.
+SCHEMA = files(__package__).joinpath("resources", "config.schema.yaml")
 
 
 class ConfigError(ValueError):
@@ -185,7 +188,8 @@ def _schema_errors(config: dict) -> list[str]:
     from snakemake.utils import validate
 
     try:
-        validate(config, str(SCHEMA), set_default=True)
+        with as_file(SCHEMA) as schema:  # a real file even when the package is zipped
+            validate(config, str(schema), set_default=True)
     except WorkflowError as exc:
         return [_explain_schema_error(exc)]
     return []
@@ -490,7 +494,8 @@ def load_study(config: dict, root: Path | str = ".") -> Study:
     The dict is copied; defaults from the schema are filled into the copy.
     ``root`` is the folder relative paths are resolved against (the working directory).
 
-    >>> s = load_study(yaml.safe_load(open(SCHEMA.parents[2] / "config" / "config.yaml")), SCHEMA.parents[2])
+    >>> repo = Path(__file__).resolve().parents[2]  # the checkout's demo config
+    >>> s = load_study(yaml.safe_load(open(repo / "config" / "config.yaml")), repo)
     >>> s.name, list(s.cohorts), s.scoring.min_answered
     ('demo', ['demo'], 0.8)
     """

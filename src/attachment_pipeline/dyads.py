@@ -68,8 +68,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .classify import STYLES
-from .inference import NAN, _alternative, _perm_p, _tol, pearson_rows
+from .vocabulary import STYLES
+from .inference import NAN, _alternative, _perm_p, _tol, fisher_intervals, pearson_rows
 
 #: Strange Situation code -> the adult style it corresponds to (seed 3.1-3.2).
 SSP_STYLE = {"B": "secure", "A": "dismissing", "C": "preoccupied", "D": "fearful"}
@@ -987,16 +987,14 @@ def nonindependence(x1, x2, *, distinguishable: bool, ci: float = 0.95,
     n = a.shape[1]
     if n < 4:
         raise ValueError(f"Partner similarity needs at least 4 couples; got {n}.")
-    q = stats.norm.ppf(0.5 + ci / 2)
     if distinguishable:
         r = pearson_rows(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
             t = r * np.sqrt((n - 2) / (1 - r ** 2))
-            z = np.arctanh(np.clip(r, -1 + 1e-15, 1 - 1e-15))
-        se = 1 / np.sqrt(n - 3)
+        low, high = fisher_intervals(r, n, ci)
         p = {"two-sided": 2 * stats.t.sf(np.abs(t), n - 2), "greater": stats.t.sf(t, n - 2),
              "less": stats.t.cdf(t, n - 2)}[_alternative(direction)]
-        return NonIndependence(n, "r", r, np.tanh(z - q * se), np.tanh(z + q * se), "t", t, float(n - 2), NAN, p)
+        return NonIndependence(n, "r", r, low, high, "t", t, float(n - 2), NAN, p)
     m = (a + b) / 2
     msb = 2 * ((m - m.mean(axis=1, keepdims=True)) ** 2).sum(axis=1) / (n - 1)
     msw = ((a - b) ** 2).sum(axis=1) / (2 * n)

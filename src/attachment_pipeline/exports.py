@@ -13,6 +13,16 @@ Written per cohort (by :func:`write_exports`), next to the CSV tables or in a fo
     starting with a letter, letters, digits and ``_ . @ # $`` only, no reserved
     word, unique ignoring case); a renamed column keeps its original name in
     its label.
+``respondents.sav``, ``respondents.xlsx``
+    One row per respondent (:func:`respondent_table`): id, group columns and
+    covariates, every item as answered (``ecr_r_1`` ..) and keyed (reverse-keyed
+    items reversed: ``ecr_r_1_keyed`` ..), the scores, the IRT EAP scores and
+    their standard errors (from ``irt_scores.csv``) and the style of every
+    classification method (``style_midpoint``, ``style_kmeans`` ..). An SPSS user
+    can run RELIABILITY and FACTOR on the keyed items. Styles, min/max types and
+    group columns are labelled numerics (value labels; group levels coded 1, 2 ..
+    in sorted order), formats ``F1.0``/``F2.0`` for codes and answers and
+    ``F8.3`` for scores; variable labels are the item texts and score labels.
 ``scores.xlsx``, ``classification.xlsx``
     The CSV tables as Excel workbooks (sheet 1: the data, ids as text; sheet
     ``variables``: column, label, value labels). A table longer than an Excel
@@ -50,11 +60,10 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from .classify import STYLE_LABELS, STYLES
 from .config import Cohort
 from .instruments import Instrument
-from .scoring import MINMAX_TYPES
-from .tables import read_scores, split_skipped
+from .tables import read_scores, read_table
+from .vocabulary import MINMAX_TYPES, STYLE_LABELS, STYLES
 
 #: SPSS reserved words, which cannot be variable names.
 SPSS_RESERVED = {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}
@@ -186,22 +195,22 @@ def _sav_frame(frame: pd.DataFrame, labels: dict, value_labels: dict, text_colum
     """Rename to SPSS names; returns (frame, column labels, value labels, measures) keyed by the new names."""
     taken: set = set()
     names = {c: spss_name(c, taken) for c in frame.columns}
-    out = pd.DataFrame(index=range(len(frame)))
-    col_labels, measures = {}, {}
+    columns, col_labels, measures = {}, {}, {}
     for c in frame.columns:
         new = names[c]
         col = frame[c].reset_index(drop=True)
         if c in text_columns:
-            out[new] = _text_column(col)
+            columns[new] = _text_column(col)
             measures[new] = "nominal"
         else:
-            out[new] = pd.to_numeric(col, errors="coerce").astype(float)
+            columns[new] = pd.to_numeric(col, errors="coerce").astype(float)
             measures[new] = "nominal" if c in value_labels else "scale"
         label = labels.get(c, c)
         if new != c and c not in label:
             label = f"{label} [{c}]"
         col_labels[new] = label[:255]
     vlabels = {names[c]: v for c, v in value_labels.items() if c in names}
+    out = pd.DataFrame(columns, index=range(len(frame))) if columns else pd.DataFrame(index=range(len(frame)))
     return out, col_labels, vlabels, measures
 
 
@@ -216,13 +225,19 @@ def _fix_sav_header(path: Path) -> None:
 
 
 def write_sav(frame: pd.DataFrame, path: Path, *, labels: dict, value_labels: dict, text_columns: set,
-              file_label: str = "") -> Path:
-    """Write ``frame`` as SPSS ``.sav`` with variable and value labels (names made valid by :func:`spss_name`)."""
+              file_label: str = "", formats: dict | None = None) -> Path:
+    """Write ``frame`` as SPSS ``.sav`` with variable and value labels (names made valid by :func:`spss_name`).
+
+    ``formats`` maps original column names to SPSS print formats (``"F1.0"``, ``"F8.3"``).
+    """
     out, col_labels, vlabels, measures = _sav_frame(frame, labels, value_labels, text_columns)
+    taken: set = set()
+    names = {c: spss_name(c, taken) for c in frame.columns}
+    fmt = {names[c]: f for c, f in (formats or {}).items() if c in names}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     pyreadstat.write_sav(out, str(path), file_label=file_label[:64], column_labels=col_labels,
-                         variable_value_labels=vlabels, variable_measure=measures)
+                         variable_value_labels=vlabels, variable_measure=measures, variable_format=fmt or None)
     _fix_sav_header(path)
     return path
 
@@ -346,12 +361,141 @@ def lavaan_syntax(inst: Instrument) -> str:
 
 def export_names(cohort: Cohort) -> list[str]:
     """File names :func:`write_exports` writes for ``cohort`` (for a Snakemake rule's outputs)."""
-    names = ["scores.sav", "scores.xlsx"]
+    names = ["respondents.sav", "respondents.xlsx", "scores.sav", "scores.xlsx"]
     dims = cohort.dimension_instruments
     if dims:
         names += ["classification.sav", "classification.xlsx"]
         names += ["cfa_model.lavaan"] if len(dims) == 1 else [f"cfa_model_{i.name}.lavaan" for i in dims]
     return names
+
+
+# ---------------------------------------------------------------------------
+# one row per respondent
+
+
+def _code_width(max_code: int) -> str:
+    return f"F{len(str(int(max_code)))}.0"
+
+
+def _item_label(inst: Instrument, n: int, language: str, keyed: bool) -> str:
+    item = next(i for i in inst.items if i.n == n)
+    text = item.text.get(language) or item.text.get("en") or "" if isinstance(item.text, dict) else str(item.text)
+    if not text and inst.kind == "minmax":
+        text = next(iter(inst.item_labels.get(n, {}) or {}), "")
+    mark = (" [keyed: reversed]" if item.reverse else " [keyed]") if keyed else ""
+    return f"{_short(inst)} {n}: {' '.join(str(text).split())}{mark}"
+
+
+def respondent_table(cohort_dir: Path, cohort: Cohort, language: str = "en") -> tuple[pd.DataFrame, dict, dict, dict,
+                                                                                       set]:
+    """The cohort in one row per respondent, for ``respondents.sav`` / ``.xlsx``.
+
+    Reads ``scores.csv``, ``items.csv`` (keyed items), and when present ``irt_scores.csv`` and
+    ``classification.csv``. Raw answers are the keyed ones turned back: ``x = min + max - x'`` for
+    reverse-keyed items (the checklist is never reversed).
+
+    Returns ``(frame, labels, value_labels, formats, text_columns)`` keyed by column name;
+    categorical columns are already numeric codes.
+    """
+    t = _TEXTS[language]
+    cohort_dir = Path(cohort_dir)
+    scores = read_scores(cohort_dir / "scores.csv")
+    id_name = scores.index.name
+    items = read_scores(cohort_dir / "items.csv")
+    labels = {id_name: t["id"], **score_labels(cohort, language)}
+    value_labels, formats = {}, {}
+    text_cols = {id_name}
+    parts = [scores.index.to_frame(index=False)]
+    frame = scores.reset_index(drop=True)
+    # groups (labelled numerics), couple/role (text ids), covariates, scores
+    score_cols = [c for c in scores.columns if c in labels]
+    other = [c for c in scores.columns if c not in labels]
+    head = pd.DataFrame(index=frame.index)
+    for c in other:
+        col = frame[c]
+        if c in cohort.covariates:
+            head[c] = pd.to_numeric(col, errors="coerce")
+        elif c in cohort.groups or (cohort.couples is not None and c == cohort.couples.role_column):
+            levels = sorted({str(v) for v in col.dropna()})
+            codes = {lev: k + 1 for k, lev in enumerate(levels)}
+            head[c] = col.map(lambda v: codes.get(str(v), np.nan) if pd.notna(v) else np.nan).astype(float)
+            value_labels[c] = {k: lev for lev, k in codes.items()}
+            formats[c] = _code_width(max(len(levels), 1))
+        else:
+            head[c] = col
+            text_cols.add(c)
+    parts.append(head)
+    # items: as answered, then keyed
+    aligned = items.reindex(scores.index)
+    raw_block, keyed_block = {}, {}
+    for inst in cohort.instruments:
+        width = _code_width(max(abs(inst.scale_min), abs(inst.scale_max)))
+        for n in (i.n for i in inst.items):
+            col = f"{inst.name}_{n}"
+            if col not in aligned:
+                continue
+            keyed = aligned[col].to_numpy(dtype=float)
+            reverse = inst.kind != "minmax" and n in inst.reverse_keyed
+            raw_block[col] = inst.scale_min + inst.scale_max - keyed if reverse else keyed
+            keyed_block[f"{col}_keyed"] = keyed
+            labels[col] = _item_label(inst, n, language, keyed=False)
+            labels[f"{col}_keyed"] = _item_label(inst, n, language, keyed=True)
+            formats[col] = formats[f"{col}_keyed"] = width
+            if inst.scale_labels:
+                value_labels[col] = value_labels[f"{col}_keyed"] = {
+                    int(k): str(v) for k, v in inst.scale_labels.items()
+                    if str(k).lstrip("-").isdigit() and inst.scale_min <= int(k) <= inst.scale_max}
+    parts += [pd.DataFrame(raw_block), pd.DataFrame(keyed_block)]
+    sc = frame[score_cols].copy()
+    for c in score_cols:
+        if c.endswith("_type"):
+            sc[c] = sc[c].map(lambda v: MINMAX_CODES.get(v, np.nan)).astype(float)
+            value_labels[c] = {MINMAX_CODES[m]: t[m] for m in MINMAX_TYPES}
+            formats[c] = "F1.0"
+        else:
+            formats[c] = "F8.3"
+    parts.append(sc)
+    irt_path = cohort_dir / "irt_scores.csv"
+    if irt_path.is_file():
+        irt = read_scores(irt_path).reindex(scores.index)
+        keep = [c for c in irt.columns if c.endswith(("_theta_eap", "_se_eap"))]
+        block = irt[keep].reset_index(drop=True)
+        for c in keep:
+            base, what = c.rsplit("_", 2)[0], c.rsplit("_", 2)[1]
+            labels[c] = f"{labels.get(base, base)}: IRT {'EAP theta' if what == 'theta' else 'EAP standard error'}"
+            formats[c] = "F8.3"
+        parts.append(block)
+    cls_path = cohort_dir / "classification.csv"
+    if cls_path.is_file():
+        table = read_table(cls_path, id_column=id_name, computed=True)
+        if not table.empty and "style" in table.columns:
+            several = table["instrument"].nunique() > 1
+            table = table.assign(column=["style_" + (f"{i}_" if several else "") + str(m)
+                                         for i, m in zip(table["instrument"], table["method"])])
+            wide = table.pivot(index=id_name, columns="column", values="style").reindex(scores.index)
+            order = [c for c in dict.fromkeys(table["column"])]
+            block = pd.DataFrame({c: style_codes(wide[c]).to_numpy() for c in order})
+            for c in order:
+                method = c.rsplit("_", 1)[-1]
+                labels[c] = f"{t['style']} ({t['method'].lower()}: {method})"
+                value_labels[c] = style_value_labels(wide[c].dropna().unique(), language)
+                formats[c] = _code_width(max(value_labels[c]))
+            parts.append(block)
+    out = pd.concat([p.reset_index(drop=True) for p in parts], axis=1)
+    return out, labels, value_labels, formats, text_cols
+
+
+def _respondents_export(cohort_dir: Path, cohort: Cohort, out_dir: Path, language: str) -> list[Path]:
+    frame, labels, value_labels, formats, text_cols = respondent_table(cohort_dir, cohort, language)
+    readable = frame.copy()  # Excel: categories as their labels (what a reader wants to see)
+    for c, vl in value_labels.items():
+        if c in readable and not c.endswith("_keyed") and not any(c == f"{i.name}_{n}" for i in cohort.instruments
+                                                                   for n in range(1, i.n_items + 1)):
+            readable[c] = readable[c].map(lambda v, vl=vl: vl.get(int(v), v) if pd.notna(v) else v)
+    return [write_sav(frame, out_dir / "respondents.sav", labels=labels, value_labels=value_labels,
+                      text_columns=text_cols, file_label=f"respondents {cohort.name}", formats=formats),
+            write_xlsx(readable, out_dir / "respondents.xlsx", sheet="respondents", labels=labels,
+                       language=language)]
 
 
 def _scores_export(cohort_dir: Path, cohort: Cohort, out_dir: Path, language: str) -> list[Path]:
@@ -379,8 +523,8 @@ def _scores_export(cohort_dir: Path, cohort: Cohort, out_dir: Path, language: st
 def _classification_export(cohort_dir: Path, cohort: Cohort, out_dir: Path, language: str) -> list[Path]:
     t = _TEXTS[language]
     path = Path(cohort_dir) / "classification.csv"
-    id_name = pd.read_csv(path, nrows=0).columns[0]
-    table = split_skipped(pd.read_csv(path, dtype={id_name: str}))[0]
+    table = read_table(path, id_column="first", computed=True)
+    id_name = table.columns[0]
     if table.empty or "style" not in table.columns:  # every method was skipped: nothing to export
         note = out_dir / "README.txt"
         previous = note.read_text(encoding="utf-8") if note.exists() else ""
@@ -402,8 +546,8 @@ def write_exports(cohort_dir: Path, cohort: Cohort, out_dir: Path, *, language: 
 
     Parameters
     ----------
-    cohort_dir : ``results/<study>/<cohort>``; reads ``scores.csv`` and (with a dimension
-        instrument) ``classification.csv``.
+    cohort_dir : ``results/<study>/<cohort>``; reads ``scores.csv``, ``items.csv``, and when present
+        ``irt_scores.csv`` and (with a dimension instrument) ``classification.csv``.
     cohort : the cohort's settings (instruments with their scales, covariates).
     out_dir : folder to write into (created when missing).
     language : ``en`` or ``nl``: language of the variable and value labels.
@@ -417,7 +561,8 @@ def write_exports(cohort_dir: Path, cohort: Cohort, out_dir: Path, *, language: 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "README.txt").unlink(missing_ok=True)
-    written = _scores_export(cohort_dir, cohort, out_dir, language)
+    written = _respondents_export(cohort_dir, cohort, out_dir, language)
+    written += _scores_export(cohort_dir, cohort, out_dir, language)
     dims = cohort.dimension_instruments
     if dims:
         written += _classification_export(cohort_dir, cohort, out_dir, language)

@@ -187,6 +187,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from .inference import noncentrality_root, smc
+
 try:  # installed with scikit-learn (a factor_analyzer dependency)
     from threadpoolctl import threadpool_limits as _threadpool_limits
 except ImportError:  # pragma: no cover
@@ -733,22 +735,6 @@ def kmo_items(items, missing: str | None = None) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------ parallel analysis
-def smc(r: np.ndarray) -> np.ndarray:
-    """Squared multiple correlations ``1 - 1 / diag(R^-1)`` of (a stack of) correlation matrices.
-
-    Clipped to [0, 1] as psych::smc does. Works on the last two axes, so a
-    stack ``(..., p, p)`` gives ``(..., p)``.
-
-    Examples
-    --------
-    >>> smc(np.array([[1.0, 0.5], [0.5, 1.0]]))
-    array([0.25, 0.25])
-    """
-    r = np.asarray(r, dtype=float)
-    inv = np.linalg.inv(r)
-    return np.clip(1 - 1 / np.diagonal(inv, axis1=-2, axis2=-1), 0.0, 1.0)
-
-
 def _eigen_desc(r: np.ndarray) -> np.ndarray:
     return np.linalg.eigvalsh(r)[..., ::-1]
 
@@ -1119,10 +1105,7 @@ def _psych_rmsea_ci(stat: float, chisq: float, df: float, n: int, rmsea: float,
     cdf0 = stats.chi2.cdf(stat, df)
 
     def root(target):
-        f = lambda x: stats.ncx2.cdf(stat, df, x) - target if x > 0 else cdf0 - target  # noqa: E731
-        if f(0.0) * f(upper_x) > 0:
-            return np.nan
-        return optimize.brentq(f, 0.0, upper_x, xtol=1e-12, rtol=1e-14, maxiter=500)
+        return noncentrality_root(stat, df, target, upper_x)
 
     high = low = 0.0
     if cdf0 > tail:

@@ -27,26 +27,90 @@ def _z(ci: float) -> float:
     return float(stats.norm.ppf(0.5 + ci / 2.0))
 
 
-def fisher_interval(r: float, n: int, ci: float = 0.95, n_covariates: int = 0,
-                    variance_factor: float = 1.0) -> tuple[float, float]:
-    """Confidence interval of a correlation by Fisher's z transformation (Fisher, 1921).
+def fisher_intervals(r, n: int, ci: float = 0.95, n_covariates: int = 0,
+                     variance_factor: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Fisher-z confidence intervals (Fisher, 1921) of an array of correlations on ``n`` cases each.
 
     ``tanh(atanh(r) +- z_{(1+ci)/2} * sqrt(variance_factor / (n - 3 - k)))`` with
     ``k`` partialled covariates. ``variance_factor`` is 1 for Pearson and 1.06
-    for Spearman (Fieller, Hartley & Pearson, 1957). NaN when ``n - 3 - k < 1``.
+    for Spearman (Fieller, Hartley & Pearson, 1957). NaN when ``n - 3 - k < 1`` or r
+    is NaN; ``r = +-1`` gives ``(r, r)``.
+
+    >>> [v.round(4).tolist() for v in fisher_intervals(np.array([0.5, -1.0]), 28)]
+    [[0.156, -1.0], [0.7358, -1.0]]
+    """
+    r = np.asarray(r, dtype=float)
+    dfree = n - 3 - n_covariates
+    if dfree < 1:
+        return np.full(r.shape, NAN), np.full(r.shape, NAN)
+    se = math.sqrt(variance_factor / dfree)
+    q = _z(ci)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.arctanh(np.clip(r, -1.0, 1.0))
+        return np.tanh(z - q * se), np.tanh(z + q * se)
+
+
+def fisher_interval(r: float, n: int, ci: float = 0.95, n_covariates: int = 0,
+                    variance_factor: float = 1.0) -> tuple[float, float]:
+    """Confidence interval of one correlation by Fisher's z transformation (see :func:`fisher_intervals`).
 
     >>> [round(v, 4) for v in fisher_interval(0.5, 28)]
     [0.156, 0.7358]
     """
-    dfree = n - 3 - n_covariates
-    if not np.isfinite(r) or dfree < 1:
-        return NAN, NAN
-    if abs(r) >= 1:
-        return float(r), float(r)
-    se = math.sqrt(variance_factor / dfree)
-    z = math.atanh(r)
-    q = _z(ci)
-    return math.tanh(z - q * se), math.tanh(z + q * se)
+    lo, hi = fisher_intervals(np.float64(r), n, ci, n_covariates, variance_factor)
+    return float(lo), float(hi)
+
+
+def noncentrality_root(stat: float, df: float, target: float, upper: float, *, xtol: float = 1e-12,
+                       rtol: float = 1e-14) -> float:
+    """The noncentrality ``lambda`` in ``[0, upper]`` at which ``P(chi2'(df, lambda) <= stat) = target``.
+
+    Brent's method on the noncentral chi-square cdf, which falls as ``lambda`` grows; NaN when
+    ``[0, upper]`` does not bracket the root. The bounds of an RMSEA interval (Browne & Cudeck,
+    1993; Steiger, 1990) and of Cohen's w are such roots, rescaled by each convention's divisor.
+
+    >>> round(noncentrality_root(150.0, 100, 0.05, 600.0), 3), noncentrality_root(50.0, 100, 0.05, 600.0)
+    (86.942, nan)
+    """
+    def f(lam):
+        return (stats.chi2.cdf(stat, df) if lam <= 0 else stats.ncx2.cdf(stat, df, lam)) - target
+
+    f0, f1 = f(0.0), f(upper)
+    if not (np.isfinite(f0) and np.isfinite(f1)) or f0 * f1 > 0:
+        return NAN
+    return float(optimize.brentq(f, 0.0, upper, xtol=xtol, rtol=rtol, maxiter=500))
+
+
+def smc(R) -> np.ndarray:
+    """Squared multiple correlations of each item on all others (psych ``smc``), for a matrix or a stack.
+
+    ``smc_i = 1 - 1 / (R^+)_{ii}``, with ``R^+`` the Moore-Penrose inverse (singular
+    values below ``sqrt(eps)`` times the largest are dropped, as psych ``Pinv``);
+    values are clipped to [0, 1] as psych does. Works on the last two axes, so a stack
+    ``(..., p, p)`` gives ``(..., p)``; a matrix with a NaN entry gives NaN.
+
+    >>> smc(np.array([[1, .5], [.5, 1]])).round(6).tolist()
+    [0.25, 0.25]
+    """
+    R = np.asarray(R, dtype=float)
+    bad = np.isnan(R).any(axis=(-2, -1))
+    if np.any(bad):
+        R = np.where(bad[..., None, None], np.eye(R.shape[-1]), R)
+    inv = np.linalg.pinv(R, rcond=np.sqrt(np.finfo(float).eps), hermitian=True)
+    with np.errstate(divide="ignore"):
+        out = np.clip(1.0 - 1.0 / np.diagonal(inv, axis1=-2, axis2=-1), 0.0, 1.0)
+    return np.where(bad[..., None], np.nan, out) if np.any(bad) else out
+
+
+def benjamini_hochberg(p) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (R's ``p.adjust(method = "BH")``); NaN stays NaN.
+
+    The same as :func:`adjust_pvalues` with ``"bh"``.
+
+    >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03, np.nan])).round(4).tolist()
+    [0.03, 0.04, 0.04, nan]
+    """
+    return adjust_pvalues(p, "bh")
 
 
 def wilson_interval(k: int, n: int, ci: float = 0.95) -> tuple[float, float]:
@@ -276,7 +340,7 @@ def _ncx2_lambda(stat: float, df: int, target: float) -> float:
     hi = max(10.0, 2 * stat)
     while f(hi) > 0:
         hi *= 2
-    return float(optimize.brentq(f, 0.0, hi, xtol=1e-10))
+    return noncentrality_root(stat, df, target, hi, xtol=1e-10)
 
 
 def goodness_of_fit(observed, reference, *, direction: str = "two-sided", w_margin: float = 0.1,
@@ -408,7 +472,7 @@ def group_comparison(x1, x2, *, test: str = "welch", direction: str = "two-sided
     (``scipy.stats.ttest_ind(equal_var=False)``); effect Hedges' g =
     ``J (m1 - m2) / s_pooled`` with ``J = 1 - 3 / (4 (n1 + n2) - 9)`` and its
     interval ``g +- t_{(1+ci)/2, n1+n2-2} SE``, ``SE = sqrt((n1 + n2) / (n1 n2) + g^2 / (2 (n1 + n2)))``
-    (Hedges & Olkin, 1985; the t quantile as ``pingouin.compute_esci``).
+    (Hedges & Olkin, 1985), both computed by pingouin (``compute_effsize``, ``compute_esci``).
     ``mann_whitney``: Mann-Whitney U of group 1 (``scipy.stats.mannwhitneyu``);
     effect the rank-biserial ``r = 2 U / (n1 n2) - 1`` (Kerby, 2014; positive:
     group 1 higher) with the interval ``2 (A +- z SE_A) - 1`` from the
@@ -428,15 +492,15 @@ def group_comparison(x1, x2, *, test: str = "welch", direction: str = "two-sided
     z = _z(ci)
     if test == "welch":
         res = stats.ttest_ind(a, b, equal_var=False, alternative=direction)
-        sp = math.sqrt(((n1 - 1) * a.var(ddof=1) + (n2 - 1) * b.var(ddof=1)) / (n1 + n2 - 2))
-        if sp == 0:
+        if a.var(ddof=1) == 0 and b.var(ddof=1) == 0:
             raise ValueError("Hedges' g is undefined when neither group varies.")
-        g = (1 - 3 / (4 * (n1 + n2) - 9)) * (a.mean() - b.mean()) / sp
-        se = math.sqrt((n1 + n2) / (n1 * n2) + g * g / (2 * (n1 + n2)))
-        q = float(stats.t.ppf(0.5 + ci / 2, n1 + n2 - 2))
+        import pingouin as pg  # here, not at the top: a 3-second import the other steps do not need
+
+        # pingouin's own checks are asserts (gone under python -O): the inputs are checked above
+        g = float(pg.compute_effsize(a, b, paired=False, eftype="hedges"))
+        lo, hi = pg.compute_esci(stat=g, nx=n1, ny=n2, eftype="hedges", confidence=float(ci), decimals=15)
         return GroupComparison(n1, n2, float(a.mean()), float(b.mean()), "t_welch", float(res.statistic),
-                               float(res.df), float(res.pvalue), "hedges_g", float(g), float(g - q * se),
-                               float(g + q * se))
+                               float(res.df), float(res.pvalue), "hedges_g", g, float(lo), float(hi))
     if test == "mann_whitney":
         res = stats.mannwhitneyu(a, b, alternative=direction)
         u = float(res.statistic)

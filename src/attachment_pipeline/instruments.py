@@ -1,4 +1,9 @@
-"""Questionnaire definitions: one YAML file per instrument under ``config/instruments/``.
+"""Questionnaire definitions: one YAML file per instrument, shipped as package data.
+
+The shipped files live in the package (``attachment_pipeline/resources/instruments/``)
+and are found with :mod:`importlib.resources`, so an installed package finds them
+wherever it is installed; a study's own folder (config key ``instrument_dir``, or the
+``directory`` argument) is read instead when given.
 
 An :class:`Instrument` is a frozen description of the items a cohort answered:
 item numbers, subscale, reverse keying and the response scale. Likert
@@ -27,12 +32,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import yaml
 
-#: Where the shipped instrument files live (``config/instruments`` at the repository top).
-INSTRUMENT_DIR = Path(__file__).resolve().parents[2] / "config" / "instruments"
+#: Where the shipped instrument files live: package data, found with importlib.resources
+#: (a :class:`pathlib.Path` for an ordinary install, a Traversable inside a zip).
+INSTRUMENT_DIR: Traversable = files(__package__).joinpath("resources", "instruments")
 
 MINMAX_FORMATS = ("ticks", "likert", "forced_choice")
 
@@ -164,12 +172,17 @@ def _labels_by_position(spec: dict, scale_min: int) -> dict:
     return {normalise_label(t): scale_min + int(pos) - 1 for pos, texts in spec.items() for t in texts}
 
 
-def _read_yaml(path: Path) -> dict:
+def _folder(directory) -> Traversable:
+    """A user's instrument folder as a Path, or the shipped package-data folder."""
+    return INSTRUMENT_DIR if directory is None or directory == "" else Path(directory)
+
+
+def _read_yaml(path: Traversable, folder: Traversable | None = None) -> dict:
     try:
-        with open(path, encoding="utf-8") as fh:
+        with path.open(encoding="utf-8") as fh:
             spec = yaml.safe_load(fh)
-    except FileNotFoundError:
-        known = sorted(p.stem for p in path.parent.glob("*.yaml"))
+    except (FileNotFoundError, KeyError):  # KeyError: a missing member of a zipped package
+        known = available_instruments(folder) if folder is not None else []
         raise InstrumentError(
             f"No instrument file {path}. Known instruments: {', '.join(known) or 'none'}."
         ) from None
@@ -300,7 +313,7 @@ def load_instrument(name: str, response_format: str | None = None,
     name : instrument name, e.g. ``"ecr_r"``, ``"ecr"``, ``"minmax"``.
     response_format : for the min/max checklist, ``ticks`` (default), ``likert``
         or ``forced_choice``; must be None for other instruments.
-    directory : folder of instrument files; defaults to the shipped ``config/instruments``.
+    directory : folder of instrument files; defaults to the shipped files (package data).
 
     Raises
     ------
@@ -314,8 +327,9 @@ def load_instrument(name: str, response_format: str | None = None,
     >>> load_instrument("ecr_r").code_of(1, "Helemaal mee oneens")
     1
     """
-    path = Path(directory or INSTRUMENT_DIR) / f"{name}.yaml"
-    spec = _read_yaml(path)
+    folder = _folder(directory)
+    path = folder / f"{name}.yaml"
+    spec = _read_yaml(path, folder)
     if spec.get("name") != name:
         raise InstrumentError(f"{path}: field 'name' is {spec.get('name')!r}, expected {name!r}.")
     if "pairs" in spec or "formats" in spec:
@@ -362,5 +376,12 @@ def load_instrument(name: str, response_format: str | None = None,
 
 
 def available_instruments(directory: Path | str | None = None) -> list[str]:
-    """Names of the instrument files in ``directory`` (default: the shipped ones)."""
-    return sorted(p.stem for p in Path(directory or INSTRUMENT_DIR).glob("*.yaml"))
+    """Names of the instrument files in ``directory`` (default: the shipped ones).
+
+    >>> available_instruments()
+    ['ecr', 'ecr_r', 'minmax']
+    """
+    folder = _folder(directory)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml") and p.is_file())

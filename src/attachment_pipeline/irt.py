@@ -59,6 +59,8 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, special, stats
 
+from .inference import benjamini_hochberg, noncentrality_root
+
 LINKS = ("logistic", "normal")
 #: Quadrature: equally spaced points on [-THETA_LIMIT, THETA_LIMIT] (mirt's default grid).
 QUADRATURE_POINTS = 61
@@ -1192,9 +1194,9 @@ def _rmsea_interval(x2: float, df: int, n: int, level: float = 0.90) -> tuple[fl
     def cdf(lam):
         return stats.chi2.cdf(x2, df) if lam <= 0 else stats.ncx2.cdf(x2, df, lam)
 
-    low = 0.0 if cdf(0.0) < hi_p else optimize.brentq(lambda v: cdf(v) - hi_p, 0.0, x2, xtol=1e-12)
+    low = 0.0 if cdf(0.0) < hi_p else noncentrality_root(x2, df, hi_p, x2)
     top = max(n, 5 * x2)
-    high = 0.0 if cdf(0.0) < lo_p or cdf(top) > lo_p else optimize.brentq(lambda v: cdf(v) - lo_p, 0.0, top, xtol=1e-12)
+    high = 0.0 if cdf(0.0) < lo_p or cdf(top) > lo_p else noncentrality_root(x2, df, lo_p, top)
     return float(np.sqrt(low / (n * df))), float(np.sqrt(high / (n * df)))
 
 
@@ -1719,27 +1721,6 @@ def dif_tests(responses: pd.DataFrame, group: pd.Series, reference, focal, *, an
     out["p_adjusted"] = np.nan
     out.loc[tested, "p_adjusted"] = benjamini_hochberg(out.loc[tested, "p"].to_numpy())
     out["note"] = "; ".join(notes)
-    return out
-
-
-def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (as R's ``p.adjust(method = "BH")``); NaN stays NaN.
-
-    >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03, np.nan])).round(4).tolist()
-    [0.03, 0.04, 0.04, nan]
-    """
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    q = p[ok]
-    m = q.size
-    if m == 0:
-        return out
-    order = np.argsort(q)[::-1]
-    adj = np.minimum.accumulate(q[order] * m / np.arange(m, 0, -1))
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
     return out
 
 

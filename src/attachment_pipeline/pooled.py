@@ -54,6 +54,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .vocabulary import STYLES
+
 __all__ = [
     "ALPHA_TESTS",
     "EqualAlphaResult",
@@ -71,8 +73,6 @@ __all__ = [
 
 #: Tests of :func:`equal_alpha_test` (``method``); ``auto`` = Feldt for two alphas, Hakstian-Whalen for more.
 ALPHA_TESTS = ("auto", "feldt_1969", "hakstian_whalen_1976", "feldt_woodruff_salih_1987")
-#: The four adult attachment styles (classification order).
-STYLES = ("secure", "preoccupied", "dismissing", "fearful")
 
 
 # ------------------------------------------------------------------ equal alphas

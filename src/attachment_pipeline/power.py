@@ -54,6 +54,7 @@ import pandas as pd
 from . import calibrate as cal
 from .reliability import derive_seed
 from .simulate import DEMO_SEED, SimulationSettings
+from .tables import write_csv
 
 POWER_FAMILIES = ("complementarity", "minmax_complementarity", "complementary_pairing")
 POWER_COLUMNS = ("family", "n_couples", "effect_size", "n_sim", "power", "mc_se", "alpha", "n_permutations")
@@ -217,7 +218,7 @@ def main(argv=None) -> int:
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "power.csv", index=False, float_format="%.10g", lineterminator="\n")
+    write_csv(table, out / "power.csv")
     plot_power(table, out / "power.png")
     print(out / "power.csv")
     print(out / "power.png")

@@ -85,6 +85,8 @@ import pandas as pd
 from scipy import optimize, stats
 from threadpoolctl import threadpool_limits
 
+from .inference import smc  # noqa: F401  (moved to inference; re-exported)
+
 __all__ = [
     "AlphaResult",
     "MIN_RESPONDENTS",
@@ -316,25 +318,6 @@ def average_r(R: np.ndarray) -> float:
     if k < 2:
         return float("nan")
     return float((R.sum() - k) / (k * (k - 1)))
-
-
-def smc(R: np.ndarray) -> np.ndarray:
-    """Squared multiple correlations of each item on all others (psych ``smc``).
-
-    ``smc_i = 1 - 1 / (R^+)_{ii}``, with ``R^+`` the Moore-Penrose inverse (singular
-    values below ``sqrt(eps)`` times the largest are dropped, as psych ``Pinv``);
-    values are clipped to [0, 1] as psych does. NaN if ``R`` has NaN entries.
-
-    >>> smc(np.array([[1, .5], [.5, 1]])).round(6).tolist()
-    [0.25, 0.25]
-    """
-    R = np.asarray(R, dtype=float)
-    if np.isnan(R).any():
-        return np.full(R.shape[0], np.nan)
-    inv = np.linalg.pinv(R, rcond=np.sqrt(np.finfo(float).eps), hermitian=True)
-    with np.errstate(divide="ignore"):
-        out = 1.0 - 1.0 / np.diag(inv)
-    return np.clip(out, 0.0, 1.0)
 
 
 def guttman_lambda6(R: np.ndarray) -> float:

@@ -33,9 +33,8 @@ import numpy as np
 import pandas as pd
 
 from .instruments import Instrument
+from .vocabulary import MINMAX_TYPES  # noqa: F401  (re-exported: defined once, in vocabulary)
 
-#: Minimiser/maximiser types, from the minimiser pole to the maximiser pole.
-MINMAX_TYPES = ("minimiser", "balanced", "maximiser")
 
 
 def reverse_key(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:

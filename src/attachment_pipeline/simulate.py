@@ -73,14 +73,13 @@ import pandas as pd
 from scipy import optimize, special
 
 from attachment_pipeline.instruments import MINMAX_FORMATS, Instrument, load_instrument
+from attachment_pipeline.vocabulary import STYLES
 
 #: Seed of the shipped demo cohort (``data/raw/demo``); equal to ``seed`` in config/config.yaml.
 DEMO_SEED = 20261124
 #: Seed of the shipped 5-point ECR data set (``data/raw/ecr_5point``).
 ECR5_SEED = 20261125
 
-#: Adult styles from the true latent quadrant (Bartholomew & Horowitz, 1991).
-STYLES = ("secure", "preoccupied", "dismissing", "fearful")
 #: Concordant Strange Situation code of a parent style (seed 3.1-3.2; Main & Solomon, 1990).
 CHILD_CODE = {"secure": "B", "dismissing": "A", "preoccupied": "C", "fearful": "D"}
 SSP_CODES = ("A", "B", "C", "D")

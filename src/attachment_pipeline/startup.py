@@ -8,6 +8,9 @@
   leaves its lock files behind when it is killed (``kill -9``, a closed terminal, a
   cluster time limit); they are removed when no other Snakemake process works in this
   folder.
+* :func:`placeholder_resources` finds resources still set to a profile's ``CHANGE_ME``
+  placeholder (the SLURM profile's account and partition), so the run stops before any
+  job is submitted.
 * :func:`fingerprint` and :func:`content_sha256` give each rule a ``params`` value that
   changes exactly when what the step depends on changes: the content (not the time
   stamp) of raw and instrument files, and the slice of the config the step reads.
@@ -32,6 +35,31 @@ from pathlib import Path
 from .io import sha256_of
 
 _SHA_CACHE: dict = {}
+
+#: The placeholder the shipped profiles use for values a user must set.
+PLACEHOLDER = "CHANGE_ME"
+
+
+def placeholder_resources(resources) -> list[str]:
+    """Names of the resources whose value (or raw expression) still holds :data:`PLACEHOLDER`.
+
+    ``resources`` is Snakemake's ``workflow.resource_settings.default_resources`` (items with
+    ``.raw``/``.value``), a mapping of names to values, or None.
+
+    >>> placeholder_resources({"slurm_account": "'CHANGE_ME'", "mem_mb": 2000, "runtime": 30})
+    ['slurm_account']
+    >>> placeholder_resources(None)
+    []
+    """
+    if resources is None:
+        return []
+    items = resources.items() if hasattr(resources, "items") else []
+    found = []
+    for name, res in items:
+        raw = getattr(res, "raw", res)
+        if PLACEHOLDER in str(raw):
+            found.append(str(name))
+    return sorted(found)
 
 
 def content_sha256(path) -> str:

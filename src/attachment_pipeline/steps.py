@@ -30,7 +30,7 @@ import pandas as pd
 
 from .config import Classification, Cohort, ConfigError, Factors, Irt, Reliability, Scoring
 from .io import ReadError, read_responses
-from .tables import (SKIPPED, fresh_dir, read_scores, skipped_rows, split_skipped,  # noqa: F401 (re-exported)
+from .tables import (SKIPPED, fresh_dir, read_scores, read_table, skipped_rows, split_skipped,  # noqa: F401 (re-exported)
                      write_csv, write_json)
 from .scoring import score_instrument, scoring_counts
 from .validate import DataError, text_columns, validate_cohort
@@ -162,7 +162,7 @@ def minmax_by_style_table(classification_path, scores_path, out_path) -> None:
     from . import classify as cl
 
     scores = read_scores(scores_path)
-    table, skipped = split_skipped(pd.read_csv(classification_path, dtype={scores.index.name: str}))
+    table, skipped = split_skipped(read_table(classification_path, id_column=scores.index.name))
     table = table.rename(columns={scores.index.name: "id"})
     parts = [skipped[["instrument", "method", SKIPPED]]] if len(skipped) else []
     for inst, t in (table.groupby("instrument", sort=False) if len(table) else ()):
@@ -304,13 +304,13 @@ def hypotheses_cohort(cohort: Cohort, entries: list, testing, primary_method: st
     scores = read_scores(inputs["scores"])
     classification = None
     if "classification" in inputs:
-        classification = split_skipped(pd.read_csv(inputs["classification"], dtype={scores.index.name: str}))[0]
+        classification = read_table(inputs["classification"], id_column=scores.index.name, computed=True)
     children = validate_children(cohort.children, scores.index)[0] if cohort.children is not None else None
     data = hy.CohortData(
         cohort=cohort.name, scores=scores, classification=classification, items=read_scores(inputs["keyed_items"]),
         children=children, couple_column=cohort.couples.couple_column if cohort.couples else None,
         role_column=cohort.couples.role_column if cohort.couples else None, primary_method=primary_method,
-        instruments=cohort.instruments, reliability=split_skipped(pd.read_csv(inputs["reliability"]))[0],
+        instruments=cohort.instruments, reliability=read_table(inputs["reliability"], computed=True),
         distinguishable=cohort.couples.distinguishable if cohort.couples else "auto",
     )
     entries, skipped = list(entries), []
@@ -465,7 +465,7 @@ def pooled_study(study, inputs: dict, out: dict) -> None:
     cohorts = list(study.cohorts)
 
     def table(kind: str, c: str) -> pd.DataFrame:
-        return split_skipped(pd.read_csv(inputs[f"{kind}:{c}"]))[0]
+        return read_table(inputs[f"{kind}:{c}"], computed=True)
 
     if "reliability" in out:
         rel_tables = {c: table("reliability", c) for c in cohorts}
@@ -579,8 +579,8 @@ def run_step(func, *args, log_path=None, outputs=(), **kwargs):
     exit with status 2 and their own message. A file that cannot be written, or memory
     that runs out, exits with status 3 and says so. Anything else is a bug: status 3, a
     paragraph naming the step and the error, and the traceback in ``log_path``. The log
-    also receives the reasons of skipped analyses and the warnings of the libraries, which
-    therefore stay off the console. ``outputs`` (files or folders) are removed on failure.
+    also receives the reasons of skipped analyses and every warning (the pipeline's own and the
+    libraries'), which therefore stay off the console. ``outputs`` (files or folders) are removed on failure.
     """
     handler = None
     if log_path is not None:
@@ -596,11 +596,13 @@ def run_step(func, *args, log_path=None, outputs=(), **kwargs):
     log.info("step %s", name)
 
     def show(message, category, filename, lineno, file=None, line=None):
-        # the pipeline's own warnings (e.g. a mixture that chose other than four profiles) are one
-        # line on the console; library warnings (numpy's invalid values ...) go to the log only
-        log.info("%s:%s: %s: %s", filename, lineno, category.__name__, message)
+        # every warning goes to the step's log, never to the console: the pipeline's own (e.g. a mixture
+        # that chose other than four profiles) as one plain line first, with the source after it; what
+        # they mean for the results is in the tables and the report (e.g. gmm_bic.csv, profile labels)
+        text = " ".join(str(message).split())
         if issubclass(category, UserWarning) and "attachment_pipeline" in str(filename):
-            print(f"Warning ({name}): {' '.join(str(message).split())}", file=sys.stderr)
+            log.info("warning (%s): %s", name, text)
+        log.info("%s:%s: %s: %s", filename, lineno, category.__name__, text)
 
     code, message = 0, ""
     try:

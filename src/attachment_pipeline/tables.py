@@ -103,3 +103,18 @@ def read_scores(path: Path | str) -> pd.DataFrame:
     """Read ``scores.csv`` (or ``items.csv``) indexed by the id column, ids as text."""
     id_name = pd.read_csv(path, nrows=0).columns[0]
     return pd.read_csv(path, dtype={id_name: str}, index_col=0)
+
+
+def read_table(path: Path | str, *, id_column: str | None = None, computed: bool = False) -> pd.DataFrame:
+    """Read one of the pipeline's CSV tables.
+
+    ``id_column``: a column of respondent ids, read as text (``"first"``: the first column, as in
+    ``classification.csv`` and ``irt_scores.csv``). ``computed``: only the computed rows, without the
+    :data:`SKIPPED` column (:func:`split_skipped`).
+    """
+    dtype = None
+    if id_column is not None:
+        name = pd.read_csv(path, nrows=0).columns[0] if id_column == "first" else id_column
+        dtype = {name: str}
+    frame = pd.read_csv(path, dtype=dtype)
+    return split_skipped(frame)[0] if computed else frame

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from attachment_pipeline.instruments import INSTRUMENT_DIR
 from corpus import exports as ex
 
 REPO = Path(__file__).resolve().parents[2]
@@ -876,7 +877,7 @@ def instrument_file_with_yaml_error(d):
     inst = d / "instruments"
     inst.mkdir()
     for name in ("ecr_r", "minmax"):
-        (inst / f"{name}.yaml").write_text((REPO / "config/instruments" / f"{name}.yaml").read_text())
+        (inst / f"{name}.yaml").write_text((INSTRUMENT_DIR / f"{name}.yaml").read_text())
     (inst / "ecr_r.yaml").write_text((inst / "ecr_r.yaml").read_text().replace("- {n: 3,", "- {n: 3, [", 1))
     return {"study": "s", "instrument_dir": str(inst), "cohorts": {"c": cohort(plain(d))}}
 
@@ -886,7 +887,7 @@ def instrument_file_without_items(d):
     """An instrument file without its `items`."""
     inst = d / "instruments"
     inst.mkdir()
-    (inst / "minmax.yaml").write_text((REPO / "config/instruments/minmax.yaml").read_text())
+    (inst / "minmax.yaml").write_text((INSTRUMENT_DIR / "minmax.yaml").read_text())
     (inst / "ecr_r.yaml").write_text("name: ecr_r\ntitle: ECR-R\nresponse_scale: {min: 1, max: 7}\n"
                                      "subscales: {anxiety: {en: A}, avoidance: {en: B}}\n")
     return {"study": "s", "instrument_dir": str(inst), "cohorts": {"c": cohort(plain(d))}}

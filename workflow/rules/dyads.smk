@@ -10,6 +10,10 @@ rule dyads:
         distinguishability=f"{RESULTS}/{{cohort}}/dyads/distinguishability.csv",
         nonindependence=f"{RESULTS}/{{cohort}}/dyads/nonindependence.csv",
         invariance=f"{RESULTS}/{{cohort}}/dyads/invariance.csv",
+    log:
+        f"{LOGS}/{{cohort}}/dyads.log",
+    conda:
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=mem_mb(6),

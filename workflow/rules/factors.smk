@@ -12,16 +12,20 @@ rule factors:
         cfa_fit=f"{RESULTS}/{{cohort}}/cfa_fit.csv",
         cfa_loadings=f"{RESULTS}/{{cohort}}/cfa_loadings.csv",
         cfa_thresholds=f"{RESULTS}/{{cohort}}/cfa_thresholds.csv",
+    log:
+        f"{LOGS}/{{cohort}}/factors.log",
+    conda:
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=mem_mb(6),
         runtime=runtime(0.02),
-    log:
-        f"{LOGS}/{{cohort}}/factors.log",
     params:
         cohort=lambda w: STUDY.cohorts[w.cohort],
         settings=STUDY.factors,
         seed=STUDY.seed,
-        fingerprint=lambda w: fingerprint(STUDY.cohorts[w.cohort].dimension_instruments, STUDY.factors, STUDY.seed),
+        fingerprint=lambda w: fingerprint(
+            STUDY.cohorts[w.cohort].dimension_instruments, STUDY.factors, STUDY.seed
+        ),
     script:
         "../scripts/factors.py"

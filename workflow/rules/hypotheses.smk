@@ -1,52 +1,49 @@
 # Declared hypotheses per cohort (attachment_pipeline.hypotheses) and the preregistration status.
 
 
-def hypothesis_inputs(wildcards):
-    base = f"{RESULTS}/{wildcards.cohort}"
-    files = {
-        "scores": f"{base}/scores.csv",
-        "keyed_items": f"{base}/items.csv",
-        "reliability": f"{base}/reliability.csv",
-    }
-    if STUDY.cohorts[wildcards.cohort].dimension_instruments:
-        files["classification"] = f"{base}/classification.csv"
-    if STUDY.cohorts[wildcards.cohort].children is not None:
-        files["children"] = str(STUDY.cohorts[wildcards.cohort].children)
-    return files
-
-
 rule hypotheses:
     input:
         unpack(hypothesis_inputs),
     output:
         hypotheses=f"{RESULTS}/{{cohort}}/hypotheses.csv",
         tables=directory(f"{RESULTS}/{{cohort}}/hypothesis_tables"),
+    log:
+        f"{LOGS}/{{cohort}}/hypotheses.log",
+    conda:
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=mem_mb(6),
         runtime=runtime(0.2),
-    log:
-        f"{LOGS}/{{cohort}}/hypotheses.log",
     params:
         cohort=lambda w: STUDY.cohorts[w.cohort],
         entries=lambda w: STUDY.hypotheses_for(w.cohort),
         testing=STUDY.hypothesis_testing,
         primary_method=STUDY.classification.method,
         seed=STUDY.seed,
-        fingerprint=lambda w: fingerprint(STUDY.cohorts[w.cohort], STUDY.hypotheses_for(w.cohort),
-                                          STUDY.hypothesis_testing, STUDY.classification.method, STUDY.seed,
-                                          input_content(w.cohort)),
+        fingerprint=lambda w: fingerprint(
+            STUDY.cohorts[w.cohort],
+            STUDY.hypotheses_for(w.cohort),
+            STUDY.hypothesis_testing,
+            STUDY.classification.method,
+            STUDY.seed,
+            input_content(w.cohort),
+        ),
     script:
         "../scripts/hypotheses.py"
 
 
 rule prereg_status:
     input:
-        [str(STUDY.preregistration_lock)] if STUDY.preregistration_lock.is_file() else [],
+        [str(STUDY.preregistration_lock)]
+        if STUDY.preregistration_lock.is_file()
+        else [],
     output:
         f"{RESULTS}/prereg_status.json",
     log:
         f"{LOGS}/prereg_status.log",
+    conda:
+        "../envs/pipeline.yaml"
     params:
         config=STUDY.config,
         lock=str(STUDY.preregistration_lock),

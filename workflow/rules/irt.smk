@@ -11,6 +11,10 @@ rule irt:
         irt_information=f"{RESULTS}/{{cohort}}/irt_information.csv",
         irt_dif=f"{RESULTS}/{{cohort}}/irt_dif.csv",
         irt_scores=f"{RESULTS}/{{cohort}}/irt_scores.csv",
+    log:
+        f"{LOGS}/{{cohort}}/irt.log",
+    conda:
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=mem_mb(20),

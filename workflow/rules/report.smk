@@ -1,10 +1,6 @@
 # The report per cohort, the study page and the exports (attachment_pipeline.report, .exports).
 
 
-def report_inputs(wildcards):
-    return cohort_targets(wildcards.cohort) + [f"{RESULTS}/prereg_status.json"]
-
-
 rule report:
     input:
         report_inputs,
@@ -14,16 +10,20 @@ rule report:
             caption="../report/cohort_report.rst",
             category="Reports",
         ),
+    log:
+        f"{LOGS}/{{cohort}}/report.log",
+    conda:
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=mem_mb(8),
         runtime=runtime(0.1),
-    log:
-        f"{LOGS}/{{cohort}}/report.log",
     params:
         study=STUDY,
         prereg=f"{RESULTS}/prereg_status.json",
-        fingerprint=lambda w: fingerprint(STUDY.config, STUDY.cohorts[w.cohort], input_content(w.cohort)),
+        fingerprint=lambda w: fingerprint(
+            STUDY.config, STUDY.cohorts[w.cohort], input_content(w.cohort)
+        ),
     script:
         "../scripts/report.py"
 
@@ -36,6 +36,8 @@ rule study_index:
         f"{RESULTS}/index.html",
     log:
         f"{LOGS}/study_index.log",
+    conda:
+        "../envs/pipeline.yaml"
     params:
         study=STUDY,
         fingerprint=fingerprint(STUDY.name, tuple(STUDY.cohorts), STUDY.language),
@@ -46,19 +48,27 @@ rule study_index:
 rule exports:
     input:
         f"{RESULTS}/{{cohort}}/scores.csv",
+        f"{RESULTS}/{{cohort}}/items.csv",
         lambda w: (
             [f"{RESULTS}/{w.cohort}/classification.csv"]
             if STUDY.cohorts[w.cohort].dimension_instruments
             else []
         ),
+        lambda w: (
+            [f"{RESULTS}/{w.cohort}/irt_scores.csv"]
+            if STUDY.irt.instruments_for(STUDY.cohorts[w.cohort])
+            else []
+        ),
     output:
         directory(f"{RESULTS}/{{cohort}}/exports"),
+    log:
+        f"{LOGS}/{{cohort}}/exports.log",
+    conda:
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=mem_mb(10),
         runtime=runtime(0.2),
-    log:
-        f"{LOGS}/{{cohort}}/exports.log",
     params:
         cohort=lambda w: STUDY.cohorts[w.cohort],
         language=STUDY.language,

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from .. import dyads as dy
-from ..classify import STYLES
 from ..dyads import (SSP_LABELS, SSP_STYLE, STYLE_SSP, CouplesFrame, DyadStructure, _pair_target,
                      children_with_styles, couples_frame, pairing_table, partner_values, primary_styles,
                      style_codes)
@@ -24,8 +23,7 @@ from ..dyads import _text  # ids as text: the convention shared with dyads
 from ..inference import (NAN, _in_direction, cluster_correlation, cluster_equivalence_p, cluster_mean_difference,
                          clustered_auc, correlation_test, equivalence_correlation_p, goodness_of_fit,
                          group_comparison, partial_correlation, rao_scott_goodness_of_fit, wilson_interval)
-from ..scoring import MINMAX_TYPES
-from ..vocabulary import STYLE_DIMENSIONS
+from ..vocabulary import MINMAX_TYPES, STYLE_DIMENSIONS, STYLES
 from .registry import HypothesisTestingSettings, reference_distribution
 
 
