@@ -283,8 +283,15 @@ def cronbach_alpha(C: np.ndarray) -> float:
 
     >>> cronbach_alpha(np.array([[1.0, 0.5], [0.5, 1.0]]))
     0.6666666666666667
+
+    Raw answers (one row per respondent) are refused rather than read as a matrix;
+    :func:`attachment_pipeline.cronbach_alpha` takes answers.
     """
     C = np.asarray(C, dtype=float)
+    if C.ndim != 2 or C.shape[0] != C.shape[1] or not np.allclose(C, C.T, equal_nan=True):
+        raise ValueError(f"cronbach_alpha needs an item covariance matrix (square, symmetric); got a "
+                         f"{' x '.join(map(str, C.shape))} array. For raw answers use "
+                         "attachment_pipeline.cronbach_alpha(answers) or covariance_matrix() first.")
     k = C.shape[0]
     if k < 2:
         return float("nan")
