@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from attachment_pipeline import figures as fg
+from attachment_pipeline.report import figures as fg
 from attachment_pipeline import report as rp
 from attachment_pipeline.classify import STYLE_LABELS
 from attachment_pipeline.config import Classification, Factors, Irt, Reliability, load_study
-from attachment_pipeline.i18n import STRINGS, Translator
+from attachment_pipeline.report.i18n import STRINGS, Translator
 from attachment_pipeline.instruments import load_instrument
 from attachment_pipeline.steps import (IRT_OUTPUTS, classify_cohort, factors_cohort, irt_cohort, minmax_by_style_table,
                                        reliability_cohort, score_cohort)
