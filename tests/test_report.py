@@ -25,7 +25,7 @@ from attachment_pipeline.steps import (IRT_OUTPUTS, classify_cohort, factors_coh
                                        reliability_cohort, score_cohort)
 from helpers import REPO, make_responses, study_for
 
-SECTION_IDS = ["overview", "quality", "items", "reliability", "factors", "irt", "dimensions", "styles", "couples",
+SECTION_IDS = ["overview", "methods", "quality", "items", "reliability", "factors", "irt", "dimensions", "styles", "couples",
                "hypotheses", "provenance"]
 RUN_TIME = "2026-01-01 12:00 UTC"
 

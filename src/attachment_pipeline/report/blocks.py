@@ -63,6 +63,14 @@ class Image:
 
 
 @dataclass
+class References:
+    """A reference list: one entry per item, each a list of (text, italic) runs."""
+
+    items: list
+    kind: ClassVar[str] = "refs"
+
+
+@dataclass
 class Section:
     id: str
     title: str

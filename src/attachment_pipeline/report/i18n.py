@@ -1113,3 +1113,175 @@ class Translator:
         if self.language == "nl":
             return SCALE_LABELS_NL.get(str(label).strip().lower(), str(label))
         return str(label)
+
+# ---------------------------------------------------------------------------
+# the methods paragraph, Table 1 and the references (report/methods.py)
+
+_EN.update({
+    "sec_methods": "Method, Table 1 and references",
+    "methods_intro": "A methods paragraph and Table 1 written from what ran for this cohort, ready to paste into "
+                     "a thesis or article (check it against your own design before you do); the references below "
+                     "are the works it cites, in APA 7 style.",
+    "methods_heading": "Method",
+    "table1_heading": "Table 1",
+    "references_heading": "References",
+    "methods_participants": "The data file held {rows} rows, of which {n} were respondents.",
+    "methods_excluded": "Excluded before the analyses: {reasons}.",
+    "methods_excluded_item": "{n} {reason}",
+    "methods_couples": "The sample included {couples} couples with both partners in the data and {singles} "
+                       "respondents without a partner in the data; partners are not independent observations "
+                       "(Kenny et al., 2006).",
+    "methods_instrument": "Attachment was measured with the {title}{cite}, {k} items answered on a scale from {lo} "
+                          "to {hi}; the subscale scores ({subscales}) are the means of their items after reverse "
+                          "keying, computed when at least {share}% of a subscale's items were answered ({scored} "
+                          "respondents scored, {unscored} not scored).",
+    "methods_instrument_minmax": "The {title}{cite} has {k} statements ({subscales}); its subscale scores are the "
+                                 "shares of statements ticked, computed when at least {share}% of a subscale's "
+                                 "statements were answered ({scored} respondents scored, {unscored} not scored), and "
+                                 "the min/max index is the maximiser minus the minimiser score.",
+    "methods_missing_answers": "{instrument}: {n} item answers were missing{share}.",
+    "methods_reliability": "Internal consistency was estimated with Cronbach's alpha (Cronbach, 1951) with "
+                           "{ci}% confidence intervals after Feldt et al. (1987){boot}{omega}, computed as in the "
+                           "R package psych (Revelle, 2022), with {missing}.",
+    "methods_alpha_boot": " and from {n_boot} bootstrap samples (percentile intervals)",
+    "methods_omega": ", and with McDonald's omega (McDonald, 1999)",
+    "methods_missing_pairwise": "pairwise-complete item covariances",
+    "methods_missing_listwise": "listwise deletion within each subscale",
+    "methods_efa": "The number of factors was checked with parallel analysis (Horn, 1965; {iterations} random data "
+                   "sets) and the structure with an exploratory factor analysis ({extraction} extraction, {rotation} "
+                   "rotation).",
+    "extraction_minres": "minimum residual",
+    "extraction_ml": "maximum likelihood",
+    "extraction_principal": "principal axis",
+    "methods_cfa": "The theoretical model was tested with confirmatory factor analysis, estimated with {estimator} "
+                   "and {missing}, and compared with a one-factor model; the estimates reproduce lavaan (Rosseel, "
+                   "2012), and fit was judged by the cut-offs of Hu and Bentler (1999).",
+    "methods_cfa_mlr": "robust maximum likelihood (MLR: Huber-White standard errors and the Yuan-Bentler scaled test "
+                       "statistic; Yuan & Bentler, 2000; robust CFI, TLI and RMSEA after {robust})",
+    "methods_cfa_wlsmv": "diagonally weighted least squares on the polychoric correlations with a mean- and "
+                         "variance-adjusted test statistic (WLSMV; Muthén et al., 1997; robust CFI, TLI and RMSEA "
+                         "after Savalei, 2021)",
+    "methods_cfa_ml": "maximum likelihood",
+    "methods_cfa_missing_fiml": "full-information maximum likelihood for missing answers",
+    "methods_cfa_missing_listwise": "listwise deletion of incomplete respondents",
+    "methods_cfa_missing_pairwise": "pairwise-complete polychoric correlations",
+    "methods_difference_mlr": "Nested models were compared with the scaled chi-square difference test (Satorra & "
+                              "Bentler, 2001).",
+    "methods_irt": "Each subscale was also fitted with Samejima's (1969) graded response model ({link} link) by "
+                   "marginal maximum likelihood (Bock & Aitkin, 1981), as Fraley et al. (2000) did for the ECR-R.",
+    "methods_link_logistic": "logistic",
+    "methods_link_normal": "normal-ogive",
+    "methods_styles": "Attachment styles were assigned from the two dimension scores as the four quadrants of "
+                      "Bartholomew and Horowitz (1991), with {primary} as the primary method.",
+    "methods_style_midpoint": "cut-offs at the midpoint of the response scale",
+    "methods_style_median": "cut-offs at the sample medians",
+    "methods_style_zscore": "cut-offs in standard deviations of reference norms",
+    "methods_style_kmeans": "k-means clustering into four groups",
+    "methods_style_gmm": "a Gaussian mixture model",
+    "methods_style_brennan1998": "the classification of Brennan et al. (1998)",
+    "methods_styles_compare": "For comparison, styles were also assigned with: {others}.",
+    "methods_gmm": "The Gaussian mixture models had unrestricted covariance matrices (model VVV of mclust; Scrucca "
+                   "et al., 2016), with the number of profiles chosen by BIC.",
+    "methods_agreement": "Agreement between methods is given as Cohen's kappa (Cohen, 1960).",
+    "methods_hypotheses": "The {k} declared hypotheses were tested as configured at α = {alpha}, with {correction}.",
+    "methods_correction_holm": "Holm's (1979) correction over the hypotheses of the cohort",
+    "methods_correction_weighted_holm": "Holm's (1979) weighted correction over the hypotheses of the cohort",
+    "methods_correction_bh": "the Benjamini-Hochberg (1995) false discovery rate correction",
+    "methods_correction_none": "no correction for multiple tests",
+    "methods_hypotheses_couples": "Tests over respondents treat the two partners of a couple as one cluster.",
+    "methods_table1": "Table 1 gives the means, standard deviations, internal consistencies and Pearson "
+                      "correlations of the scores, with 95% confidence intervals from Fisher's z (Fisher, 1921).",
+    "table1_variable": "Variable",
+    "table1_caption": "Table 1. Means, standard deviations, internal consistencies and correlations of the scores.",
+    "table1_note": "n = {n} (pairwise). Cronbach's α on the diagonal in parentheses; correlations (Pearson r) "
+                   "below it with 95% confidence intervals in brackets. * p < .05, ** p < .01 (two-sided; partners "
+                   "counted as independent respondents, so the intervals are descriptive).",
+    "table1_minmax_index": "Min/max index (maximiser − minimiser)",
+})
+
+_NL.update({
+    "sec_methods": "Methode, tabel 1 en literatuur",
+    "methods_intro": "Een methodeparagraaf en tabel 1, geschreven op basis van wat voor dit cohort is uitgevoerd, "
+                     "klaar om in een scriptie of artikel te plakken (controleer ze eerst aan de hand van je eigen "
+                     "opzet); de literatuurlijst hieronder bevat de werken die erin worden aangehaald, in APA 7-stijl.",
+    "methods_heading": "Methode",
+    "table1_heading": "Tabel 1",
+    "references_heading": "Literatuur",
+    "methods_participants": "Het gegevensbestand bevatte {rows} rijen, waarvan {n} respondenten.",
+    "methods_excluded": "Vóór de analyses uitgesloten: {reasons}.",
+    "methods_excluded_item": "{n} {reason}",
+    "methods_couples": "De steekproef bevatte {couples} paren van wie beide partners in de gegevens voorkwamen en "
+                       "{singles} respondenten zonder partner in de gegevens; partners zijn geen onafhankelijke "
+                       "waarnemingen (Kenny et al., 2006).",
+    "methods_instrument": "Gehechtheid werd gemeten met de {title}{cite}: {k} items, beantwoord op een schaal van "
+                          "{lo} tot {hi}; de subschaalscores ({subscales}) zijn de gemiddelden van de items na "
+                          "ompoling, berekend als ten minste {share}% van de items van een subschaal was beantwoord "
+                          "({scored} respondenten met een score, {unscored} zonder).",
+    "methods_instrument_minmax": "De {title}{cite} bestaat uit {k} uitspraken ({subscales}); de subschaalscores zijn "
+                                 "de aandelen aangekruiste uitspraken, berekend als ten minste {share}% van de "
+                                 "uitspraken van een subschaal was beantwoord ({scored} respondenten met een score, "
+                                 "{unscored} zonder), en de min/max-index is de maximaliseerder- min de "
+                                 "minimaliseerderscore.",
+    "methods_missing_answers": "{instrument}: {n} itemantwoorden ontbraken{share}.",
+    "methods_reliability": "De interne consistentie werd geschat met Cronbachs alfa (Cronbach, 1951) met "
+                           "{ci}%-betrouwbaarheidsintervallen volgens Feldt et al. (1987){boot}{omega}, berekend "
+                           "zoals in het R-pakket psych (Revelle, 2022), met {missing}.",
+    "methods_alpha_boot": " en uit {n_boot} bootstrapsteekproeven (percentielintervallen)",
+    "methods_omega": ", en met McDonalds omega (McDonald, 1999)",
+    "methods_missing_pairwise": "paarsgewijs volledige itemcovarianties",
+    "methods_missing_listwise": "lijstgewijze verwijdering binnen elke subschaal",
+    "methods_efa": "Het aantal factoren werd nagegaan met parallelle analyse (Horn, 1965; {iterations} aselecte "
+                   "datasets) en de structuur met een exploratieve factoranalyse ({extraction}, {rotation}-rotatie).",
+    "extraction_minres": "extractie met minimale residuen",
+    "extraction_ml": "extractie met maximale aannemelijkheid",
+    "extraction_principal": "hoofdassenextractie",
+    "methods_cfa": "Het theoretische model werd getoetst met confirmatieve factoranalyse, geschat met {estimator} "
+                   "en {missing}, en vergeleken met een eenfactormodel; de schattingen reproduceren lavaan (Rosseel, "
+                   "2012), en de fit werd beoordeeld met de grenswaarden van Hu en Bentler (1999).",
+    "methods_cfa_mlr": "robuuste maximale aannemelijkheid (MLR: Huber-White-standaardfouten en de geschaalde "
+                       "toetsingsgrootheid van Yuan en Bentler; Yuan & Bentler, 2000; robuuste CFI, TLI en RMSEA "
+                       "volgens {robust})",
+    "methods_cfa_wlsmv": "diagonaal gewogen kleinste kwadraten op de polychorische correlaties met een voor "
+                         "gemiddelde en variantie gecorrigeerde toetsingsgrootheid (WLSMV; Muthén et al., 1997; "
+                         "robuuste CFI, TLI en RMSEA volgens Savalei, 2021)",
+    "methods_cfa_ml": "maximale aannemelijkheid",
+    "methods_cfa_missing_fiml": "full-information maximum likelihood voor ontbrekende antwoorden",
+    "methods_cfa_missing_listwise": "lijstgewijze verwijdering van onvolledige respondenten",
+    "methods_cfa_missing_pairwise": "paarsgewijs volledige polychorische correlaties",
+    "methods_difference_mlr": "Geneste modellen werden vergeleken met de geschaalde chikwadraatverschiltoets "
+                              "(Satorra & Bentler, 2001).",
+    "methods_irt": "Elke subschaal werd ook geschat met het graded-responsemodel van Samejima (1969) ({link} "
+                   "linkfunctie) met marginale maximale aannemelijkheid (Bock & Aitkin, 1981), zoals Fraley et al. "
+                   "(2000) deden voor de ECR-R.",
+    "methods_link_logistic": "logistische",
+    "methods_link_normal": "normaal-ogief",
+    "methods_styles": "Gehechtheidsstijlen werden uit de twee dimensiescores afgeleid als de vier kwadranten van "
+                      "Bartholomew en Horowitz (1991), met {primary} als primaire methode.",
+    "methods_style_midpoint": "grenzen op het midden van de antwoordschaal",
+    "methods_style_median": "grenzen op de medianen van de steekproef",
+    "methods_style_zscore": "grenzen in standaarddeviaties van referentienormen",
+    "methods_style_kmeans": "k-means-clustering in vier groepen",
+    "methods_style_gmm": "een Gaussisch mengmodel",
+    "methods_style_brennan1998": "de indeling van Brennan et al. (1998)",
+    "methods_styles_compare": "Ter vergelijking werden de stijlen ook bepaald met: {others}.",
+    "methods_gmm": "De Gaussische mengmodellen hadden onbeperkte covariantiematrices (model VVV van mclust; Scrucca "
+                   "et al., 2016); het aantal profielen werd gekozen op grond van het BIC.",
+    "methods_agreement": "De overeenstemming tussen methoden wordt weergegeven met Cohens kappa (Cohen, 1960).",
+    "methods_hypotheses": "De {k} vooraf opgegeven hypothesen werden getoetst zoals geconfigureerd, met α = {alpha} "
+                          "en {correction}.",
+    "methods_correction_holm": "de correctie van Holm (1979) over de hypothesen van het cohort",
+    "methods_correction_weighted_holm": "de gewogen correctie van Holm (1979) over de hypothesen van het cohort",
+    "methods_correction_bh": "de Benjamini-Hochberg-correctie (1995) voor het aandeel valse ontdekkingen",
+    "methods_correction_none": "zonder correctie voor meervoudig toetsen",
+    "methods_hypotheses_couples": "Toetsen over respondenten behandelen de twee partners van een paar als één cluster.",
+    "methods_table1": "Tabel 1 geeft de gemiddelden, standaarddeviaties, interne consistenties en "
+                      "Pearson-correlaties van de scores, met 95%-betrouwbaarheidsintervallen via Fishers z "
+                      "(Fisher, 1921).",
+    "table1_variable": "Variabele",
+    "table1_caption": "Tabel 1. Gemiddelden, standaarddeviaties, interne consistenties en correlaties van de scores.",
+    "table1_note": "n = {n} (paarsgewijs). Cronbachs α op de diagonaal tussen haakjes; correlaties (Pearson r) "
+                   "daaronder met 95%-betrouwbaarheidsintervallen tussen vierkante haken. * p < .05, ** p < .01 "
+                   "(tweezijdig; partners geteld als onafhankelijke respondenten, dus de intervallen zijn "
+                   "beschrijvend).",
+    "table1_minmax_index": "Min/max-index (maximaliseerder − minimaliseerder)",
+})
