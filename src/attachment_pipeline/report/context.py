@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 from pathlib import Path
 
@@ -181,3 +183,65 @@ def build_context(cohort_dir: Path, *, study: str, cohort: str, config: dict, la
                    language=language, study=study, cohort=cohort, config=config, seed=seed, run_time=run_time,
                    prereg=prereg, min_cell=int(min_cell), primary_method=_primary_method(config, res["classification"]),
                    git_commit=git_commit if git_commit is not None else git_commit_of(), paths=paths)
+
+
+_SEED_INSIDE = re.compile(r",\s*seed\s+[\d.,\s\-–]*\d(?=\))")
+_SEED_BRACKET = re.compile(r"\s*\(seed\s+[^()]*\)")
+_TOKEN = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b[a-z]+\b")
+
+
+def strip_seed_refs(text: str) -> str:
+    """A description without the project's seed-document section numbers.
+
+    >>> strip_seed_refs("Anxiety goes with maximising (seed 3.4)")
+    'Anxiety goes with maximising'
+    >>> strip_seed_refs("Parent's style (about 70%, seed 3.1-3.2)")
+    "Parent's style (about 70%)"
+    """
+    return _SEED_BRACKET.sub("", _SEED_INSIDE.sub("", str(text))).strip()
+
+
+def score_label(ctx: Context, name: str, capital: bool = True) -> str:
+    """A readable name of a score column or instrument: ``ecr_r_anxiety`` -> "Attachment anxiety (ECR-R)"."""
+    name = str(name)
+    for inst in ctx.instruments:
+        if name == inst.name:
+            return short_name(inst)
+        for sub in inst.subscales:
+            if name in (f"{inst.name}_{sub}", f"{inst.name} {sub}"):
+                label = _subscale_label(ctx, inst, sub)
+                label = label if capital else label[:1].lower() + label[1:]
+                return f"{label} ({short_name(inst)})"
+    key = f"label_{name}"
+    if key in ctx.T.strings:
+        label = ctx.T(key)
+        return label[:1].upper() + label[1:] if capital else label
+    if name.startswith("style:"):
+        parts = name.split(":")
+        inst = next((i for i in ctx.instruments if len(parts) > 1 and i.name == parts[1]), None)
+        method = _method_label(ctx, parts[2]) if len(parts) > 2 else ""
+        what = ", ".join(x for x in (short_name(inst) if inst else "", method) if x)
+        return ctx.T("style_of_label", what=what)
+    return name
+
+
+def readable(ctx: Context, text) -> str:
+    """Text for readers: seed references dropped, score and instrument names from the code replaced by labels."""
+    text = strip_seed_refs(str(text))
+    known = {i.name for i in ctx.instruments} | {f"{i.name}_{s}" for i in ctx.instruments for s in i.subscales}
+    known |= {k[len("label_"):] for k in ctx.T.strings if k.startswith("label_")}
+
+    def repl(m):
+        word = m.group(0)
+        return score_label(ctx, word, capital=False) if word in known else word
+
+    return _TOKEN.sub(repl, text)
+
+
+def hypothesis_id(value) -> str:
+    """The hypothesis a result row belongs to: ``H1[r_cross]`` -> ``H1``.
+
+    >>> hypothesis_id("H1[anxiety_A~avoidance_B]"), hypothesis_id("H4a")
+    ('H1', 'H4a')
+    """
+    return str(value).split("[", 1)[0]

@@ -404,10 +404,9 @@ def style_count_bars(percent: pd.DataFrame, *, style_labels: dict, method_labels
                 ax.barh(y, shown, left=left, color=fill, hatch=hatch, edgecolor="black", linewidth=0.5, height=0.62,
                         label=style_labels.get(s, s))
             for i in np.flatnonzero(shown >= 6):
-                dark = fill in ("#3f7fb5", "#08306b", "#636363", "#252525")
+                # black on a white box: readable on every fill and hatch (dark fills, stars, grey print)
                 ax.text(left[i] + shown[i] / 2, y[i], f"{shown[i]:.0f}", ha="center", va="center", fontsize=7,
-                        color="white" if dark else "black",
-                        bbox={"facecolor": fill, "edgecolor": "none", "pad": 0.6})
+                        color="black", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.2})
             left = left + shown
         gap = 100 - left
         if np.nanmax(np.abs(gap)) > 0.05 and percent.isna().to_numpy().any():

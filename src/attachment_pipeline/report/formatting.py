@@ -56,14 +56,26 @@ def fmt_bounded(x, decimals: int = 2) -> str:
 
 
 def fmt_p(p) -> str:
-    """A p-value in APA style: ``< .001`` or three decimals without leading zero.
+    """A p-value in APA style: ``< .001``, ``> .999`` or three decimals without leading zero.
 
-    >>> fmt_p(1.0), fmt_p(0.05)
-    ('1.000', '.050')
+    >>> fmt_p(1.0), fmt_p(0.05), fmt_p(0.9996), fmt_p(0.0004)
+    ('> .999', '.050', '> .999', '< .001')
     """
     if not _finite(p):
         return DASH
-    return "< .001" if float(p) < 0.001 else fmt_bounded(p, 3)
+    if float(p) < 0.001:
+        return "< .001"
+    return "> .999" if float(p) >= 0.9995 else fmt_bounded(p, 3)
+
+
+def p_text(p) -> str:
+    """A p-value for running text: ``p < .001``, ``p > .999``, ``p = .023``.
+
+    >>> p_text(0.0231), p_text(1.0), p_text(float("nan"))
+    ('p = .023', 'p > .999', 'p = –')
+    """
+    text = fmt_p(p)
+    return f"p {text}" if text[0] in "<>" else f"p = {text}"
 
 
 def fmt_int(x) -> str:

@@ -1285,3 +1285,37 @@ _NL.update({
                    "beschrijvend).",
     "table1_minmax_index": "Min/max-index (maximaliseerder − minimaliseerder)",
 })
+
+# readable labels (no names from the code in the text people read)
+_EN.update({
+    "label_minmax_index": "min/max index",
+    "label_minmax_type": "min/max type",
+    "style_of_label": "style ({what})",
+    "stat_observed_couples": "observed couples",
+    "stat_concordant": "concordant",
+    "dist_yes": "distinguishable: roles {roles} differ in the means, variances or covariances",
+    "dist_no": "indistinguishable: roles {roles} do not differ in the means, variances or covariances",
+    "dinv_reference": "reference model",
+    "dinv_supported": "{level} invariance supported (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
+    "dinv_not_supported": "{level} invariance not supported (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
+    "factor_named": "factor {k} ({name})",
+    "factor_k": "factor {k}",
+    "factor_pair": "{a} with {b}",
+    "item_n": "item {n}",
+})
+_NL.update({
+    "label_minmax_index": "min/max-index",
+    "label_minmax_type": "min/max-type",
+    "style_of_label": "stijl ({what})",
+    "stat_observed_couples": "waargenomen paren",
+    "stat_concordant": "overeenstemmend",
+    "dist_yes": "onderscheidbaar: de rollen {roles} verschillen in gemiddelden, varianties of covarianties",
+    "dist_no": "niet onderscheidbaar: de rollen {roles} verschillen niet in gemiddelden, varianties of covarianties",
+    "dinv_reference": "referentiemodel",
+    "dinv_supported": "invariantie van {level} gesteund (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
+    "dinv_not_supported": "invariantie van {level} niet gesteund (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
+    "factor_named": "factor {k} ({name})",
+    "factor_k": "factor {k}",
+    "factor_pair": "{a} met {b}",
+    "item_n": "item {n}",
+})

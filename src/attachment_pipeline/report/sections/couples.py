@@ -8,8 +8,8 @@ import pandas as pd
 from .. import figures as fg
 from ...classify import STYLES
 from ..blocks import Context, Heading, Para, Section, Table
-from ..context import _dim_label, _figure, _style_label
-from ..formatting import DASH, _finite, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p
+from ..context import readable, score_label, _dim_label, _figure, _style_label
+from ..formatting import p_text, DASH, _finite, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p
 from .hypotheses import fmt_statistic
 
 
@@ -83,9 +83,14 @@ def _pairing_figures(ctx: Context) -> list:
     if pt is None or pt.empty:
         return [Para(T("no_pairing_table"))]
     blocks = []
-    ids = pt["id"].unique() if "id" in pt else [None]
-    for hid in ids:
-        t = pt[pt["id"] == hid] if hid is not None else pt
+    # H2 and H3 both cross-tabulate the partners' min/max types: the same table, drawn once for both
+    if "id" in pt:
+        key = pt["variable"].astype(str) if "variable" in pt else pt["id"].astype(str)
+        groups = [(", ".join(dict.fromkeys(pt.loc[key == k, "id"].astype(str))), pt[(key == k).to_numpy()
+                   & (pt["id"] == pt.loc[key == k, "id"].iloc[0]).to_numpy()]) for k in dict.fromkeys(key)]
+    else:
+        groups = [(None, pt)]
+    for hid, t in groups:
         cats = list(dict.fromkeys(list(t["category_1"]) + list(t["category_2"])))
         label = {c: (_style_label(ctx, c) if c in STYLES else T.get(f"minmax_{c}", c)) for c in cats}
         obs = pd.DataFrame(np.nan, index=[label[c] for c in cats], columns=[label[c] for c in cats])
@@ -120,6 +125,26 @@ def section_couples(ctx: Context) -> Section:
     return Section("couples", T("sec_couples"), blocks)
 
 
+def _dist_decision(ctx: Context, r) -> str:
+    """The I-SAT decision in words (the CSV's ``decision`` is for the log, with code notation)."""
+    dist = r.get("distinguishable")
+    if isinstance(dist, str):
+        dist = dist.lower() == "true"
+    if dist is True or dist is False:
+        return ctx.T("dist_yes" if dist else "dist_no", roles=str(r.get("roles", "A/B")))
+    return readable(ctx, r["decision"])
+
+
+def _invariance_decision(ctx: Context, r) -> str:
+    """Reference model, or the level supported / not supported with its ΔCFI and ΔRMSEA (APA numbers)."""
+    decision = str(r.get("decision", ""))
+    if not _finite(r.get("delta_chi2", np.nan)) and not _finite(r.get("delta_cfi", np.nan)):
+        return ctx.T("dinv_reference")
+    level = ctx.T.get(f"model_{r['model']}", str(r["model"]))
+    key = "dinv_not_supported" if "not supported" in decision else "dinv_supported"
+    return ctx.T(key, level=level, dcfi=fmt_bounded(r.get("delta_cfi"), 3), drmsea=fmt_bounded(r.get("delta_rmsea"), 3))
+
+
 def _dyad_blocks(ctx: Context) -> list:
     """Distinguishability, partner similarity and measurement invariance across the roles (``dyads/*.csv``)."""
     T, res = ctx.T, ctx.res
@@ -128,8 +153,8 @@ def _dyad_blocks(ctx: Context) -> list:
         return []
     blocks = [Heading(T("dyads_heading")), Para(T("dyads_intro"))]
     if dist is not None and len(dist):
-        rows = [[str(r["score_set"]), fmt_int(r["n_couples"]), fmt_statistic("chi2", r["chi2"], r["df"]),
-                 fmt_p(r["p"]), str(r["decision"])] for _, r in dist.iterrows()]
+        rows = [[score_label(ctx, r["score_set"]), fmt_int(r["n_couples"]), fmt_statistic("chi2", r["chi2"], r["df"]),
+                 fmt_p(r["p"]), _dist_decision(ctx, r)] for _, r in dist.iterrows()]
         blocks.append(Table([T("score_set"), "n", "χ²", "p", T("decision")], rows, caption=T("dist_caption"),
                             note=T("dist_note"), numeric=[1, 3], nowrap=[2]))
     if ni is not None and len(ni):
@@ -138,7 +163,7 @@ def _dyad_blocks(ctx: Context) -> list:
             label = "ICC" if r["statistic"] == "icc" else "r"
             test = (f"F({fmt_int(r['df1'])}, {fmt_int(r['df2'])}) = {fmt_num(r['test_statistic'])}"
                     if r["test"] == "F" else fmt_statistic("t", r["test_statistic"], r["df1"]))
-            rows.append([str(r["score"]), fmt_int(r["n_couples"]),
+            rows.append([score_label(ctx, r["score"]), fmt_int(r["n_couples"]),
                          f"{label} = {fmt_bounded(r['estimate'])} {fmt_ci(r['ci_low'], r['ci_high'])}", test,
                          fmt_p(r["p"])])
         blocks.append(Table([T("score"), "n", T("similarity"), T("test"), "p"], rows, caption=T("ni_caption"),
@@ -152,11 +177,12 @@ def _dyad_blocks(ctx: Context) -> list:
             for _, r in fitted.iterrows():
                 cfi = r.get("cfi_robust") if _finite(r.get("cfi_robust", np.nan)) else r["cfi"]
                 rmsea = r.get("rmsea_robust") if _finite(r.get("rmsea_robust", np.nan)) else r["rmsea"]
-                delta = (fmt_statistic("chi2", r["delta_chi2"], r["delta_df"]) + f", p = {fmt_p(r['delta_p'])}"
+                delta = (fmt_statistic("chi2", r["delta_chi2"], r["delta_df"]) + f", {p_text(r['delta_p'])}"
                          if _finite(r["delta_chi2"]) else DASH)
-                rows.append([f"{r['instrument']} {r['subscale']}", T.get(f"model_{r['model']}", str(r["model"])),
+                rows.append([score_label(ctx, f"{r['instrument']}_{r['subscale']}"),
+                             T.get(f"model_{r['model']}", str(r["model"])),
                              fmt_int(r["n"]), fmt_statistic("chi2", r["chi2"], r["df"]), fmt_bounded(cfi, 3),
-                             fmt_bounded(rmsea, 3), delta, str(r["decision"])])
+                             fmt_bounded(rmsea, 3), delta, _invariance_decision(ctx, r)])
             blocks.append(Table([T("score"), T("model_level"), "n", "χ²", "CFI", "RMSEA", T("delta_test"),
                                  T("decision")], rows, caption=T("dinv_caption"), note=T("dinv_note"),
                                 numeric=[2, 4, 5], nowrap=[3, 6]))

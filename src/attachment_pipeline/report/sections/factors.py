@@ -9,7 +9,7 @@ from .. import figures as fg
 from ...instruments import Instrument
 from ..blocks import Bullets, Context, Heading, Image, Para, Section, Table
 from ..context import _figure, _rows, _subscale_label, short_name
-from ..formatting import DASH, _finite, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p
+from ..formatting import p_text, DASH, _finite, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p
 
 
 _FIT_CUTOFFS = {"cfi": ((0.95, "good"), (0.90, "acceptable")), "tli": ((0.95, "good"), (0.90, "acceptable")),
@@ -38,7 +38,7 @@ def _factorability_para(ctx: Context, inst: Instrument) -> Para | None:
     m = {r["measure"]: r["value"] for _, r in f[f["item"].isna()].iterrows()}
     common = dict(n=fmt_int(m.get("n")), excluded=fmt_int(m.get("n_excluded")),
                   kmo=fmt_bounded(m.get("kmo")), chi2=fmt_num(m.get("bartlett_chi2")),
-                  df=fmt_int(m.get("bartlett_df")), p=_p_eq(m.get("bartlett_p")),
+                  df=fmt_int(m.get("bartlett_df")), p=p_text(m.get("bartlett_p")),
                   n_fa=fmt_int(m.get("n_factors_parallel")), n_pc=fmt_int(m.get("n_components_parallel")),
                   n_th=fmt_int(m.get("n_factors_theoretical")))
     kind = f["missing"].dropna().iloc[0] if "missing" in f and f["missing"].notna().any() else "listwise"
@@ -49,12 +49,6 @@ def _factorability_para(ctx: Context, inst: Instrument) -> Para | None:
     if kind in ("fiml", "polychoric"):
         return Para(ctx.T(f"factorability_text_{kind}", smoothed=smoothed, **common))
     return Para(ctx.T("factorability_text", **common))
-
-
-def _p_eq(p) -> str:
-    """``p < .001`` or ``p = .023`` (for running text)."""
-    text = fmt_p(p)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def _scree_figure(ctx: Context, inst: Instrument) -> Image | None:
@@ -91,6 +85,18 @@ def _loadings_figure(ctx: Context, inst: Instrument) -> Image | None:
     return _figure(ctx, fig, T("loadings_alt", instrument=short_name(inst)), T("loadings_caption"))
 
 
+def _factor_names(ctx: Context, inst: Instrument) -> dict:
+    """``F1`` -> "factor 1 (attachment anxiety)": the subscale a factor matches (Tucker congruence), where one does."""
+    ld = _rows(ctx.res["efa_loadings"], instrument=inst.name)
+    out = {}
+    factors = [c for c in ld.columns if c.startswith("F") and c[1:].isdigit()]
+    for fac in factors:
+        subs = ld.loc[ld["matched_factor"] == fac, "subscale"].unique()
+        label = _subscale_label(ctx, inst, subs[0]).lower() if len(subs) == 1 else ""
+        out[fac] = ctx.T("factor_named", k=fac[1:], name=label) if label else ctx.T("factor_k", k=fac[1:])
+    return out
+
+
 def _efa_para(ctx: Context, inst: Instrument) -> Para | None:
     fit = _rows(ctx.res["efa_fit"], instrument=inst.name)
     if fit.empty:
@@ -98,8 +104,15 @@ def _efa_para(ctx: Context, inst: Instrument) -> Para | None:
     model = {r["measure"]: r["value"] for _, r in fit[fit["factor"].isna()].iterrows()}
     phi = fit.loc[fit["measure"] == "phi", ["factor", "value"]]
     cong = fit.loc[fit["measure"] == "congruence", ["factor", "value"]]
-    phis = ", ".join(f"{r['factor']}: {fmt_bounded(r['value'])}" for _, r in phi.iterrows()) or DASH
-    congs = ", ".join(f"{r['factor']}: {fmt_bounded(r['value'])}" for _, r in cong.iterrows()) or DASH
+    names = _factor_names(ctx, inst)
+
+    def pair(f):
+        a, _, b = str(f).partition("~~")
+        return ctx.T("factor_pair", a=names.get(a, a), b=names.get(b, b)) if b else names.get(a, a)
+
+    phis = ", ".join(f"{pair(r['factor'])}: {fmt_bounded(r['value'])}" for _, r in phi.iterrows()) or DASH
+    congs = ", ".join(f"{names.get(r['factor'], r['factor'])}: {fmt_bounded(r['value'])}"
+                      for _, r in cong.iterrows()) or DASH
     ld = _rows(ctx.res["efa_loadings"], instrument=inst.name)
     flagged = []
     if not ld.empty:
@@ -107,7 +120,8 @@ def _efa_para(ctx: Context, inst: Instrument) -> Para | None:
             why = [ctx.T("flag_low")] if bool(r["flag_low"]) else []
             why += [ctx.T("flag_cross")] if bool(r["flag_cross"]) else []
             if why:
-                flagged.append(f"{r['item']} ({', '.join(why)})")
+                number = str(r["item"]).rsplit("_", 1)[-1]
+                flagged.append(f"{ctx.T('item_n', n=number)} ({', '.join(why)})")
     text = ctx.T("efa_text", tli=fmt_num(model.get("tli"), 3), rmsea=fmt_bounded(model.get("rmsea"), 3),
                  ci=fmt_ci(model.get("rmsea_low"), model.get("rmsea_high"), decimals=3), phi=phis, congruence=congs,
                  flagged="; ".join(flagged) if flagged else ctx.T("none"))

@@ -7,17 +7,16 @@ import pandas as pd
 
 from .. import figures as fg
 from ..blocks import Bullets, Context, Heading, Image, Para, Section, Table
-from ..context import RESULT_FILES, _figure
-from ..formatting import BOUNDED, DASH, _finite, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_value
-from .factors import _p_eq
+from ..context import hypothesis_id, readable, RESULT_FILES, _figure
+from ..formatting import p_text, BOUNDED, DASH, _finite, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_value
 
 
 _STAT_SYMBOL = {"t": "t", "t_welch": "t", "chi2": "χ²", "chi2_diff": "Δχ²", "r": "r", "r_double_entry": "r", "F": "F",
                 "partial_r": "r", "kappa": "κ", "u": "U", "observed_couples": "O", "concordant": "k", "z": "z"}
 
 
-def fmt_statistic(name: str, value, df) -> str:
-    """``t(145) = 2.31``, ``χ²(3) = 12.40``, ``r = .23``, ``O = 12`` (APA).
+def fmt_statistic(name: str, value, df, T=None) -> str:
+    """``t(145) = 2.31``, ``χ²(3) = 12.40``, ``r = .23``; counts in words with a translator (``observed couples = 12``).
 
     >>> fmt_statistic("chi2", 12.4, 3), fmt_statistic("r_double_entry", 0.234, float("nan"))
     ('χ²(3) = 12.40', 'r = .23')
@@ -25,6 +24,8 @@ def fmt_statistic(name: str, value, df) -> str:
     if not _finite(value):
         return DASH
     sym = _STAT_SYMBOL.get(name, name)
+    if T is not None and f"stat_{name}" in T.strings:
+        sym = T(f"stat_{name}")
     dfs = ""
     if _finite(df):
         dfs = f"({fmt_int(df)})" if float(df).is_integer() else f"({fmt_num(df, 1)})"
@@ -61,8 +62,8 @@ def _hypotheses_tables(ctx: Context, hyp: pd.DataFrame) -> list:
     rows, classes = [], []
     for _, r in hyp[prim].iterrows():
         sup = _supported(r["supported"])
-        rows.append([str(r["id"]), str(r["description"]), fmt_int(r["n"]),
-                     fmt_statistic(r["statistic_name"], r["statistic"], r["df"]), fmt_p(r["p_value"]),
+        rows.append([str(r["id"]), readable(ctx, r["description"]), fmt_int(r["n"]),
+                     fmt_statistic(r["statistic_name"], r["statistic"], r["df"], T), fmt_p(r["p_value"]),
                      fmt_p(r["p_adjusted"]), _effect_text(ctx, r), fmt_bounded(r["alpha"]),
                      T("yes") if sup else (T("no") if sup is False else DASH)])
         classes.append("supported" if sup else "")
@@ -73,8 +74,8 @@ def _hypotheses_tables(ctx: Context, hyp: pd.DataFrame) -> list:
                     numeric=[2, 4, 5, 7], row_classes=classes, nowrap=[3])]
     sec = hyp[~prim]
     if len(sec):
-        srows = [[str(r["id"]), str(r["description"]), fmt_int(r["n"]),
-                  fmt_statistic(r["statistic_name"], r["statistic"], r["df"]), fmt_p(r["p_value"]),
+        srows = [[hypothesis_id(r["id"]), readable(ctx, r["description"]), fmt_int(r["n"]),
+                  fmt_statistic(r["statistic_name"], r["statistic"], r["df"], T), fmt_p(r["p_value"]),
                   _effect_text(ctx, r)] for _, r in sec.iterrows()]
         blocks.append(Table(["ID", T("description"), "n", T("test"), "p", T("effect_ci")], srows,
                             caption=T("hyp_secondary_caption"), numeric=[2, 4], nowrap=[3]))
@@ -87,7 +88,7 @@ def _verdicts(ctx: Context, hyp: pd.DataFrame) -> Bullets:
     for _, r in hyp[_is_primary(hyp)].iterrows():
         sup = _supported(r["supported"])
         key = "verdict_supported" if sup else ("verdict_not_supported" if sup is False else "verdict_none")
-        items.append(T(key, id=r["id"], p=_p_eq(r["p_adjusted"]), alpha=fmt_bounded(r["alpha"]),
+        items.append(T(key, id=r["id"], p=p_text(r["p_adjusted"]), alpha=fmt_bounded(r["alpha"]),
                        effect=_effect_text(ctx, r), direction=T.get(f"direction_{r['direction']}", str(r["direction"]))))
     return Bullets(items)
 
@@ -100,7 +101,7 @@ def _designs(ctx: Context, hyp: pd.DataFrame) -> Bullets:
     for _, r in hyp[_is_primary(hyp)].iterrows():
         fam = str(r["family"])
         e = entries.get(str(r["id"]), {})
-        text = T.get(f"design_{fam}", "", id=r["id"], x=e.get("x", "x"), y=e.get("y", "y"))
+        text = readable(ctx, T.get(f"design_{fam}", "", id=r["id"], x=e.get("x", "x"), y=e.get("y", "y")))
         if not text:
             continue
         note = str(r.get("note", ""))
@@ -119,7 +120,8 @@ def _forest_figure(ctx: Context, hyp: pd.DataFrame) -> Image | None:
         return None
     prim = _is_primary(rows)
     rows["supported"] = [(_supported(s) if p else None) for s, p in zip(rows["supported"], prim)]
-    rows["label"] = [f"{i}" for i in rows["id"]]
+    rows["label"] = [str(i) if p else f"{hypothesis_id(i)}: {T.get(f'effect_{n}', n)}"
+                     for i, p, n in zip(rows["id"], prim, rows["effect_size_name"])]
     if "null_value" not in rows:
         rows["null_value"] = np.nan
     rows = rows[["label", "effect_size_name", "effect_size", "ci_low", "ci_high", "null_value", "supported"]]

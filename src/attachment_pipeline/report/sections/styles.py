@@ -22,8 +22,12 @@ def _style_order(styles) -> list:
 
 def _counts_table(ctx: Context, inst: Instrument, counts: pd.DataFrame) -> Table:
     T = ctx.T
+    # methods whose groups are not the four styles (a mixture's profiles) have their own table;
+    # a style no method of this table found is left out (no rows of "0 (0.0)")
+    style_methods = [m for m, c in counts.groupby("method", sort=False) if (c["style"].isin(STYLES) & (c["n"] > 0)).any()]
+    counts = counts[counts["method"].isin(style_methods) & counts["style"].isin(STYLES)]
     used = counts.groupby("style")["n"].sum()
-    styles = _style_order([s for s in counts["style"] if s in STYLES or used.get(s, 0) > 0])
+    styles = _style_order([s for s in counts["style"] if used.get(s, 0) > 0])
     cov = _rows(ctx.res["coverage"], instrument=inst.name)
     rows = []
     for method, c in counts.groupby("method", sort=False):
@@ -84,7 +88,7 @@ def _minmax_block(ctx: Context, inst: Instrument) -> list:
     mbs = _rows(ctx.res["minmax_by_style"], instrument=inst.name, method=ctx.primary_method)
     if not mbs.empty:
         totals = mbs.groupby("style")["n"].transform("sum")
-        mbs = mbs[(totals > 0) | mbs["style"].isin(STYLES)]
+        mbs = mbs[totals > 0]
     scores, styles = ctx.res["scores"], _primary_styles(ctx, inst)
     if mbs.empty or scores is None or "minmax_index" not in scores or styles is None:
         return []
