@@ -21,6 +21,7 @@ from attachment_pipeline.classify import STYLE_LABELS
 from attachment_pipeline.config import Classification, Factors, Irt, Reliability, load_study
 from attachment_pipeline.report.i18n import STRINGS, Translator
 from attachment_pipeline.instruments import load_instrument
+from attachment_pipeline.tables import read_scores
 from attachment_pipeline.steps import (IRT_OUTPUTS, classify_cohort, factors_cohort, irt_cohort, minmax_by_style_table,
                                        reliability_cohort, score_cohort)
 from helpers import REPO, make_responses, study_for
@@ -263,8 +264,11 @@ def fake_pairing(path: Path) -> None:
     for i, a in enumerate(["minimiser", "balanced", "maximiser"]):
         for b in ["minimiser", "balanced", "maximiser"][i:]:
             rows.append(["H2", a, b, 148, 16, 15.2, 10.8, 10.3, 1.05])
-    pd.DataFrame(rows, columns=["id", "category_1", "category_2", "n_couples", "observed", "expected",
-                                "percent_observed", "percent_expected", "ratio"]).to_csv(path, index=False)
+            rows.append(["H3", a, b, 148, 16, 15.2, 10.8, 10.3, 1.05])
+    frame = pd.DataFrame(rows, columns=["id", "category_1", "category_2", "n_couples", "observed", "expected",
+                                        "percent_observed", "percent_expected", "ratio"])
+    frame.insert(1, "variable", np.where(frame["id"] == "H1b", "style:ecr_r:midpoint", "minmax_type"))
+    frame.to_csv(path, index=False)
 
 
 @pytest.fixture(scope="module")
@@ -295,8 +299,9 @@ def test_hypotheses_apa_table(full_html):
 
 def test_pairing_heatmaps_and_prereg(full_html):
     couples = full_html[full_html.index('id="couples"'):full_html.index('id="hypotheses"')]
-    assert couples.count("<img") == 3  # partner plots, two pairing tables
-    assert "category pair for H1b." in couples and "category pair for H2." in couples
+    # partner plots and two pairing tables: H2 and H3 cross-tabulate the same min/max types, drawn once
+    assert couples.count("<img") == 3
+    assert "category pair for H1b." in couples and "category pair for H2, H3." in couples
     assert "differ from the preregistration lock made" in full_html
     assert "hypotheses[H1].alpha: 0.05 -&gt; 0.01" in full_html
 
@@ -340,6 +345,8 @@ def test_study_index(tmp_path, demo_dir):
 
 def test_apa_numbers():
     assert rp.fmt_p(0.0009) == "< .001" and rp.fmt_p(0.01234) == ".012" and rp.fmt_p(np.nan) == "–"
+    assert rp.fmt_p(1.0) == "> .999" and rp.fmt_p(0.9994) == ".999" and rp.fmt_p(0.9995) == "> .999"
+    assert rp.p_text(1.0) == "p > .999" and rp.p_text(0.0001) == "p < .001" and rp.p_text(0.5) == "p = .500"
     assert rp.fmt_bounded(0.944) == ".94" and rp.fmt_bounded(-0.381) == "−.38" and rp.fmt_bounded(-0.001) == ".00"
     assert rp.fmt_num(2.5) == "2.50" and rp.fmt_num(-1.3) == "−1.30" and rp.fmt_num(-0.001) == "0.00"
     assert rp.fmt_ci(0.1, 0.25) == "[.10, .25]" and rp.fmt_ci(0.5, 1.5, bounded=False) == "[0.50, 1.50]"
@@ -394,3 +401,121 @@ def test_prereg_status_from_lock(tmp_path):
     assert st["status"] == "differs" and st["differences"] and st["created"] == "2026-01-01T00:00:00Z"
     assert rp.prereg_status(cfg, tmp_path / "none.json") == {"status": "no lock", "differences": []}
     assert rp.prereg_status(cfg, None)["status"] == "no lock"
+
+
+# ---------------------------------------------------------------------------
+# thesis-ready parts: methods paragraph, references, Table 1, readable labels, Word
+
+
+def _section(html: str, sid: str) -> str:
+    start = html.index(f'id="{sid}"')
+    return html[start:html.index("</section>", start)]
+
+
+def _visible(html: str) -> str:
+    return " ".join(parse(without_images(html)).text)
+
+
+def test_methods_paragraph_cites_what_ran_and_only_that(demo_dir, demo_config):
+    ctx = rp.build_context(demo_dir, study="demo", cohort="demo", config=demo_config, language="en", seed=1,
+                           run_time=RUN_TIME, git_commit="x")
+    paras, refs = rp.methods_paragraphs(ctx)
+    text = " ".join(paras)
+    assert "Fraley et al., 2000" in text and "(Cronbach, 1951)" in text and "Horn, 1965" in text
+    assert "Yuan & Bentler, 2000" in text  # the demo's CFA ran with MLR and FIML
+    assert "Zhang & Savalei, 2023" in text and "Muthén" not in text  # no WLSMV, no categorical indices
+    assert "Samejima's (1969)" in text and "Bartholomew and Horowitz (1991)" in text
+    # every work cited in the text is in the list, and every entry of the list is cited
+    listed = [(re.match(r"([\w-]+)", r.replace("*", "")).group(1), re.search(r"\((\d{4})\)", r).group(1))
+              for r in refs]
+    for surname, year in listed:
+        assert re.search(rf"{surname}[^()]{{0,60}}?\(?{year}", text), (surname, year)
+    assert set(re.findall(r"\b(?:19|20)\d\d\b", text)) == {year for _, year in listed}
+    assert refs == sorted(refs, key=lambda r: r.replace("*", "").casefold())  # APA: alphabetical
+
+
+def test_methods_follow_the_estimator(demo_dir, demo_config, tmp_path):
+    d = tmp_path / "demo"
+    shutil.copytree(demo_dir, d)
+    fit = pd.read_csv(d / "cfa_fit.csv")
+    fit["estimator"], fit["missing"] = "wlsmv", "pairwise"
+    fit.to_csv(d / "cfa_fit.csv", index=False)
+    (d / "classification_agreement.csv").unlink()
+    ctx = rp.build_context(d, study="demo", cohort="demo", config=demo_config, language="en", seed=1,
+                           run_time=RUN_TIME, git_commit="x")
+    text, refs = rp.methods_paragraphs(ctx)
+    assert any("WLSMV; Muthén et al., 1997" in p for p in text) and not any("Yuan" in p for p in text)
+    assert any(r.startswith("Savalei, V. (2021)") for r in refs) and not any(r.startswith("Yuan") for r in refs)
+    assert not any(r.startswith("Cohen, J.") for r in refs)  # no agreement table: kappa not cited
+
+
+def test_table1_against_hand_calculation(demo_html, demo_dir):
+    from scipy import stats
+
+    scores = read_scores(demo_dir / "scores.csv")
+    table = _section(demo_html, "methods")
+    assert "Table 1. Means, standard deviations" in table
+    a, b = scores["ecr_r_anxiety"], scores["ecr_r_avoidance"]
+    both = a.notna() & b.notna()
+    res = stats.pearsonr(a[both], b[both])
+    ci = res.confidence_interval(0.95)
+    cell = f"{rp.fmt_bounded(res.statistic)}** [{rp.fmt_bounded(ci.low)}, {rp.fmt_bounded(ci.high)}]"
+    assert cell in table
+    assert f"<td class=\"num\">{rp.fmt_num(a.mean())}</td><td class=\"num\">{rp.fmt_num(a.std())}</td>" in table
+    rel = pd.read_csv(demo_dir / "reliability.csv")
+    alpha = rel[(rel["subscale"] == "anxiety") & (rel["group_column"] == "all")]["alpha"].iloc[0]
+    assert f"({rp.fmt_bounded(alpha)})" in table  # alpha on the diagonal
+    assert "References" in table and "Fraley, R. C., Waller, N. G., &amp; Brennan, K. A. (2000)." in table
+    assert "<em>Journal of Personality and Social Psychology, 78</em>(2)" in table  # APA italics
+
+
+def test_correlation_table_against_scipy_and_hand():
+    from scipy import stats
+
+    from attachment_pipeline.descriptives import correlation_table, describe
+
+    rng = np.random.default_rng(4)
+    x = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    x.loc[[1, 5, 9], "b"] = np.nan
+    x["c"] = x["c"] + 0.5 * x["a"]
+    table = correlation_table(x)
+    assert list(zip(table["variable_1"], table["variable_2"])) == [("a", "b"), ("a", "c"), ("b", "c")]
+    for _, r in table.iterrows():
+        d = x[[r["variable_1"], r["variable_2"]]].dropna()
+        ref = stats.pearsonr(d.iloc[:, 0], d.iloc[:, 1])
+        ci = ref.confidence_interval(0.95)
+        assert r["n"] == len(d)
+        assert r["r"] == pytest.approx(ref.statistic, abs=1e-12) and r["p"] == pytest.approx(ref.pvalue, rel=1e-9)
+        assert (r["ci_low"], r["ci_high"]) == pytest.approx((ci.low, ci.high), abs=1e-12)
+        z = np.arctanh(r["r"])  # hand: Fisher z +- 1.959964 / sqrt(n - 3)
+        assert r["ci_high"] == pytest.approx(np.tanh(z + 1.959963985 / np.sqrt(len(d) - 3)), abs=1e-9)
+    assert describe(x)["n"].tolist() == [60, 57, 60]
+    with pytest.raises(ValueError, match="not numeric"):
+        correlation_table(x.assign(g="x"))
+
+
+def test_no_code_names_in_the_text_people_read(full_html):
+    text = _visible(full_html[:full_html.index('id="provenance"')])
+    for bad in ("seed 5", "seed 3", "~~", "H1[", "ecr_r_", "ecr_r ", "p = 1.000", "0 (0.0)", "chi2("):
+        assert bad not in text, bad
+    assert not re.search(r"\bO = ", text)
+    assert "> .999" in text
+
+
+def test_word_report(demo_dir, demo_config, tmp_path):
+    from docx import Document
+
+    build(demo_dir, tmp_path / "a.html", demo_config, docx_out=tmp_path / "a.docx")
+    build(demo_dir, tmp_path / "b.html", demo_config, docx_out=tmp_path / "b.docx")
+    assert (tmp_path / "a.docx").read_bytes() == (tmp_path / "b.docx").read_bytes()  # reproducible bytes
+    doc = Document(tmp_path / "a.docx")
+    texts = [p.text for p in doc.paragraphs]
+    assert "2. Method, Table 1 and references" in texts and "Table 1" in texts
+    assert any(t.startswith("The data file held 400 rows") for t in texts)
+    first = doc.tables[0]
+    assert [c.text for c in first.rows[0].cells][:4] == ["Variable", "n", "M", "SD"]
+    html = (tmp_path / "a.html").read_text(encoding="utf-8")
+    assert len(doc.tables) == html.count("<table>")  # every table of the report
+    assert len(doc.inline_shapes) == html.count("<img")  # and every figure
+    refs = [p for p in doc.paragraphs if p.text.startswith("Fraley, R. C.")]
+    assert refs and any(r.italic for r in refs[0].runs)

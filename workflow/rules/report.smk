@@ -14,6 +14,7 @@ rule report:
             caption="../report/cohort_report.rst",
             category="Reports",
         ),
+        f"{RESULTS}/{{cohort}}/report.docx",
     threads: 1
     resources:
         mem_mb=mem_mb(8),

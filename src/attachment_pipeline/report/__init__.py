@@ -58,10 +58,12 @@ from __future__ import annotations
 
 from . import figures as fg  # noqa: F401
 from .blocks import Bullets, Context, DefList, Heading, Image, Para, Pre, References, Section, Table  # noqa: F401
+from .word import word_bytes, write_word  # noqa: F401
 from .build import POOLED_TABLES, TEMPLATES, build_report, build_study_index, pooled_blocks, render  # noqa: F401
-from .context import RESULT_FILES, build_context, cohort_instruments, load_results, short_name  # noqa: F401
+from .context import (RESULT_FILES, build_context, cohort_instruments, hypothesis_id, load_results,  # noqa: F401
+                      readable, score_label, short_name, strip_seed_refs)
 from .formatting import (BOUNDED, COUNTS, DASH, fmt_bounded, fmt_ci, fmt_count, fmt_int, fmt_num,  # noqa: F401
-                         fmt_p, fmt_value, suppressed)
+                         fmt_p, fmt_value, p_text, suppressed)
 from .provenance import PACKAGES, config_hash, git_commit_of, package_versions, prereg_status, sha256_file  # noqa: F401
 from .methods import REFERENCES, methods_paragraphs, reference_runs, table1  # noqa: F401
 from .i18n import LANGUAGES, STRINGS, Translator  # noqa: F401

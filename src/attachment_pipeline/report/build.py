@@ -47,7 +47,7 @@ def render(template: str, **context) -> str:
 
 def build_report(cohort_dir: Path, *, study: str, cohort: str, config: dict, language: str, seed: int,
                  run_time: str, out: Path, prereg: dict | None = None, min_cell: int = 5,
-                 git_commit: str | None = None) -> Path:
+                 git_commit: str | None = None, docx_out: Path | None = None) -> Path:
     """Write the self-contained cohort report ``out`` (``results/<study>/<cohort>/report.html``).
 
     Parameters
@@ -67,6 +67,7 @@ def build_report(cohort_dir: Path, *, study: str, cohort: str, config: dict, lan
         "differences": [...], "hash": "..."}``; None = no lock.
     min_cell : counts from 1 to ``min_cell - 1`` in tables by group are shown as ``<min_cell``.
     git_commit : the commit shown; None = ``git rev-parse HEAD`` (``unknown`` outside git).
+    docx_out : optional path of the same report as a Word file (:mod:`attachment_pipeline.report.word`).
 
     Returns
     -------
@@ -80,6 +81,11 @@ def build_report(cohort_dir: Path, *, study: str, cohort: str, config: dict, lan
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8", newline="\n")
+    if docx_out is not None:
+        from .word import write_word  # python-docx only where a Word file is asked for
+
+        write_word(sections, docx_out, title=f"{ctx.T('report_title')}: {study} / {cohort}",
+                   subtitle=ctx.T("report_subtitle", study=study, cohort=cohort), T=ctx.T)
     return out
 
 

@@ -1319,3 +1319,7 @@ _NL.update({
     "factor_pair": "{a} met {b}",
     "item_n": "item {n}",
 })
+
+# the Word report (report/word.py)
+_EN.update({"table_word": "Table", "figure_word": "Figure"})
+_NL.update({"table_word": "Tabel", "figure_word": "Figuur"})
