@@ -240,7 +240,8 @@ def fake_hypotheses(path: Path) -> None:
         ["H1", "complementarity", "demo", "Anxiety of one partner goes with avoidance of the other", 148,
          "r_double_entry", 0.182, np.nan, 0.0021, 0.011, "r_double_entry", 0.182, 0.06, 0.29, "greater", 0.05, True,
          0.0, True, ""],
-        ["H1[anxiety_A~avoidance_B]", "complementarity", "demo", "directed", 148, "t", 2.87, 146, 0.002, np.nan,
+        ["H1[anxiety_A~avoidance_B]", "complementarity", "demo",
+         "ecr_r: anxiety of A predicting avoidance of B beyond A's own avoidance", 148, "t", 2.87, 146, 0.002, np.nan,
          "r", 0.23, 0.07, 0.38, "greater", 0.05, None, 0.0, False, ""],
         ["H5", "prevalence", "demo", "Style prevalence against Hazan & Shaver (1987)", 366, "chi2", 27.0, 2,
          0.00000135, 0.0000081, "cohens_w", 0.27, 0.16, 0.37, "two-sided", 0.05, True, 0.0, True, ""],
@@ -272,7 +273,8 @@ def fake_pairing(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def full_html(demo_dir, demo_config, tmp_path_factory):
+def full_dir(demo_dir, tmp_path_factory):
+    """The demo cohort with hypotheses, a pairing table and a small group."""
     d = tmp_path_factory.mktemp("full") / "demo"
     shutil.copytree(demo_dir, d)
     fake_hypotheses(d / "hypotheses.csv")
@@ -281,6 +283,12 @@ def full_html(demo_dir, demo_config, tmp_path_factory):
     v = json.loads((d / "qc/validation.json").read_text())
     v["groups"]["gender"]["levels"]["rare"] = 3
     (d / "qc/validation.json").write_text(json.dumps(v))
+    return d
+
+
+@pytest.fixture(scope="module")
+def full_html(full_dir, demo_config):
+    d = full_dir
     prereg = {"status": "differs", "hash": "feedbeef", "differences": ["hypotheses[H1].alpha: 0.05 -> 0.01"]}
     return build(d, d / "report.html", demo_config, prereg=prereg)
 
@@ -506,8 +514,11 @@ def test_word_report(demo_dir, demo_config, tmp_path):
     from docx import Document
 
     build(demo_dir, tmp_path / "a.html", demo_config, docx_out=tmp_path / "a.docx")
-    build(demo_dir, tmp_path / "b.html", demo_config, docx_out=tmp_path / "b.docx")
-    assert (tmp_path / "a.docx").read_bytes() == (tmp_path / "b.docx").read_bytes()  # reproducible bytes
+    ctx = rp.build_context(demo_dir, study="demo", cohort="demo", config=demo_config, language="en", seed=1,
+                           run_time=RUN_TIME, git_commit="x")
+    sections = [rp.section_overview(ctx), rp.section_methods(ctx)]
+    one, two = (rp.word_bytes(sections, title="t", subtitle="s", T=ctx.T) for _ in range(2))
+    assert one == two  # reproducible bytes (python-docx stamps the time on every zip entry: normalised)
     doc = Document(tmp_path / "a.docx")
     texts = [p.text for p in doc.paragraphs]
     assert "2. Method, Table 1 and references" in texts and "Table 1" in texts
@@ -519,3 +530,128 @@ def test_word_report(demo_dir, demo_config, tmp_path):
     assert len(doc.inline_shapes) == html.count("<img")  # and every figure
     refs = [p for p in doc.paragraphs if p.text.startswith("Fraley, R. C.")]
     assert refs and any(r.italic for r in refs[0].runs)
+
+
+# ---------------------------------------------------------------------------
+# Dutch, completely
+
+#: words and symbols that are the same in Dutch (statistical notation, abbreviations, loan words)
+SAME_IN_DUTCH = {"Items", "Item", "items", "item", "Model", "CFI", "TLI", "SRMR", "AIC", "BIC", "RMSEA", "SRMSR",
+                 "log", "EAP", "drop", "means", "ICC", "Score", "Scores", "score", "scores", "APIM", "actor", "partner",
+                 "min", "max", "index", "Hedges", "Cohen", "ECR", "KMO", "BIC", "Bartlett", "Minimiser", "Maximiser",
+                 "checklist", "Hendrix", "lavaan", "psych", "mclust", "VVV", "MLR", "WLSMV", "FIML", "EFA", "CFA",
+                 "DIF", "ESSD", "IRT", "GRM", "SHA", "UTC", "csv", "json", "lock", "seed", "Cohort", "cohort",
+                 "minimiser", "maximiser", "minimisers", "maximisers"}
+ENGLISH_WORDS = re.compile(r"\b(the|and|with|from|for|than|which|are|were|respondents|couples|missing|deletion)\b")
+
+
+class TextNodes(HTMLParser):
+    """Visible text nodes outside the provenance section, the config listing and the reference list."""
+
+    def __init__(self):
+        super().__init__()
+        self.nodes, self.skip, self.section = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section":
+            self.section = a.get("id")
+        if tag in ("style", "pre") or (tag == "div" and a.get("class") == "references"):
+            self.skip.append(tag)
+
+    def handle_endtag(self, tag):
+        if self.skip and self.skip[-1] == tag:
+            self.skip.pop()
+
+    def handle_data(self, data):
+        if data.strip() and not self.skip and self.section != "provenance":
+            self.nodes.append(data.strip())
+
+
+def text_nodes(html: str) -> list:
+    p = TextNodes()
+    p.feed(without_images(html))
+    return p.nodes
+
+
+def allowed_names(cohort_dir: Path, config: dict, language: str) -> list:
+    """Names that stay as written in every language: data values, instrument titles and untranslated item texts,
+    the hypotheses' descriptions of the config."""
+    v = json.loads((cohort_dir / "qc/validation.json").read_text(encoding="utf-8"))
+    names = ["demo", v["input"]["file"]]
+    for column, info in (v.get("groups") or {}).items():
+        names += [column] + [str(level) for level in info["levels"]]
+    names += list(v.get("covariates") or {})
+    names += [f"„{value}”" for value in ("error", "missing")]  # the config's rule values, quoted in the text
+    for name in v["items"]:
+        inst = load_instrument(name)
+        names += [inst.title, rp.short_name(inst), inst.name]
+        names += [lab.get(language, "") for lab in inst.subscale_labels.values()]
+        names += [it.text.get("en", "") for it in inst.items if not it.text.get(language)]
+    names += [str(h.get("description", "")) for h in config.get("hypotheses") or []]
+    if (cohort_dir / "hypotheses.csv").is_file():  # the primary rows' descriptions are the user's (or the family's)
+        hyp = pd.read_csv(cohort_dir / "hypotheses.csv")
+        names += [str(d) for d, i in zip(hyp["description"], hyp["id"]) if "[" not in str(i)]
+    return sorted({n for n in names if n}, key=len, reverse=True)
+
+
+def untranslated(nl_html: str, en_html: str, names: list) -> list:
+    """Text nodes of the Dutch report that are still English (same node as in English, or English words)."""
+    en = set(text_nodes(en_html))
+    bad = []
+    for node in text_nodes(nl_html):
+        rest = re.sub(r"\b[a-z_]+\.[a-z_]+(: \w+)?", " ", rp.strip_seed_refs(node))  # config keys
+        for name in names:
+            rest = rest.replace(rp.strip_seed_refs(name), " ")
+            if len(name) > 24:  # item texts are cut to fit a column ("... as muc…")
+                rest = re.sub(re.escape(name[:20]) + r"[^|]*?…", " ", rest)
+        words = [w for w in re.findall(r"[A-Za-z]{3,}", rest) if w not in SAME_IN_DUTCH]
+        if (node in en and words) or ENGLISH_WORDS.search(rest):
+            bad.append(node)
+    return bad
+
+
+@pytest.fixture(scope="module")
+def full_nl_html(full_dir, demo_config, tmp_path_factory):
+    return build(full_dir, tmp_path_factory.mktemp("nl") / "report.html", dict(demo_config, language="nl"),
+                 language="nl")
+
+
+def test_dutch_report_has_no_english_left(full_dir, demo_config, full_html, full_nl_html):
+    nl, en = full_nl_html, full_html
+    assert untranslated(nl, en, allowed_names(full_dir, demo_config, "nl")) == []
+    # Dutch number format: decimal comma (APA style otherwise: no leading zero for values up to 1)
+    table1 = _section(nl, "methods")
+    assert re.search(r"\(,9\d\)", table1) and re.search(r"\[,\d\d; ,\d\d\]", table1)
+    assert "p &lt; ,001" in nl and "Tabel 1" in table1
+    # ECR-R items have no Dutch text in the shipped instrument file: the report says they are shown in English
+    assert "Itemteksten zoals in het origineel (Engels; het instrumentbestand heeft geen Nederlandse tekst): ECR-R" in nl
+    assert "Itemteksten in het Nederlands: Minimiser/maximiser checklist" in nl
+
+
+def test_untranslated_strings_are_found(full_dir, demo_config, full_html, full_nl_html):
+    """The check above would catch a Dutch text left in English (here: two texts put back into English)."""
+    nl, en = full_nl_html, full_html
+    for key in ("sec_methods", "table1_note"):
+        dutch = Translator("nl")(key, n="397").split("{")[0][:30]
+        english = Translator("en")(key, n="397")
+        assert dutch in nl
+        nl = re.sub(re.escape(dutch) + r"[^<]*", english.replace("'", "&#39;"), nl)
+    bad = untranslated(nl, en, allowed_names(full_dir, demo_config, "nl"))
+    assert any(b.startswith("Method, Table 1") for b in bad) and any("Cronbach's" in b for b in bad)
+
+
+def test_dutch_item_texts_where_the_instrument_has_them(tmp_path, demo_dir, demo_config):
+    """An instrument file with Dutch item texts: shown where present, the original otherwise, and said so."""
+    src = REPO / "config" / "instruments" / "ecr_r.yaml"
+    spec = yaml.safe_load(src.read_text(encoding="utf-8"))
+    spec["items"][0]["text"]["nl"] = "Ik ben bang dat ik de liefde van mijn partner verlies (testvertaling)."
+    folder = tmp_path / "instruments"
+    folder.mkdir()
+    (folder / "ecr_r.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    shutil.copy(REPO / "config" / "instruments" / "minmax.yaml", folder / "minmax.yaml")
+    cfg = dict(demo_config, language="nl", instrument_dir=str(folder))
+    html = build(demo_dir, tmp_path / "nl.html", cfg, language="nl")
+    assert "1 Ik ben bang dat ik de liefde van mijn partner verlies (testvertaling)." in html
+    assert "2 I often worry that my partner will not want to stay with me." in html  # no Dutch text: the original
+    assert "Itemteksten deels in het Nederlands, de andere zoals in het origineel: ECR-R" in html

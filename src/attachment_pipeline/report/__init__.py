@@ -39,13 +39,16 @@ from 1 to ``min_cell - 1`` in tables by group or category are shown as
 ``<min_cell`` (their percentages as ``–``) and are not drawn in bar charts;
 zero counts are shown (a structural zero identifies no one). Numbers follow
 APA style: no leading zero for values that cannot exceed 1 (``alpha = .94``,
-``p < .001``), a leading zero otherwise (``chi2``, ``t``, means). Decimal points
-are kept in Dutch too (as in the CSV tables).
+``p < .001``), a leading zero otherwise (``chi2``, ``t``, means). A Dutch report
+(``language: nl``) uses the decimal comma (``,94``, ``p < ,001``, intervals
+``[,16; ,34]``); the CSV tables keep the decimal point.
 
 Layout (DESIGN.md section 3): :mod:`.formatting` (APA numbers), :mod:`.blocks`
 (building blocks and the section context), :mod:`.context` (reading a cohort's
 tables, shared label helpers), :mod:`.sections` (one module per section),
-:mod:`.provenance`, :mod:`.figures`, :mod:`.i18n` (texts), :mod:`.build`
+:mod:`.provenance`, :mod:`.figures`, :mod:`.i18n` (texts), :mod:`.decimal_mark`,
+:mod:`.texts` (runner texts in the report's language), :mod:`.methods` (methods
+paragraph, Table 1, references), :mod:`.word` (``report.docx``), :mod:`.build`
 (rendering) and ``templates/`` (package data, found with :mod:`importlib.resources`).
 
 Example
@@ -74,6 +77,7 @@ from .sections.factors import fit_verdict, section_factors  # noqa: F401
 from .sections.hypotheses import fmt_statistic, section_hypotheses  # noqa: F401
 from .sections.irt import section_irt  # noqa: F401
 from .sections.items import answer_percentages, raw_answers, section_items  # noqa: F401
+from .sections.methods import section_methods  # noqa: F401
 from .sections.overview import section_overview  # noqa: F401
 from .sections.provenance import section_provenance  # noqa: F401
 from .sections.quality import section_quality  # noqa: F401

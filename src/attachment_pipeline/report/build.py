@@ -16,6 +16,7 @@ from .i18n import Translator
 from .context import build_context
 from .formatting import DASH, fmt_int
 from .sections import SECTIONS
+from .decimal_mark import decimal_mark
 
 #: The templates (package data of ``attachment_pipeline.report``), found with :mod:`importlib.resources`.
 TEMPLATES = resources.files(__package__) / "templates"
@@ -75,7 +76,8 @@ def build_report(cohort_dir: Path, *, study: str, cohort: str, config: dict, lan
     """
     ctx = build_context(cohort_dir, study=study, cohort=cohort, config=config, language=language, seed=seed,
                         run_time=run_time, prereg=prereg, min_cell=min_cell, git_commit=git_commit)
-    sections = [f(ctx) for f in SECTIONS]
+    with decimal_mark(language):  # Dutch: decimal comma in every number, text and figure of the report
+        sections = [f(ctx) for f in SECTIONS]
     html = render("report.html.j2", T=ctx.T, lang=language, study=study, cohort=cohort, sections=sections,
                   run_time=run_time)
     out = Path(out)

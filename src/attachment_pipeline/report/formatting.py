@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import figures as fg
+from .decimal_mark import interval_separator, localise
 
 
 #: Statistics and effect sizes that cannot exceed 1 in absolute value: printed without a leading zero.
@@ -47,12 +48,13 @@ def fmt_num(x, decimals: int = 2) -> str:
     if not _finite(x):
         return DASH
     text = f"{float(x):.{decimals}f}"
-    return "−" + text[1:] if text.startswith("-") and text.strip("-0.") else text.lstrip("-")
+    text = "−" + text[1:] if text.startswith("-") and text.strip("-0.") else text.lstrip("-")
+    return localise(text)
 
 
 def fmt_bounded(x, decimals: int = 2) -> str:
     """A value that cannot exceed 1 (correlation, alpha, proportion): no leading zero (``.94``)."""
-    return fg.apa_number(float(x), decimals) if _finite(x) else DASH
+    return localise(fg.apa_number(float(x), decimals)) if _finite(x) else DASH
 
 
 def fmt_p(p) -> str:
@@ -64,8 +66,8 @@ def fmt_p(p) -> str:
     if not _finite(p):
         return DASH
     if float(p) < 0.001:
-        return "< .001"
-    return "> .999" if float(p) >= 0.9995 else fmt_bounded(p, 3)
+        return localise("< .001")
+    return localise("> .999") if float(p) >= 0.9995 else fmt_bounded(p, 3)
 
 
 def p_text(p) -> str:
@@ -104,7 +106,7 @@ def fmt_ci(lo, hi, bounded: bool = True, decimals: int = 2) -> str:
     if not (_finite(lo) and _finite(hi)):
         return DASH
     f = fmt_bounded if bounded else fmt_num
-    return f"[{f(lo, decimals)}, {f(hi, decimals)}]"
+    return f"[{f(lo, decimals)}{interval_separator()}{f(hi, decimals)}]"
 
 
 def fmt_value(x, name: str, decimals: int = 2) -> str:

@@ -6,8 +6,10 @@ checks this). Style names come from :data:`attachment_pipeline.classify.STYLE_LA
 (Dutch as in the seed: veilig, gepreoccupeerd, vermijdend, gedesorganiseerd),
 subscale names from the instrument files; this module holds everything else.
 
-Statistical notation (α, ω, χ², CFI, p) is the same in both languages, and
-numbers keep the decimal point, as in the CSV tables.
+Statistical notation (α, ω, χ², CFI, p) is the same in both languages; in a
+Dutch report numbers take the decimal comma (:mod:`.decimal_mark`: formatted
+numbers and, while a report is built, the numbers in these texts), the CSV
+tables keep the decimal point.
 
 Example
 -------
@@ -19,6 +21,8 @@ Example
 """
 
 from __future__ import annotations
+
+from .decimal_mark import localise
 
 LANGUAGES = ("en", "nl")
 
@@ -1102,7 +1106,8 @@ class Translator:
         text = self.strings[key]
         if "k" in fields and "{k_minus}" in text:
             fields["k_minus"] = int(fields["k"]) - 1
-        return text.format(**fields) if fields else text
+        text = text.format(**fields) if fields else text
+        return localise(text) if self.language == "nl" else text
 
     def get(self, key: str, default: str = "", **fields) -> str:
         """The text of ``key``, or ``default`` when there is none."""
@@ -1220,8 +1225,8 @@ _NL.update({
     "methods_instrument_minmax": "De {title}{cite} bestaat uit {k} uitspraken ({subscales}); de subschaalscores zijn "
                                  "de aandelen aangekruiste uitspraken, berekend als ten minste {share}% van de "
                                  "uitspraken van een subschaal was beantwoord ({scored} respondenten met een score, "
-                                 "{unscored} zonder), en de min/max-index is de maximaliseerder- min de "
-                                 "minimaliseerderscore.",
+                                 "{unscored} zonder), en de min/max-index is de maximiser- min de "
+                                 "minimiserscore.",
     "methods_missing_answers": "{instrument}: {n} itemantwoorden ontbraken{share}.",
     "methods_reliability": "De interne consistentie werd geschat met Cronbachs alfa (Cronbach, 1951) met "
                            "{ci}%-betrouwbaarheidsintervallen volgens Feldt et al. (1987){boot}{omega}, berekend "
@@ -1283,7 +1288,7 @@ _NL.update({
                    "daaronder met 95%-betrouwbaarheidsintervallen tussen vierkante haken. * p < .05, ** p < .01 "
                    "(tweezijdig; partners geteld als onafhankelijke respondenten, dus de intervallen zijn "
                    "beschrijvend).",
-    "table1_minmax_index": "Min/max-index (maximaliseerder − minimaliseerder)",
+    "table1_minmax_index": "Min/max-index (maximiser − minimiser)",
 })
 
 # readable labels (no names from the code in the text people read)
@@ -1323,3 +1328,62 @@ _NL.update({
 # the Word report (report/word.py)
 _EN.update({"table_word": "Table", "figure_word": "Figure"})
 _NL.update({"table_word": "Tabel", "figure_word": "Figuur"})
+
+# the hypothesis runner's secondary descriptions (report/texts.py)
+_EN.update({
+    "desc_r_cross": "{inst}: correlation of one partner's {x} with the other's {y} (double entry)",
+    "desc_path": "{inst}: one partner's {y} predicting the other's {x} beyond the first partner's own {x}{who}",
+    "desc_path_roles": "{inst}: {x} of {src} predicting {y} of {dst} beyond {src}'s own {y}",
+    "desc_styles_random": "{a}-{b} couples against random pairing",
+    "desc_min_max_couples": "min-max couples (one minimiser, one maximiser) against random pairing",
+    "desc_share": "share of {what} couples ({variable}) against random pairing",
+    "desc_concordance": "concordance of parent style and child code beside the reference rate {rate}",
+    "desc_cfa_two_vs_one": "{inst}: two correlated factors fit better than one (chi-square difference)",
+    "desc_k": "k = partner / actor effect ({role}): 0 actor only, 1 couple pattern, −1 contrast pattern",
+    "desc_apim": "APIM {which} effect of {x} on {y} ({role})",
+    "term_actor": "actor",
+    "term_partner": "partner",
+    "term_both": "both partners",
+    "term_complementary": "complementary (min-max)",
+    "term_symmetric": "symmetric (min-min, max-max)",
+    "model_configural": "configural",
+    "model_loading": "equal loadings",
+    "model_intercept": "equal intercepts",
+    "model_residual": "equal residuals",
+})
+_NL.update({
+    "desc_r_cross": "{inst}: correlatie van de {x} van de ene partner met de {y} van de andere (dubbele invoer)",
+    "desc_path": "{inst}: de {y} van de ene partner voorspelt de {x} van de andere, bovenop de eigen {x} van de "
+                 "eerste partner{who}",
+    "desc_path_roles": "{inst}: {x} van {src} voorspelt {y} van {dst}, bovenop de eigen {y} van {src}",
+    "desc_styles_random": "{a}-{b}-paren vergeleken met willekeurige koppeling",
+    "desc_min_max_couples": "min-max-paren (een minimiser en een maximiser) vergeleken met willekeurige koppeling",
+    "desc_share": "aandeel {what}-paren ({variable}) vergeleken met willekeurige koppeling",
+    "desc_concordance": "overeenstemming tussen de stijl van de ouder en de code van het kind, naast het "
+                        "referentiepercentage {rate}",
+    "desc_cfa_two_vs_one": "{inst}: twee gecorreleerde factoren passen beter dan één (chikwadraatverschil)",
+    "desc_k": "k = partner- / actoreffect ({role}): 0 alleen actor, 1 paarpatroon, −1 contrastpatroon",
+    "desc_apim": "APIM-{which}effect van {x} op {y} ({role})",
+    "term_actor": "actor",
+    "term_partner": "partner",
+    "term_both": "beide partners",
+    "term_complementary": "complementaire (min-max)",
+    "term_symmetric": "symmetrische (min-min, max-max)",
+    "model_configural": "configuraal",
+    "model_loading": "gelijke ladingen",
+    "model_intercept": "gelijke intercepten",
+    "model_residual": "gelijke residuen",
+})
+
+# item texts in the report's language (report/sections/items.py)
+_EN.update({
+    "item_texts_translated": "Item texts in English: {instruments}.",
+    "item_texts_partly": "Item texts partly in English, the others as in the original: {instruments}.",
+    "item_texts_original": "Item texts as in the original (the instrument file has no English text): {instruments}.",
+})
+_NL.update({
+    "item_texts_translated": "Itemteksten in het Nederlands: {instruments}.",
+    "item_texts_partly": "Itemteksten deels in het Nederlands, de andere zoals in het origineel: {instruments}.",
+    "item_texts_original": "Itemteksten zoals in het origineel (Engels; het instrumentbestand heeft geen Nederlandse "
+                           "tekst): {instruments}.",
+})

@@ -34,7 +34,7 @@ import pandas as pd
 from ..descriptives import correlation_table
 from .blocks import Context, Table
 from .context import _subscale_label, short_name
-from .formatting import DASH, _finite, fmt_bounded, fmt_int, fmt_num
+from .formatting import DASH, _finite, fmt_bounded, fmt_ci, fmt_int, fmt_num
 
 #: APA 7 reference entries by key; ``*...*`` is set in italics.
 REFERENCES = {
@@ -384,8 +384,7 @@ def table1(ctx: Context) -> Table | None:
         for j, (col2, *_rest) in enumerate(variables):
             if j < i:
                 r = lookup[(col2, col)]
-                row.append(f"{fmt_bounded(r.r)}{_stars(r.p)} [{fmt_bounded(r.ci_low)}, {fmt_bounded(r.ci_high)}]"
-                           if _finite(r.r) else DASH)
+                row.append(f"{fmt_bounded(r.r)}{_stars(r.p)} {fmt_ci(r.ci_low, r.ci_high)}" if _finite(r.r) else DASH)
             elif j == i:
                 a = _alpha_of(ctx, inst, sub)
                 row.append(f"({fmt_bounded(a)})" if _finite(a) else DASH)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from .. import figures as fg
 from ..blocks import Bullets, Context, Heading, Image, Para, Section, Table
+from ..texts import secondary_description
 from ..context import hypothesis_id, readable, RESULT_FILES, _figure
 from ..formatting import p_text, BOUNDED, DASH, _finite, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_value
 
@@ -74,7 +75,7 @@ def _hypotheses_tables(ctx: Context, hyp: pd.DataFrame) -> list:
                     numeric=[2, 4, 5, 7], row_classes=classes, nowrap=[3])]
     sec = hyp[~prim]
     if len(sec):
-        srows = [[hypothesis_id(r["id"]), readable(ctx, r["description"]), fmt_int(r["n"]),
+        srows = [[hypothesis_id(r["id"]), secondary_description(ctx, r["description"]), fmt_int(r["n"]),
                   fmt_statistic(r["statistic_name"], r["statistic"], r["df"], T), fmt_p(r["p_value"]),
                   _effect_text(ctx, r)] for _, r in sec.iterrows()]
         blocks.append(Table(["ID", T("description"), "n", T("test"), "p", T("effect_ci")], srows,

@@ -76,10 +76,35 @@ def _items_figure(ctx: Context, inst: Instrument) -> Image | None:
                    T("items_fig_caption_likert") if inst.kind == "likert" else T("items_fig_caption_minmax"))
 
 
+def item_text_note(ctx: Context) -> str:
+    """Which instruments show their item texts in the report's language and which in the original (English).
+
+    Empty for an English report. An instrument file carries a translation as ``text: {en: ..., nl: ...}``
+    per item; items without one are shown as written in the original.
+    """
+    if ctx.language == "en":
+        return ""
+    translated = [short_name(i) for i in ctx.instruments if all(it.text.get(ctx.language) for it in i.items)]
+    partly = [short_name(i) for i in ctx.instruments
+              if any(it.text.get(ctx.language) for it in i.items) and short_name(i) not in translated]
+    original = [short_name(i) for i in ctx.instruments if not any(it.text.get(ctx.language) for it in i.items)]
+    parts = []
+    if translated:
+        parts.append(ctx.T("item_texts_translated", instruments=", ".join(translated)))
+    if partly:
+        parts.append(ctx.T("item_texts_partly", instruments=", ".join(partly)))
+    if original:
+        parts.append(ctx.T("item_texts_original", instruments=", ".join(original)))
+    return " ".join(parts)
+
+
 def section_items(ctx: Context) -> Section:
     """Answer distributions per item (diverging stacked bars); reverse-keyed items marked."""
     T = ctx.T
     blocks = [Para(T("items_intro"))]
+    note = item_text_note(ctx)
+    if note:
+        blocks.append(Para(note, css="note"))
     figs = [f for f in (_items_figure(ctx, i) for i in ctx.instruments) if f is not None]
     blocks.extend(figs or [Para(T("no_items"))])
     return Section("items", T("sec_items"), blocks)
