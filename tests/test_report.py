@@ -655,3 +655,34 @@ def test_dutch_item_texts_where_the_instrument_has_them(tmp_path, demo_dir, demo
     assert "1 Ik ben bang dat ik de liefde van mijn partner verlies (testvertaling)." in html
     assert "2 I often worry that my partner will not want to stay with me." in html  # no Dutch text: the original
     assert "Itemteksten deels in het Nederlands, de andere zoals in het origineel: ECR-R" in html
+
+
+def test_study_page_formatted_like_the_report(tmp_path, demo_dir):
+    study_dir = tmp_path / "demo"
+    shutil.copytree(demo_dir, study_dir / "demo")
+    (study_dir / "pooled").mkdir()
+    pd.DataFrame({"instrument": ["ecr_r", "ecr_r"], "comparison": ["demo:gender", "demo:gender"],
+                  "model": ["configural", "metric"], "n": [391, 391], "n_groups": [2, 2], "chi2": [1465.4, 1508.3],
+                  "df": [1186, 1220], "chi2_scaled": [1406.456, 1455.509], "df_scaled": [1186, 1220],
+                  "cfi": [0.9637, 0.9625], "cfi_robust": [0.96883, 0.96702], "rmsea": [0.0347, 0.0348],
+                  "rmsea_robust": [0.03244, 0.03290], "srmr": [0.0479, 0.0566], "delta_chi2": [np.nan, 51.1],
+                  "delta_cfi": [np.nan, -0.00000003], "delta_rmsea": [np.nan, 0.00046],
+                  "decision": ["configural model (reference): CFI = .969", "metric invariance supported (delta ...)"]}
+                 ).to_csv(study_dir / "pooled" / "invariance.csv", index=False)
+    pd.DataFrame({"instrument": ["ecr_r"], "subscale": ["anxiety"], "cohort": ["demo"], "n": [400], "k": [18],
+                  "alpha": [0.9494], "test": [np.nan], "statistic": [np.nan], "p": [np.nan]}
+                 ).to_csv(study_dir / "pooled" / "reliability.csv", index=False)
+    pages = {}
+    for language in ("en", "nl"):
+        out = rp.build_study_index(study_dir, ["demo"], study="demo", language=language,
+                                   out=study_dir / f"index_{language}.html")
+        pages[language] = out.read_text(encoding="utf-8")
+    en, nl = pages["en"], pages["nl"]
+    for raw in ("chi2", "delta_cfi", "-0.000", "0.000", "ecr_r", "n_groups", "configural model (reference)"):
+        assert raw not in en and raw not in nl, raw
+    assert "χ²(1220) = 1455.51" in en and "<td class=\"num\">.967</td>" in en and "ΔCFI" in en
+    assert "ECR-R" in en and "Attachment anxiety" in en and "<td class=\"num\">.95</td>" in en
+    assert "χ²(1220) = 1455,51" in nl and "<td class=\"num\">,967</td>" in nl and "Hechtingsangst" in nl
+    assert "<td class=\"num\">,000</td>" in nl  # −0.00000003: no "−,000" (APA: a zero has no sign)
+    allowed = ["demo", "gender", "ECR-R", "Minimiser/maximiser checklist", "results/demo/pooled/", "config/README.md"]
+    assert untranslated(nl, en, allowed) == []

@@ -14,7 +14,9 @@ from markupsafe import Markup
 
 from .i18n import Translator
 from .context import build_context
-from .formatting import DASH, fmt_int
+from .formatting import DASH, _finite, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_value
+from .context import short_name
+from ..instruments import load_instrument
 from .sections import SECTIONS
 from .decimal_mark import decimal_mark
 
@@ -91,40 +93,123 @@ def build_report(cohort_dir: Path, *, study: str, cohort: str, config: dict, lan
     return out
 
 
-#: pooled tables shown on the study page: file, title key, columns shown
+#: pooled tables shown on the study page: file, title key, columns shown (None: all)
 POOLED_TABLES = (
     ("invariance.csv", "pooled_invariance",
-     ["instrument", "comparison", "model", "n", "n_groups", "chi2", "df", "cfi", "rmsea", "srmr", "delta_cfi",
+     ["instrument", "comparison", "model", "n", "n_groups", "chi2", "cfi", "rmsea", "srmr", "delta_cfi",
       "delta_rmsea", "decision"]),
     ("reliability.csv", "pooled_reliability",
-     ["instrument", "subscale", "cohort", "n", "k", "alpha", "test", "statistic", "df", "df2", "p"]),
+     ["instrument", "subscale", "cohort", "n", "k", "alpha", "test", "statistic", "p"]),
     ("style_prevalence.csv", "pooled_prevalence", None),
     ("meta_analysis.csv", "pooled_meta",
-     ["measure", "cohort", "k", "n", "r", "ci_low", "ci_high", "weight", "tau2", "i2", "q_p"]),
+     ["measure", "cohort", "k", "n", "r", "ci_low", "weight", "tau2", "i2", "q_p"]),
 )
 
+#: column headings of the study page (keys of :mod:`.i18n`; symbols stay as they are)
+_POOLED_HEADINGS = {"instrument": "instrument", "comparison": "col_comparison", "model": "model_level",
+                    "n_groups": "col_n_groups", "decision": "decision", "subscale": "subscale", "cohort": "cohort",
+                    "test": "test", "statistic": "col_statistic", "measure": "col_measure", "weight": "weight",
+                    "style": "style", "method": "method", "percent": "col_percent"}
+_POOLED_SYMBOLS = {"chi2": "χ²", "cfi": "CFI", "rmsea": "RMSEA", "srmr": "SRMR", "delta_cfi": "ΔCFI",
+                   "delta_rmsea": "ΔRMSEA", "alpha": "α", "p": "p", "q_p": "p (Q)", "r": "r", "ci_low": "95% CI",
+                   "tau2": "τ²", "i2": "I²", "n": "n", "k": "k"}
+_INTS = {"n", "n_groups", "k", "df", "df2", "n_respondents", "n_classified", "count"}
 
-def _pooled_cell(value) -> str:
-    if isinstance(value, float) and math.isnan(value):
+
+def _pooled_heading(T, column: str) -> str:
+    if column in _POOLED_SYMBOLS:
+        return _POOLED_SYMBOLS[column]
+    return T.get(_POOLED_HEADINGS.get(column, f"col_{column}"), column.replace("_", " "))
+
+
+def _robust(r, name: str):
+    for col in (f"{name}_robust", f"{name}_scaled", name):
+        if col in r and _finite(r[col]):
+            return r[col]
+    return float("nan")
+
+
+def _pooled_cell(T, r, column: str, instruments: dict) -> str:
+    """One cell of a pooled table, formatted as in the report (APA numbers, words for codes)."""
+    value = r.get(column)
+    if column == "instrument":
+        return instruments.get(str(value), str(value))
+    if column == "subscale":
+        inst = instruments.get(f"{r.get('instrument')}:{value}")
+        return inst or str(value)
+    if column == "model":
+        return T.get(f"model_{value}", str(value))
+    if column == "comparison":
+        return str(value).replace(":", ": ")
+    if column == "test":
+        return T.get(f"test_{value}", str(value)) if isinstance(value, str) else DASH
+    if column == "decision":
+        return _decision_words(T, r)
+    if column == "chi2":
+        chi, df = _robust(r, "chi2"), r.get("df_scaled") if _finite(r.get("df_scaled")) else r.get("df")
+        return f"χ²({fmt_int(df)}) = {fmt_num(chi)}" if _finite(chi) else DASH
+    if column in ("cfi", "rmsea", "tli"):
+        return fmt_bounded(_robust(r, column), 3)
+    if column in ("delta_cfi", "delta_rmsea", "srmr"):
+        return fmt_bounded(value, 3)
+    if column == "ci_low":
+        return fmt_ci(r.get("ci_low"), r.get("ci_high"))
+    if column in ("p", "q_p"):
+        return fmt_p(value)
+    if column in _INTS:
+        return fmt_int(value)
+    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, bool):
+        return fmt_value(value, column) if _finite(value) else DASH
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return DASH
-    if isinstance(value, (float, np.floating)):
-        return f"{value:.3f}"
     return str(value)
 
 
-def pooled_blocks(pooled_dir: Path) -> tuple[list[dict], list[str]]:
-    """The study page's pooled tables (title key, columns, rows as text) and forest plots (data URIs)."""
+def _decision_words(T, r) -> str:
+    decision = str(r.get("decision", ""))
+    if not decision or decision == "nan":
+        return DASH
+    if not _finite(r.get("delta_cfi")) and not _finite(r.get("delta_chi2")):
+        return T("dinv_reference")
+    key = "dinv_not_supported" if "not supported" in decision else "dinv_supported"
+    return T(key, level=T.get(f"model_{r.get('model')}", str(r.get("model"))), dcfi=fmt_bounded(r.get("delta_cfi"), 3),
+             drmsea=fmt_bounded(r.get("delta_rmsea"), 3))
+
+
+def _instrument_names(frames: list) -> dict:
+    """Short names of the instruments in the pooled tables, and ``instrument:subscale`` -> subscale label."""
+    out = {}
+    names = {str(v) for f in frames if "instrument" in f for v in f["instrument"].dropna().unique()}
+    for name in names:
+        try:
+            inst = load_instrument(name)
+        except Exception:  # an instrument of another instrument folder: shown by its name
+            continue
+        out[name] = short_name(inst)
+        for sub in inst.subscales:
+            out[f"{name}:{sub}"] = inst.subscale_labels.get(sub, {})
+    return out
+
+
+def pooled_blocks(pooled_dir: Path, T=None) -> tuple[list[dict], list[str]]:
+    """The study page's pooled tables (title key, headings, rows as text, numeric columns) and forest plots."""
     import base64
 
-    tables = []
+    T = T or Translator("en")
+    frames = []
     for name, key, columns in POOLED_TABLES:
         path = Path(pooled_dir) / name
-        if not path.is_file():
-            continue
-        frame = pd.read_csv(path)
+        if path.is_file():
+            frames.append((key, columns, pd.read_csv(path)))
+    names = _instrument_names([f for _, _, f in frames])
+    instruments = {k: (v.get(T.language) or v.get("en") or k) if isinstance(v, dict) else v for k, v in names.items()}
+    tables = []
+    for key, columns, frame in frames:
         cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
-        rows = [[_pooled_cell(v) for v in rec] for rec in frame[cols].itertuples(index=False)]
-        tables.append({"title": key, "columns": cols, "rows": rows})
+        rows = [[_pooled_cell(T, r, c, instruments) for c in cols] for r in frame.to_dict("records")]
+        numeric = [j for j, c in enumerate(cols) if c in _POOLED_SYMBOLS or c in _INTS or c == "weight"]
+        tables.append({"title": key, "columns": [_pooled_heading(T, c) for c in cols], "rows": rows,
+                       "numeric": numeric})
     plots = ["data:image/png;base64," + base64.b64encode(p.read_bytes()).decode("ascii")
              for p in sorted((Path(pooled_dir) / "forest_plots").glob("*.png"))]
     return tables, plots
@@ -146,14 +231,16 @@ def build_study_index(study_dir: Path, cohorts: list[str], *, study: str, langua
     """
     T = Translator(language)
     rows = []
-    for name in cohorts:
-        vpath = Path(study_dir) / name / "qc" / "validation.json"
-        v = json.loads(vpath.read_text(encoding="utf-8")) if vpath.is_file() else {}
-        insts = ", ".join(v.get("items", {}).keys()) or DASH
-        couples = (v.get("couples") or {}).get("couples")
-        rows.append({"name": name, "href": f"{name}/report.html", "respondents": fmt_int(v.get("respondents")),
-                     "instruments": insts, "couples": fmt_int(couples) if couples else DASH})
-    pooled, forest = pooled_blocks(Path(study_dir) / "pooled")
+    with decimal_mark(language):
+        for name in cohorts:
+            vpath = Path(study_dir) / name / "qc" / "validation.json"
+            v = json.loads(vpath.read_text(encoding="utf-8")) if vpath.is_file() else {}
+            names = _instrument_names([pd.DataFrame({"instrument": list(v.get("items", {}))})])
+            insts = ", ".join(names.get(i, i) for i in v.get("items", {})) or DASH
+            couples = (v.get("couples") or {}).get("couples")
+            rows.append({"name": name, "href": f"{name}/report.html", "respondents": fmt_int(v.get("respondents")),
+                         "instruments": insts, "couples": fmt_int(couples) if couples else DASH})
+        pooled, forest = pooled_blocks(Path(study_dir) / "pooled", T)
     html = render("index.html.j2", T=T, lang=language, study=study, cohorts=rows, run_time=run_time,
                   pooled=pooled, forest=forest)
     out = Path(out)

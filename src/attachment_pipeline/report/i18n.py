@@ -43,7 +43,7 @@ _EN = {
     "index_generated": "Generated on {run_time}.",
     "pooled_heading": "Across cohorts",
     "pooled_intro": "Study-level results from results/{study}/pooled/ (see config/README.md for every column).",
-    "pooled_invariance": "Measurement invariance (multi-group CFA; Chen 2007: delta CFI >= -.010, delta RMSEA <= .015)",
+    "pooled_invariance": "Measurement invariance (multi-group CFA; Chen, 2007: ΔCFI ≥ −.010, ΔRMSEA ≤ .015)",
     "pooled_reliability": "Cronbach's alpha by cohort, with a test of equal alphas",
     "pooled_prevalence": "Attachment styles by cohort, with a chi-square test of homogeneity",
     "pooled_meta": "Random-effects meta-analysis of correlations (DerSimonian-Laird, Fisher z)",
@@ -565,7 +565,7 @@ _NL = {
     "index_generated": "Gemaakt op {run_time}.",
     "pooled_heading": "Over de cohorten heen",
     "pooled_intro": "Resultaten op studieniveau uit results/{study}/pooled/ (elke kolom staat in config/README.md).",
-    "pooled_invariance": "Meetinvariantie (CFA over groepen; Chen 2007: delta CFI >= -.010, delta RMSEA <= .015)",
+    "pooled_invariance": "Meetinvariantie (CFA over groepen; Chen, 2007: ΔCFI ≥ −.010, ΔRMSEA ≤ .015)",
     "pooled_reliability": "Cronbachs alfa per cohort, met een toets op gelijke alfa's",
     "pooled_prevalence": "Hechtingsstijlen per cohort, met een chikwadraattoets op homogeniteit",
     "pooled_meta": "Random-effects meta-analyse van correlaties (DerSimonian-Laird, Fisher z)",
@@ -1301,8 +1301,8 @@ _EN.update({
     "dist_yes": "distinguishable: roles {roles} differ in the means, variances or covariances",
     "dist_no": "indistinguishable: roles {roles} do not differ in the means, variances or covariances",
     "dinv_reference": "reference model",
-    "dinv_supported": "{level} invariance supported (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
-    "dinv_not_supported": "{level} invariance not supported (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
+    "dinv_supported": "invariance supported: {level} (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
+    "dinv_not_supported": "invariance not supported: {level} (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
     "factor_named": "factor {k} ({name})",
     "factor_k": "factor {k}",
     "factor_pair": "{a} with {b}",
@@ -1317,8 +1317,8 @@ _NL.update({
     "dist_yes": "onderscheidbaar: de rollen {roles} verschillen in gemiddelden, varianties of covarianties",
     "dist_no": "niet onderscheidbaar: de rollen {roles} verschillen niet in gemiddelden, varianties of covarianties",
     "dinv_reference": "referentiemodel",
-    "dinv_supported": "invariantie van {level} gesteund (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
-    "dinv_not_supported": "invariantie van {level} niet gesteund (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
+    "dinv_supported": "invariantie gesteund: {level} (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
+    "dinv_not_supported": "invariantie niet gesteund: {level} (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
     "factor_named": "factor {k} ({name})",
     "factor_k": "factor {k}",
     "factor_pair": "{a} met {b}",
@@ -1386,4 +1386,26 @@ _NL.update({
     "item_texts_partly": "Itemteksten deels in het Nederlands, de andere zoals in het origineel: {instruments}.",
     "item_texts_original": "Itemteksten zoals in het origineel (Engels; het instrumentbestand heeft geen Nederlandse "
                            "tekst): {instruments}.",
+})
+
+# the study page (report/build.py)
+_EN.update({
+    "col_comparison": "Comparison",
+    "col_n_groups": "Groups",
+    "col_statistic": "Statistic",
+    "col_measure": "Measure",
+    "col_percent": "%",
+    "model_metric": "equal loadings (metric)",
+    "model_scalar": "equal intercepts (scalar)",
+    "model_strict": "equal residuals (strict)",
+})
+_NL.update({
+    "col_comparison": "Vergelijking",
+    "col_n_groups": "Groepen",
+    "col_statistic": "Toetsingsgrootheid",
+    "col_measure": "Maat",
+    "col_percent": "%",
+    "model_metric": "gelijke ladingen (metrisch)",
+    "model_scalar": "gelijke intercepten (scalair)",
+    "model_strict": "gelijke residuen (strikt)",
 })
