@@ -220,7 +220,7 @@ _EN = {
     "cfa_missing_fiml": "full-information maximum likelihood: every respondent who answered at least one item",
     "cfa_missing_pairwise": "pairwise available cases",
     "cfa_note_mlr": "χ² is the Yuan-Bentler scaled statistic; CFI, TLI and RMSEA are the robust versions "
-                    "(Brosseau-Liard & Savalei); standard errors are Huber-White.",
+                    "({robust}); standard errors are Huber-White.",
     "cfa_note_wlsmv": "χ² is the mean-and-variance adjusted (scaled-shifted) statistic of the DWLS fit to the "
                       "polychoric correlations; CFI, TLI and RMSEA are the robust versions (Savalei, 2021) where "
                       "they exist, otherwise the scaled ones.",
@@ -738,7 +738,7 @@ _NL = {
     "cfa_missing_fiml": "full-information maximum likelihood: iedere respondent die minstens één item beantwoordde",
     "cfa_missing_pairwise": "paarsgewijs beschikbare gevallen",
     "cfa_note_mlr": "χ² is de Yuan-Bentler-geschaalde toetsgrootheid; CFI, TLI en RMSEA zijn de robuuste versies "
-                    "(Brosseau-Liard & Savalei); de standaardfouten zijn Huber-White.",
+                    "({robust}); de standaardfouten zijn Huber-White.",
     "cfa_note_wlsmv": "χ² is de voor gemiddelde en variantie gecorrigeerde (scaled-shifted) toetsgrootheid van de "
                       "DWLS-schatting op de polychorische correlaties; CFI, TLI en RMSEA zijn de robuuste versies "
                       "(Savalei, 2021) waar die bestaan, anders de geschaalde.",

@@ -159,7 +159,9 @@ def _cfa_table(ctx: Context, inst: Instrument) -> Table | None:
     est, miss = first.get("estimator", "ml"), first.get("missing", "listwise")
     caption = T("cfa_caption", instrument=short_name(inst), method=T(f"cfa_method_{est}"),
                 missing=T(f"cfa_missing_{miss}"))
-    note = T("cfa_note") + (" " + T(f"cfa_note_{est}") if est in ("mlr", "wlsmv") else "")
+    # robust indices: Zhang & Savalei's FIML-corrected ones with FIML, Brosseau-Liard & Savalei's otherwise
+    robust = "Zhang & Savalei, 2023" if miss == "fiml" else "Brosseau-Liard & Savalei, 2014"
+    note = T("cfa_note") + (" " + T(f"cfa_note_{est}", robust=robust) if est in ("mlr", "wlsmv") else "")
     excluded = int(first.get("n_excluded", 0) or 0)
     if excluded:
         note += " " + T("cfa_note_excluded", n=fmt_int(excluded))
