@@ -183,7 +183,7 @@ def _instrument_names(frames: list) -> dict:
     for name in names:
         try:
             inst = load_instrument(name)
-        except Exception:  # an instrument of another instrument folder: shown by its name
+        except (ValueError, OSError):  # InstrumentError: an instrument of another folder, shown by its name
             continue
         out[name] = short_name(inst)
         for sub in inst.subscales:
