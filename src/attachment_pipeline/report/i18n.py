@@ -1154,7 +1154,11 @@ _EN.update({
     "methods_missing_listwise": "listwise deletion within each subscale",
     "methods_efa": "The number of factors was checked with parallel analysis (Horn, 1965; {iterations} random data "
                    "sets) and the structure with an exploratory factor analysis ({extraction} extraction, {rotation} "
-                   "rotation).",
+                   "rotation), both on {basis}.",
+    "methods_efa_missing_fiml": "the maximum-likelihood (EM) correlations of every respondent who answered at least "
+                                "one item",
+    "methods_efa_missing_pairwise": "pairwise-complete correlations",
+    "methods_efa_missing_listwise": "the correlations of the respondents who answered every item",
     "extraction_minres": "minimum residual",
     "extraction_ml": "maximum likelihood",
     "extraction_principal": "principal axis",
@@ -1236,7 +1240,12 @@ _NL.update({
     "methods_missing_pairwise": "paarsgewijs volledige itemcovarianties",
     "methods_missing_listwise": "lijstgewijze verwijdering binnen elke subschaal",
     "methods_efa": "Het aantal factoren werd nagegaan met parallelle analyse (Horn, 1965; {iterations} aselecte "
-                   "datasets) en de structuur met een exploratieve factoranalyse ({extraction}, {rotation}-rotatie).",
+                   "datasets) en de structuur met een exploratieve factoranalyse ({extraction}, {rotation}-rotatie), "
+                   "beide op {basis}.",
+    "methods_efa_missing_fiml": "de maximum-likelihoodcorrelaties (EM) van iedere respondent die minstens één item "
+                                "beantwoordde",
+    "methods_efa_missing_pairwise": "paarsgewijs volledige correlaties",
+    "methods_efa_missing_listwise": "de correlaties van de respondenten die elk item beantwoordden",
     "extraction_minres": "extractie met minimale residuen",
     "extraction_ml": "extractie met maximale aannemelijkheid",
     "extraction_principal": "hoofdassenextractie",

@@ -249,8 +249,11 @@ def methods_paragraphs(ctx: Context) -> tuple[list[str], list[str]]:
             _section_setting(ctx, "factors", "extraction", "minres")
         rotation = str(efa["rotation"].iloc[0]) if efa is not None and "rotation" in efa else \
             _section_setting(ctx, "factors", "rotation", "oblimin")
+        basis = str(efa["missing"].iloc[0]) if efa is not None and "missing" in efa else \
+            _section_setting(ctx, "factors", "missing", "pairwise")
         s.append(T("methods_efa", iterations=fmt_int(_section_setting(ctx, "factors", "parallel_iterations", 100)),
-                   extraction=T.get(f"extraction_{extraction}", extraction), rotation=rotation))
+                   extraction=T.get(f"extraction_{extraction}", extraction), rotation=rotation,
+                   basis=T.get(f"methods_efa_missing_{basis}", basis)))
     cfa = res.get("cfa_fit")
     if cfa is not None and len(cfa):
         estimator = str(cfa["estimator"].iloc[0]) if "estimator" in cfa else "ml"
