@@ -15,17 +15,18 @@ import pandas as pd
 import pytest
 import yaml
 
-from attachment_pipeline import figures as fg
+from attachment_pipeline.report import figures as fg
 from attachment_pipeline import report as rp
 from attachment_pipeline.classify import STYLE_LABELS
 from attachment_pipeline.config import Classification, Factors, Irt, Reliability, load_study
-from attachment_pipeline.i18n import STRINGS, Translator
+from attachment_pipeline.report.i18n import STRINGS, Translator
 from attachment_pipeline.instruments import load_instrument
+from attachment_pipeline.tables import read_scores
 from attachment_pipeline.steps import (IRT_OUTPUTS, classify_cohort, factors_cohort, irt_cohort, minmax_by_style_table,
                                        reliability_cohort, score_cohort)
 from helpers import REPO, make_responses, study_for
 
-SECTION_IDS = ["overview", "quality", "items", "reliability", "factors", "irt", "dimensions", "styles", "couples",
+SECTION_IDS = ["overview", "methods", "quality", "items", "reliability", "factors", "irt", "dimensions", "styles", "couples",
                "hypotheses", "provenance"]
 RUN_TIME = "2026-01-01 12:00 UTC"
 
@@ -239,7 +240,8 @@ def fake_hypotheses(path: Path) -> None:
         ["H1", "complementarity", "demo", "Anxiety of one partner goes with avoidance of the other", 148,
          "r_double_entry", 0.182, np.nan, 0.0021, 0.011, "r_double_entry", 0.182, 0.06, 0.29, "greater", 0.05, True,
          0.0, True, ""],
-        ["H1[anxiety_A~avoidance_B]", "complementarity", "demo", "directed", 148, "t", 2.87, 146, 0.002, np.nan,
+        ["H1[anxiety_A~avoidance_B]", "complementarity", "demo",
+         "ecr_r: anxiety of A predicting avoidance of B beyond A's own avoidance", 148, "t", 2.87, 146, 0.002, np.nan,
          "r", 0.23, 0.07, 0.38, "greater", 0.05, None, 0.0, False, ""],
         ["H5", "prevalence", "demo", "Style prevalence against Hazan & Shaver (1987)", 366, "chi2", 27.0, 2,
          0.00000135, 0.0000081, "cohens_w", 0.27, 0.16, 0.37, "two-sided", 0.05, True, 0.0, True, ""],
@@ -263,12 +265,16 @@ def fake_pairing(path: Path) -> None:
     for i, a in enumerate(["minimiser", "balanced", "maximiser"]):
         for b in ["minimiser", "balanced", "maximiser"][i:]:
             rows.append(["H2", a, b, 148, 16, 15.2, 10.8, 10.3, 1.05])
-    pd.DataFrame(rows, columns=["id", "category_1", "category_2", "n_couples", "observed", "expected",
-                                "percent_observed", "percent_expected", "ratio"]).to_csv(path, index=False)
+            rows.append(["H3", a, b, 148, 16, 15.2, 10.8, 10.3, 1.05])
+    frame = pd.DataFrame(rows, columns=["id", "category_1", "category_2", "n_couples", "observed", "expected",
+                                        "percent_observed", "percent_expected", "ratio"])
+    frame.insert(1, "variable", np.where(frame["id"] == "H1b", "style:ecr_r:midpoint", "minmax_type"))
+    frame.to_csv(path, index=False)
 
 
 @pytest.fixture(scope="module")
-def full_html(demo_dir, demo_config, tmp_path_factory):
+def full_dir(demo_dir, tmp_path_factory):
+    """The demo cohort with hypotheses, a pairing table and a small group."""
     d = tmp_path_factory.mktemp("full") / "demo"
     shutil.copytree(demo_dir, d)
     fake_hypotheses(d / "hypotheses.csv")
@@ -277,6 +283,12 @@ def full_html(demo_dir, demo_config, tmp_path_factory):
     v = json.loads((d / "qc/validation.json").read_text())
     v["groups"]["gender"]["levels"]["rare"] = 3
     (d / "qc/validation.json").write_text(json.dumps(v))
+    return d
+
+
+@pytest.fixture(scope="module")
+def full_html(full_dir, demo_config):
+    d = full_dir
     prereg = {"status": "differs", "hash": "feedbeef", "differences": ["hypotheses[H1].alpha: 0.05 -> 0.01"]}
     return build(d, d / "report.html", demo_config, prereg=prereg)
 
@@ -289,14 +301,15 @@ def test_hypotheses_apa_table(full_html):
     assert "Cohen&#39;s w = 0.27" in table  # w can exceed 1: leading zero kept
     assert "t(147) = 0.60" in table
     assert "H1: supported" in table and "H8: not supported" in table
-    assert "H1[anxiety_A~avoidance_B]" in table  # secondary row, in its own table
+    assert "H1[" not in table and "~" not in table  # secondary rows carry their hypothesis' id, no code notation
     assert table.count("<img") == 1  # the forest plot
 
 
 def test_pairing_heatmaps_and_prereg(full_html):
     couples = full_html[full_html.index('id="couples"'):full_html.index('id="hypotheses"')]
-    assert couples.count("<img") == 3  # partner plots, two pairing tables
-    assert "category pair for H1b." in couples and "category pair for H2." in couples
+    # partner plots and two pairing tables: H2 and H3 cross-tabulate the same min/max types, drawn once
+    assert couples.count("<img") == 3
+    assert "category pair for H1b." in couples and "category pair for H2, H3." in couples
     assert "differ from the preregistration lock made" in full_html
     assert "hypotheses[H1].alpha: 0.05 -&gt; 0.01" in full_html
 
@@ -340,6 +353,8 @@ def test_study_index(tmp_path, demo_dir):
 
 def test_apa_numbers():
     assert rp.fmt_p(0.0009) == "< .001" and rp.fmt_p(0.01234) == ".012" and rp.fmt_p(np.nan) == "–"
+    assert rp.fmt_p(1.0) == "> .999" and rp.fmt_p(0.9994) == ".999" and rp.fmt_p(0.9995) == "> .999"
+    assert rp.p_text(1.0) == "p > .999" and rp.p_text(0.0001) == "p < .001" and rp.p_text(0.5) == "p = .500"
     assert rp.fmt_bounded(0.944) == ".94" and rp.fmt_bounded(-0.381) == "−.38" and rp.fmt_bounded(-0.001) == ".00"
     assert rp.fmt_num(2.5) == "2.50" and rp.fmt_num(-1.3) == "−1.30" and rp.fmt_num(-0.001) == "0.00"
     assert rp.fmt_ci(0.1, 0.25) == "[.10, .25]" and rp.fmt_ci(0.5, 1.5, bounded=False) == "[0.50, 1.50]"
@@ -394,3 +409,280 @@ def test_prereg_status_from_lock(tmp_path):
     assert st["status"] == "differs" and st["differences"] and st["created"] == "2026-01-01T00:00:00Z"
     assert rp.prereg_status(cfg, tmp_path / "none.json") == {"status": "no lock", "differences": []}
     assert rp.prereg_status(cfg, None)["status"] == "no lock"
+
+
+# ---------------------------------------------------------------------------
+# thesis-ready parts: methods paragraph, references, Table 1, readable labels, Word
+
+
+def _section(html: str, sid: str) -> str:
+    start = html.index(f'id="{sid}"')
+    return html[start:html.index("</section>", start)]
+
+
+def _visible(html: str) -> str:
+    return " ".join(parse(without_images(html)).text)
+
+
+def test_methods_paragraph_cites_what_ran_and_only_that(demo_dir, demo_config):
+    ctx = rp.build_context(demo_dir, study="demo", cohort="demo", config=demo_config, language="en", seed=1,
+                           run_time=RUN_TIME, git_commit="x")
+    paras, refs = rp.methods_paragraphs(ctx)
+    text = " ".join(paras)
+    assert "Fraley et al., 2000" in text and "(Cronbach, 1951)" in text and "Horn, 1965" in text
+    assert "Yuan & Bentler, 2000" in text  # the demo's CFA ran with MLR and FIML
+    assert "Zhang & Savalei, 2023" in text and "Muthén" not in text  # no WLSMV, no categorical indices
+    assert "Samejima's (1969)" in text and "Bartholomew and Horowitz (1991)" in text
+    # every work cited in the text is in the list, and every entry of the list is cited
+    listed = [(re.match(r"([\w-]+)", r.replace("*", "")).group(1), re.search(r"\((\d{4})\)", r).group(1))
+              for r in refs]
+    for surname, year in listed:
+        assert re.search(rf"{surname}[^()]{{0,60}}?\(?{year}", text), (surname, year)
+    assert set(re.findall(r"\b(?:19|20)\d\d\b", text)) == {year for _, year in listed}
+    assert refs == sorted(refs, key=lambda r: r.replace("*", "").casefold())  # APA: alphabetical
+
+
+def test_methods_follow_the_estimator(demo_dir, demo_config, tmp_path):
+    d = tmp_path / "demo"
+    shutil.copytree(demo_dir, d)
+    fit = pd.read_csv(d / "cfa_fit.csv")
+    fit["estimator"], fit["missing"] = "wlsmv", "pairwise"
+    fit.to_csv(d / "cfa_fit.csv", index=False)
+    (d / "classification_agreement.csv").unlink()
+    ctx = rp.build_context(d, study="demo", cohort="demo", config=demo_config, language="en", seed=1,
+                           run_time=RUN_TIME, git_commit="x")
+    text, refs = rp.methods_paragraphs(ctx)
+    assert any("WLSMV; Muthén et al., 1997" in p for p in text) and not any("Yuan" in p for p in text)
+    assert any(r.startswith("Savalei, V. (2021)") for r in refs) and not any(r.startswith("Yuan") for r in refs)
+    assert not any(r.startswith("Cohen, J.") for r in refs)  # no agreement table: kappa not cited
+
+
+def test_table1_against_hand_calculation(demo_html, demo_dir):
+    from scipy import stats
+
+    scores = read_scores(demo_dir / "scores.csv")
+    table = _section(demo_html, "methods")
+    assert "Table 1. Means, standard deviations" in table
+    a, b = scores["ecr_r_anxiety"], scores["ecr_r_avoidance"]
+    both = a.notna() & b.notna()
+    res = stats.pearsonr(a[both], b[both])
+    ci = res.confidence_interval(0.95)
+    cell = f"{rp.fmt_bounded(res.statistic)}** [{rp.fmt_bounded(ci.low)}, {rp.fmt_bounded(ci.high)}]"
+    assert cell in table
+    assert f"<td class=\"num\">{rp.fmt_num(a.mean())}</td><td class=\"num\">{rp.fmt_num(a.std())}</td>" in table
+    rel = pd.read_csv(demo_dir / "reliability.csv")
+    alpha = rel[(rel["subscale"] == "anxiety") & (rel["group_column"] == "all")]["alpha"].iloc[0]
+    assert f"({rp.fmt_bounded(alpha)})" in table  # alpha on the diagonal
+    assert "References" in table and "Fraley, R. C., Waller, N. G., &amp; Brennan, K. A. (2000)." in table
+    assert "<em>Journal of Personality and Social Psychology, 78</em>(2)" in table  # APA italics
+
+
+def test_correlation_table_against_scipy_and_hand():
+    from scipy import stats
+
+    from attachment_pipeline.descriptives import correlation_table, describe
+
+    rng = np.random.default_rng(4)
+    x = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    x.loc[[1, 5, 9], "b"] = np.nan
+    x["c"] = x["c"] + 0.5 * x["a"]
+    table = correlation_table(x)
+    assert list(zip(table["variable_1"], table["variable_2"])) == [("a", "b"), ("a", "c"), ("b", "c")]
+    for _, r in table.iterrows():
+        d = x[[r["variable_1"], r["variable_2"]]].dropna()
+        ref = stats.pearsonr(d.iloc[:, 0], d.iloc[:, 1])
+        ci = ref.confidence_interval(0.95)
+        assert r["n"] == len(d)
+        assert r["r"] == pytest.approx(ref.statistic, abs=1e-12) and r["p"] == pytest.approx(ref.pvalue, rel=1e-9)
+        assert (r["ci_low"], r["ci_high"]) == pytest.approx((ci.low, ci.high), abs=1e-12)
+        z = np.arctanh(r["r"])  # hand: Fisher z +- 1.959964 / sqrt(n - 3)
+        assert r["ci_high"] == pytest.approx(np.tanh(z + 1.959963985 / np.sqrt(len(d) - 3)), abs=1e-9)
+    assert describe(x)["n"].tolist() == [60, 57, 60]
+    with pytest.raises(ValueError, match="not numeric"):
+        correlation_table(x.assign(g="x"))
+
+
+def test_no_code_names_in_the_text_people_read(full_html):
+    text = _visible(full_html[:full_html.index('id="provenance"')])
+    for bad in ("seed 5", "seed 3", "~~", "H1[", "ecr_r_", "ecr_r ", "p = 1.000", "0 (0.0)", "chi2("):
+        assert bad not in text, bad
+    assert not re.search(r"\bO = ", text)
+    assert "> .999" in text
+
+
+def test_word_report(demo_dir, demo_config, tmp_path):
+    from docx import Document
+
+    build(demo_dir, tmp_path / "a.html", demo_config, docx_out=tmp_path / "a.docx")
+    ctx = rp.build_context(demo_dir, study="demo", cohort="demo", config=demo_config, language="en", seed=1,
+                           run_time=RUN_TIME, git_commit="x")
+    sections = [rp.section_overview(ctx), rp.section_methods(ctx)]
+    one, two = (rp.word_bytes(sections, title="t", subtitle="s", T=ctx.T) for _ in range(2))
+    assert one == two  # reproducible bytes (python-docx stamps the time on every zip entry: normalised)
+    doc = Document(tmp_path / "a.docx")
+    texts = [p.text for p in doc.paragraphs]
+    assert "2. Method, Table 1 and references" in texts and "Table 1" in texts
+    assert any(t.startswith("The data file held 400 rows") for t in texts)
+    first = doc.tables[0]
+    assert [c.text for c in first.rows[0].cells][:4] == ["Variable", "n", "M", "SD"]
+    html = (tmp_path / "a.html").read_text(encoding="utf-8")
+    assert len(doc.tables) == html.count("<table>")  # every table of the report
+    assert len(doc.inline_shapes) == html.count("<img")  # and every figure
+    refs = [p for p in doc.paragraphs if p.text.startswith("Fraley, R. C.")]
+    assert refs and any(r.italic for r in refs[0].runs)
+
+
+# ---------------------------------------------------------------------------
+# Dutch, completely
+
+#: words and symbols that are the same in Dutch (statistical notation, abbreviations, loan words)
+SAME_IN_DUTCH = {"Items", "Item", "items", "item", "Model", "CFI", "TLI", "SRMR", "AIC", "BIC", "RMSEA", "SRMSR",
+                 "log", "EAP", "drop", "means", "ICC", "Score", "Scores", "score", "scores", "APIM", "actor", "partner",
+                 "min", "max", "index", "Hedges", "Cohen", "ECR", "KMO", "BIC", "Bartlett", "Minimiser", "Maximiser",
+                 "checklist", "Hendrix", "lavaan", "psych", "mclust", "VVV", "MLR", "WLSMV", "FIML", "EFA", "CFA",
+                 "DIF", "ESSD", "IRT", "GRM", "SHA", "UTC", "csv", "json", "lock", "seed", "Cohort", "cohort",
+                 "minimiser", "maximiser", "minimisers", "maximisers"}
+ENGLISH_WORDS = re.compile(r"\b(the|and|with|from|for|than|which|are|were|respondents|couples|missing|deletion)\b")
+
+
+class TextNodes(HTMLParser):
+    """Visible text nodes outside the provenance section, the config listing and the reference list."""
+
+    def __init__(self):
+        super().__init__()
+        self.nodes, self.skip, self.section = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section":
+            self.section = a.get("id")
+        if tag in ("style", "pre") or (tag == "div" and a.get("class") == "references"):
+            self.skip.append(tag)
+
+    def handle_endtag(self, tag):
+        if self.skip and self.skip[-1] == tag:
+            self.skip.pop()
+
+    def handle_data(self, data):
+        if data.strip() and not self.skip and self.section != "provenance":
+            self.nodes.append(data.strip())
+
+
+def text_nodes(html: str) -> list:
+    p = TextNodes()
+    p.feed(without_images(html))
+    return p.nodes
+
+
+def allowed_names(cohort_dir: Path, config: dict, language: str) -> list:
+    """Names that stay as written in every language: data values, instrument titles and untranslated item texts,
+    the hypotheses' descriptions of the config."""
+    v = json.loads((cohort_dir / "qc/validation.json").read_text(encoding="utf-8"))
+    names = ["demo", v["input"]["file"]]
+    for column, info in (v.get("groups") or {}).items():
+        names += [column] + [str(level) for level in info["levels"]]
+    names += list(v.get("covariates") or {})
+    names += [f"„{value}”" for value in ("error", "missing")]  # the config's rule values, quoted in the text
+    for name in v["items"]:
+        inst = load_instrument(name)
+        names += [inst.title, rp.short_name(inst), inst.name]
+        names += [lab.get(language, "") for lab in inst.subscale_labels.values()]
+        names += [it.text.get("en", "") for it in inst.items if not it.text.get(language)]
+    names += [str(h.get("description", "")) for h in config.get("hypotheses") or []]
+    if (cohort_dir / "hypotheses.csv").is_file():  # the primary rows' descriptions are the user's (or the family's)
+        hyp = pd.read_csv(cohort_dir / "hypotheses.csv")
+        names += [str(d) for d, i in zip(hyp["description"], hyp["id"]) if "[" not in str(i)]
+    return sorted({n for n in names if n}, key=len, reverse=True)
+
+
+def untranslated(nl_html: str, en_html: str, names: list) -> list:
+    """Text nodes of the Dutch report that are still English (same node as in English, or English words)."""
+    en = set(text_nodes(en_html))
+    bad = []
+    for node in text_nodes(nl_html):
+        rest = re.sub(r"\b[a-z_]+\.[a-z_]+(: \w+)?", " ", rp.strip_seed_refs(node))  # config keys
+        for name in names:
+            rest = rest.replace(rp.strip_seed_refs(name), " ")
+            if len(name) > 24:  # item texts are cut to fit a column ("... as muc…")
+                rest = re.sub(re.escape(name[:20]) + r"[^|]*?…", " ", rest)
+        words = [w for w in re.findall(r"[A-Za-z]{3,}", rest) if w not in SAME_IN_DUTCH]
+        if (node in en and words) or ENGLISH_WORDS.search(rest):
+            bad.append(node)
+    return bad
+
+
+@pytest.fixture(scope="module")
+def full_nl_html(full_dir, demo_config, tmp_path_factory):
+    return build(full_dir, tmp_path_factory.mktemp("nl") / "report.html", dict(demo_config, language="nl"),
+                 language="nl")
+
+
+def test_dutch_report_has_no_english_left(full_dir, demo_config, full_html, full_nl_html):
+    nl, en = full_nl_html, full_html
+    assert untranslated(nl, en, allowed_names(full_dir, demo_config, "nl")) == []
+    # Dutch number format: decimal comma (APA style otherwise: no leading zero for values up to 1)
+    table1 = _section(nl, "methods")
+    assert re.search(r"\(,9\d\)", table1) and re.search(r"\[,\d\d; ,\d\d\]", table1)
+    assert "p &lt; ,001" in nl and "Tabel 1" in table1
+    # ECR-R items have no Dutch text in the shipped instrument file: the report says they are shown in English
+    assert "Itemteksten zoals in het origineel (Engels; het instrumentbestand heeft geen Nederlandse tekst): ECR-R" in nl
+    assert "Itemteksten in het Nederlands: Minimiser/maximiser checklist" in nl
+
+
+def test_untranslated_strings_are_found(full_dir, demo_config, full_html, full_nl_html):
+    """The check above would catch a Dutch text left in English (here: two texts put back into English)."""
+    nl, en = full_nl_html, full_html
+    for key in ("sec_methods", "table1_note"):
+        dutch = Translator("nl")(key, n="397").split("{")[0][:30]
+        english = Translator("en")(key, n="397")
+        assert dutch in nl
+        nl = re.sub(re.escape(dutch) + r"[^<]*", english.replace("'", "&#39;"), nl)
+    bad = untranslated(nl, en, allowed_names(full_dir, demo_config, "nl"))
+    assert any(b.startswith("Method, Table 1") for b in bad) and any("Cronbach's" in b for b in bad)
+
+
+def test_dutch_item_texts_where_the_instrument_has_them(tmp_path, demo_dir, demo_config):
+    """An instrument file with Dutch item texts: shown where present, the original otherwise, and said so."""
+    src = REPO / "config" / "instruments" / "ecr_r.yaml"
+    spec = yaml.safe_load(src.read_text(encoding="utf-8"))
+    spec["items"][0]["text"]["nl"] = "Ik ben bang dat ik de liefde van mijn partner verlies (testvertaling)."
+    folder = tmp_path / "instruments"
+    folder.mkdir()
+    (folder / "ecr_r.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    shutil.copy(REPO / "config" / "instruments" / "minmax.yaml", folder / "minmax.yaml")
+    cfg = dict(demo_config, language="nl", instrument_dir=str(folder))
+    html = build(demo_dir, tmp_path / "nl.html", cfg, language="nl")
+    assert "1 Ik ben bang dat ik de liefde van mijn partner verlies (testvertaling)." in html
+    assert "2 I often worry that my partner will not want to stay with me." in html  # no Dutch text: the original
+    assert "Itemteksten deels in het Nederlands, de andere zoals in het origineel: ECR-R" in html
+
+
+def test_study_page_formatted_like_the_report(tmp_path, demo_dir):
+    study_dir = tmp_path / "demo"
+    shutil.copytree(demo_dir, study_dir / "demo")
+    (study_dir / "pooled").mkdir()
+    pd.DataFrame({"instrument": ["ecr_r", "ecr_r"], "comparison": ["demo:gender", "demo:gender"],
+                  "model": ["configural", "metric"], "n": [391, 391], "n_groups": [2, 2], "chi2": [1465.4, 1508.3],
+                  "df": [1186, 1220], "chi2_scaled": [1406.456, 1455.509], "df_scaled": [1186, 1220],
+                  "cfi": [0.9637, 0.9625], "cfi_robust": [0.96883, 0.96702], "rmsea": [0.0347, 0.0348],
+                  "rmsea_robust": [0.03244, 0.03290], "srmr": [0.0479, 0.0566], "delta_chi2": [np.nan, 51.1],
+                  "delta_cfi": [np.nan, -0.00000003], "delta_rmsea": [np.nan, 0.00046],
+                  "decision": ["configural model (reference): CFI = .969", "metric invariance supported (delta ...)"]}
+                 ).to_csv(study_dir / "pooled" / "invariance.csv", index=False)
+    pd.DataFrame({"instrument": ["ecr_r"], "subscale": ["anxiety"], "cohort": ["demo"], "n": [400], "k": [18],
+                  "alpha": [0.9494], "test": [np.nan], "statistic": [np.nan], "p": [np.nan]}
+                 ).to_csv(study_dir / "pooled" / "reliability.csv", index=False)
+    pages = {}
+    for language in ("en", "nl"):
+        out = rp.build_study_index(study_dir, ["demo"], study="demo", language=language,
+                                   out=study_dir / f"index_{language}.html")
+        pages[language] = out.read_text(encoding="utf-8")
+    en, nl = pages["en"], pages["nl"]
+    for raw in ("chi2", "delta_cfi", "-0.000", "0.000", "ecr_r", "n_groups", "configural model (reference)"):
+        assert raw not in en and raw not in nl, raw
+    assert "χ²(1220) = 1455.51" in en and "<td class=\"num\">.967</td>" in en and "ΔCFI" in en
+    assert "ECR-R" in en and "Attachment anxiety" in en and "<td class=\"num\">.95</td>" in en
+    assert "χ²(1220) = 1455,51" in nl and "<td class=\"num\">,967</td>" in nl and "Hechtingsangst" in nl
+    assert "<td class=\"num\">,000</td>" in nl  # −0.00000003: no "−,000" (APA: a zero has no sign)
+    allowed = ["demo", "gender", "ECR-R", "Minimiser/maximiser checklist", "results/demo/pooled/", "config/README.md"]
+    assert untranslated(nl, en, allowed) == []

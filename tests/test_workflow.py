@@ -300,7 +300,8 @@ def test_study_of_two_cohorts_gets_pooled_outputs(tmp_path):
 
 def test_demo_report_is_self_contained_and_private(demo_run):
     html = (demo_run / "results/demo/demo/report.html").read_text()
-    for section in ("1. Overview", "6. Item response theory", "10. Hypotheses", "11. Provenance"):
+    for section in ("1. Overview", "2. Method, Table 1 and references", "7. Item response theory", "11. Hypotheses",
+                    "12. Provenance"):
         assert section in html
     irt = html[html.index('id="irt"'):html.index('id="dimensions"')]
     assert "Differential item functioning" in irt and "partner role (partner)" in irt and "gender" in irt

@@ -527,8 +527,11 @@ def pooled_study(study, inputs: dict, out: dict) -> None:
             po.forest_plot(meta, measure, folder / f"forest_{k + 1:02d}.png")
 
 
-def report_cohort(study, cohort: str, prereg_path, out_path) -> None:
-    """The cohort's self-contained HTML report (:func:`attachment_pipeline.report.build_report`)."""
+def report_cohort(study, cohort: str, prereg_path, out_path, docx_path=None) -> None:
+    """The cohort's self-contained HTML report and its Word version (:func:`attachment_pipeline.report.build_report`).
+
+    ``docx_path`` defaults to ``report.docx`` beside ``out_path``.
+    """
     from datetime import datetime, timezone
 
     from .report import build_report
@@ -537,7 +540,8 @@ def report_cohort(study, cohort: str, prereg_path, out_path) -> None:
     build_report(Path(out_path).parent, study=study.name, cohort=cohort, config=study.config,
                  language=study.language, seed=study.seed, prereg=prereg, out=Path(out_path),
                  run_time=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                 min_cell=study.cohorts[cohort].min_cell)
+                 min_cell=study.cohorts[cohort].min_cell,
+                 docx_out=Path(docx_path) if docx_path else Path(out_path).with_name("report.docx"))
 
 
 def study_index(study, out_path) -> None:

@@ -10,6 +10,7 @@ rule report:
             caption="../report/cohort_report.rst",
             category="Reports",
         ),
+        f"{RESULTS}/{{cohort}}/report.docx",
     log:
         f"{LOGS}/{{cohort}}/report.log",
     conda:

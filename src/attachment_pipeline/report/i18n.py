@@ -6,8 +6,10 @@ checks this). Style names come from :data:`attachment_pipeline.classify.STYLE_LA
 (Dutch as in the seed: veilig, gepreoccupeerd, vermijdend, gedesorganiseerd),
 subscale names from the instrument files; this module holds everything else.
 
-Statistical notation (α, ω, χ², CFI, p) is the same in both languages, and
-numbers keep the decimal point, as in the CSV tables.
+Statistical notation (α, ω, χ², CFI, p) is the same in both languages; in a
+Dutch report numbers take the decimal comma (:mod:`.decimal_mark`: formatted
+numbers and, while a report is built, the numbers in these texts), the CSV
+tables keep the decimal point.
 
 Example
 -------
@@ -19,6 +21,8 @@ Example
 """
 
 from __future__ import annotations
+
+from .decimal_mark import localise
 
 LANGUAGES = ("en", "nl")
 
@@ -39,7 +43,7 @@ _EN = {
     "index_generated": "Generated on {run_time}.",
     "pooled_heading": "Across cohorts",
     "pooled_intro": "Study-level results from results/{study}/pooled/ (see config/README.md for every column).",
-    "pooled_invariance": "Measurement invariance (multi-group CFA; Chen 2007: delta CFI >= -.010, delta RMSEA <= .015)",
+    "pooled_invariance": "Measurement invariance (multi-group CFA; Chen, 2007: ΔCFI ≥ −.010, ΔRMSEA ≤ .015)",
     "pooled_reliability": "Cronbach's alpha by cohort, with a test of equal alphas",
     "pooled_prevalence": "Attachment styles by cohort, with a chi-square test of homogeneity",
     "pooled_meta": "Random-effects meta-analysis of correlations (DerSimonian-Laird, Fisher z)",
@@ -216,7 +220,7 @@ _EN = {
     "cfa_missing_fiml": "full-information maximum likelihood: every respondent who answered at least one item",
     "cfa_missing_pairwise": "pairwise available cases",
     "cfa_note_mlr": "χ² is the Yuan-Bentler scaled statistic; CFI, TLI and RMSEA are the robust versions "
-                    "(Brosseau-Liard & Savalei); standard errors are Huber-White.",
+                    "({robust}); standard errors are Huber-White.",
     "cfa_note_wlsmv": "χ² is the mean-and-variance adjusted (scaled-shifted) statistic of the DWLS fit to the "
                       "polychoric correlations; CFI, TLI and RMSEA are the robust versions (Savalei, 2021) where "
                       "they exist, otherwise the scaled ones.",
@@ -561,7 +565,7 @@ _NL = {
     "index_generated": "Gemaakt op {run_time}.",
     "pooled_heading": "Over de cohorten heen",
     "pooled_intro": "Resultaten op studieniveau uit results/{study}/pooled/ (elke kolom staat in config/README.md).",
-    "pooled_invariance": "Meetinvariantie (CFA over groepen; Chen 2007: delta CFI >= -.010, delta RMSEA <= .015)",
+    "pooled_invariance": "Meetinvariantie (CFA over groepen; Chen, 2007: ΔCFI ≥ −.010, ΔRMSEA ≤ .015)",
     "pooled_reliability": "Cronbachs alfa per cohort, met een toets op gelijke alfa's",
     "pooled_prevalence": "Hechtingsstijlen per cohort, met een chikwadraattoets op homogeniteit",
     "pooled_meta": "Random-effects meta-analyse van correlaties (DerSimonian-Laird, Fisher z)",
@@ -734,7 +738,7 @@ _NL = {
     "cfa_missing_fiml": "full-information maximum likelihood: iedere respondent die minstens één item beantwoordde",
     "cfa_missing_pairwise": "paarsgewijs beschikbare gevallen",
     "cfa_note_mlr": "χ² is de Yuan-Bentler-geschaalde toetsgrootheid; CFI, TLI en RMSEA zijn de robuuste versies "
-                    "(Brosseau-Liard & Savalei); de standaardfouten zijn Huber-White.",
+                    "({robust}); de standaardfouten zijn Huber-White.",
     "cfa_note_wlsmv": "χ² is de voor gemiddelde en variantie gecorrigeerde (scaled-shifted) toetsgrootheid van de "
                       "DWLS-schatting op de polychorische correlaties; CFI, TLI en RMSEA zijn de robuuste versies "
                       "(Savalei, 2021) waar die bestaan, anders de geschaalde.",
@@ -1102,7 +1106,8 @@ class Translator:
         text = self.strings[key]
         if "k" in fields and "{k_minus}" in text:
             fields["k_minus"] = int(fields["k"]) - 1
-        return text.format(**fields) if fields else text
+        text = text.format(**fields) if fields else text
+        return localise(text) if self.language == "nl" else text
 
     def get(self, key: str, default: str = "", **fields) -> str:
         """The text of ``key``, or ``default`` when there is none."""
@@ -1113,3 +1118,303 @@ class Translator:
         if self.language == "nl":
             return SCALE_LABELS_NL.get(str(label).strip().lower(), str(label))
         return str(label)
+
+# ---------------------------------------------------------------------------
+# the methods paragraph, Table 1 and the references (report/methods.py)
+
+_EN.update({
+    "sec_methods": "Method, Table 1 and references",
+    "methods_intro": "A methods paragraph and Table 1 written from what ran for this cohort, ready to paste into "
+                     "a thesis or article (check it against your own design before you do); the references below "
+                     "are the works it cites, in APA 7 style.",
+    "methods_heading": "Method",
+    "table1_heading": "Table 1",
+    "references_heading": "References",
+    "methods_participants": "The data file held {rows} rows, of which {n} were respondents.",
+    "methods_excluded": "Excluded before the analyses: {reasons}.",
+    "methods_excluded_item": "{n} {reason}",
+    "methods_couples": "The sample included {couples} couples with both partners in the data and {singles} "
+                       "respondents without a partner in the data; partners are not independent observations "
+                       "(Kenny et al., 2006).",
+    "methods_instrument": "Attachment was measured with the {title}{cite}, {k} items answered on a scale from {lo} "
+                          "to {hi}; the subscale scores ({subscales}) are the means of their items after reverse "
+                          "keying, computed when at least {share}% of a subscale's items were answered ({scored} "
+                          "respondents scored, {unscored} not scored).",
+    "methods_instrument_minmax": "The {title}{cite} has {k} statements ({subscales}); its subscale scores are the "
+                                 "shares of statements ticked, computed when at least {share}% of a subscale's "
+                                 "statements were answered ({scored} respondents scored, {unscored} not scored), and "
+                                 "the min/max index is the maximiser minus the minimiser score.",
+    "methods_missing_answers": "{instrument}: {n} item answers were missing{share}.",
+    "methods_reliability": "Internal consistency was estimated with Cronbach's alpha (Cronbach, 1951) with "
+                           "{ci}% confidence intervals after Feldt et al. (1987){boot}{omega}, computed as in the "
+                           "R package psych (Revelle, 2022), with {missing}.",
+    "methods_alpha_boot": " and from {n_boot} bootstrap samples (percentile intervals)",
+    "methods_omega": ", and with McDonald's omega (McDonald, 1999)",
+    "methods_missing_pairwise": "pairwise-complete item covariances",
+    "methods_missing_listwise": "listwise deletion within each subscale",
+    "methods_efa": "The number of factors was checked with parallel analysis (Horn, 1965; {iterations} random data "
+                   "sets) and the structure with an exploratory factor analysis ({extraction} extraction, {rotation} "
+                   "rotation), both on {basis}.",
+    "methods_efa_missing_fiml": "the maximum-likelihood (EM) correlations of every respondent who answered at least "
+                                "one item",
+    "methods_efa_missing_pairwise": "pairwise-complete correlations",
+    "methods_efa_missing_listwise": "the correlations of the respondents who answered every item",
+    "extraction_minres": "minimum residual",
+    "extraction_ml": "maximum likelihood",
+    "extraction_principal": "principal axis",
+    "methods_cfa": "The theoretical model was tested with confirmatory factor analysis, estimated with {estimator} "
+                   "and {missing}, and compared with a one-factor model; the estimates reproduce lavaan (Rosseel, "
+                   "2012), and fit was judged by the cut-offs of Hu and Bentler (1999).",
+    "methods_cfa_mlr": "robust maximum likelihood (MLR: Huber-White standard errors and the Yuan-Bentler scaled test "
+                       "statistic; Yuan & Bentler, 2000; robust CFI, TLI and RMSEA after {robust})",
+    "methods_cfa_wlsmv": "diagonally weighted least squares on the polychoric correlations with a mean- and "
+                         "variance-adjusted test statistic (WLSMV; Muthén et al., 1997; robust CFI, TLI and RMSEA "
+                         "after Savalei, 2021)",
+    "methods_cfa_ml": "maximum likelihood",
+    "methods_cfa_missing_fiml": "full-information maximum likelihood for missing answers",
+    "methods_cfa_missing_listwise": "listwise deletion of incomplete respondents",
+    "methods_cfa_missing_pairwise": "pairwise-complete polychoric correlations",
+    "methods_difference_mlr": "Nested models were compared with the scaled chi-square difference test (Satorra & "
+                              "Bentler, 2001).",
+    "methods_irt": "Each subscale was also fitted with Samejima's (1969) graded response model ({link} link) by "
+                   "marginal maximum likelihood (Bock & Aitkin, 1981), as Fraley et al. (2000) did for the ECR-R.",
+    "methods_link_logistic": "logistic",
+    "methods_link_normal": "normal-ogive",
+    "methods_styles": "Attachment styles were assigned from the two dimension scores as the four quadrants of "
+                      "Bartholomew and Horowitz (1991), with {primary} as the primary method.",
+    "methods_style_midpoint": "cut-offs at the midpoint of the response scale",
+    "methods_style_median": "cut-offs at the sample medians",
+    "methods_style_zscore": "cut-offs in standard deviations of reference norms",
+    "methods_style_kmeans": "k-means clustering into four groups",
+    "methods_style_gmm": "a Gaussian mixture model",
+    "methods_style_brennan1998": "the classification of Brennan et al. (1998)",
+    "methods_styles_compare": "For comparison, styles were also assigned with: {others}.",
+    "methods_gmm": "The Gaussian mixture models had unrestricted covariance matrices (model VVV of mclust; Scrucca "
+                   "et al., 2016), with the number of profiles chosen by BIC.",
+    "methods_agreement": "Agreement between methods is given as Cohen's kappa (Cohen, 1960).",
+    "methods_hypotheses": "The {k} declared hypotheses were tested as configured at α = {alpha}, with {correction}.",
+    "methods_correction_holm": "Holm's (1979) correction over the hypotheses of the cohort",
+    "methods_correction_weighted_holm": "Holm's (1979) weighted correction over the hypotheses of the cohort",
+    "methods_correction_bh": "the Benjamini-Hochberg (1995) false discovery rate correction",
+    "methods_correction_none": "no correction for multiple tests",
+    "methods_hypotheses_couples": "Tests over respondents treat the two partners of a couple as one cluster.",
+    "methods_table1": "Table 1 gives the means, standard deviations, internal consistencies and Pearson "
+                      "correlations of the scores, with 95% confidence intervals from Fisher's z (Fisher, 1921).",
+    "table1_variable": "Variable",
+    "table1_caption": "Table 1. Means, standard deviations, internal consistencies and correlations of the scores.",
+    "table1_note": "n = {n} (pairwise). Cronbach's α on the diagonal in parentheses; correlations (Pearson r) "
+                   "below it with 95% confidence intervals in brackets. * p < .05, ** p < .01 (two-sided; partners "
+                   "counted as independent respondents, so the intervals are descriptive).",
+    "table1_minmax_index": "Min/max index (maximiser − minimiser)",
+})
+
+_NL.update({
+    "sec_methods": "Methode, tabel 1 en literatuur",
+    "methods_intro": "Een methodeparagraaf en tabel 1, geschreven op basis van wat voor dit cohort is uitgevoerd, "
+                     "klaar om in een scriptie of artikel te plakken (controleer ze eerst aan de hand van je eigen "
+                     "opzet); de literatuurlijst hieronder bevat de werken die erin worden aangehaald, in APA 7-stijl.",
+    "methods_heading": "Methode",
+    "table1_heading": "Tabel 1",
+    "references_heading": "Literatuur",
+    "methods_participants": "Het gegevensbestand bevatte {rows} rijen, waarvan {n} respondenten.",
+    "methods_excluded": "Vóór de analyses uitgesloten: {reasons}.",
+    "methods_excluded_item": "{n} {reason}",
+    "methods_couples": "De steekproef bevatte {couples} paren van wie beide partners in de gegevens voorkwamen en "
+                       "{singles} respondenten zonder partner in de gegevens; partners zijn geen onafhankelijke "
+                       "waarnemingen (Kenny et al., 2006).",
+    "methods_instrument": "Gehechtheid werd gemeten met de {title}{cite}: {k} items, beantwoord op een schaal van "
+                          "{lo} tot {hi}; de subschaalscores ({subscales}) zijn de gemiddelden van de items na "
+                          "ompoling, berekend als ten minste {share}% van de items van een subschaal was beantwoord "
+                          "({scored} respondenten met een score, {unscored} zonder).",
+    "methods_instrument_minmax": "De {title}{cite} bestaat uit {k} uitspraken ({subscales}); de subschaalscores zijn "
+                                 "de aandelen aangekruiste uitspraken, berekend als ten minste {share}% van de "
+                                 "uitspraken van een subschaal was beantwoord ({scored} respondenten met een score, "
+                                 "{unscored} zonder), en de min/max-index is de maximiser- min de "
+                                 "minimiserscore.",
+    "methods_missing_answers": "{instrument}: {n} itemantwoorden ontbraken{share}.",
+    "methods_reliability": "De interne consistentie werd geschat met Cronbachs alfa (Cronbach, 1951) met "
+                           "{ci}%-betrouwbaarheidsintervallen volgens Feldt et al. (1987){boot}{omega}, berekend "
+                           "zoals in het R-pakket psych (Revelle, 2022), met {missing}.",
+    "methods_alpha_boot": " en uit {n_boot} bootstrapsteekproeven (percentielintervallen)",
+    "methods_omega": ", en met McDonalds omega (McDonald, 1999)",
+    "methods_missing_pairwise": "paarsgewijs volledige itemcovarianties",
+    "methods_missing_listwise": "lijstgewijze verwijdering binnen elke subschaal",
+    "methods_efa": "Het aantal factoren werd nagegaan met parallelle analyse (Horn, 1965; {iterations} aselecte "
+                   "datasets) en de structuur met een exploratieve factoranalyse ({extraction}, {rotation}-rotatie), "
+                   "beide op {basis}.",
+    "methods_efa_missing_fiml": "de maximum-likelihoodcorrelaties (EM) van iedere respondent die minstens één item "
+                                "beantwoordde",
+    "methods_efa_missing_pairwise": "paarsgewijs volledige correlaties",
+    "methods_efa_missing_listwise": "de correlaties van de respondenten die elk item beantwoordden",
+    "extraction_minres": "extractie met minimale residuen",
+    "extraction_ml": "extractie met maximale aannemelijkheid",
+    "extraction_principal": "hoofdassenextractie",
+    "methods_cfa": "Het theoretische model werd getoetst met confirmatieve factoranalyse, geschat met {estimator} "
+                   "en {missing}, en vergeleken met een eenfactormodel; de schattingen reproduceren lavaan (Rosseel, "
+                   "2012), en de fit werd beoordeeld met de grenswaarden van Hu en Bentler (1999).",
+    "methods_cfa_mlr": "robuuste maximale aannemelijkheid (MLR: Huber-White-standaardfouten en de geschaalde "
+                       "toetsingsgrootheid van Yuan en Bentler; Yuan & Bentler, 2000; robuuste CFI, TLI en RMSEA "
+                       "volgens {robust})",
+    "methods_cfa_wlsmv": "diagonaal gewogen kleinste kwadraten op de polychorische correlaties met een voor "
+                         "gemiddelde en variantie gecorrigeerde toetsingsgrootheid (WLSMV; Muthén et al., 1997; "
+                         "robuuste CFI, TLI en RMSEA volgens Savalei, 2021)",
+    "methods_cfa_ml": "maximale aannemelijkheid",
+    "methods_cfa_missing_fiml": "full-information maximum likelihood voor ontbrekende antwoorden",
+    "methods_cfa_missing_listwise": "lijstgewijze verwijdering van onvolledige respondenten",
+    "methods_cfa_missing_pairwise": "paarsgewijs volledige polychorische correlaties",
+    "methods_difference_mlr": "Geneste modellen werden vergeleken met de geschaalde chikwadraatverschiltoets "
+                              "(Satorra & Bentler, 2001).",
+    "methods_irt": "Elke subschaal werd ook geschat met het graded-responsemodel van Samejima (1969) ({link} "
+                   "linkfunctie) met marginale maximale aannemelijkheid (Bock & Aitkin, 1981), zoals Fraley et al. "
+                   "(2000) deden voor de ECR-R.",
+    "methods_link_logistic": "logistische",
+    "methods_link_normal": "normaal-ogief",
+    "methods_styles": "Gehechtheidsstijlen werden uit de twee dimensiescores afgeleid als de vier kwadranten van "
+                      "Bartholomew en Horowitz (1991), met {primary} als primaire methode.",
+    "methods_style_midpoint": "grenzen op het midden van de antwoordschaal",
+    "methods_style_median": "grenzen op de medianen van de steekproef",
+    "methods_style_zscore": "grenzen in standaarddeviaties van referentienormen",
+    "methods_style_kmeans": "k-means-clustering in vier groepen",
+    "methods_style_gmm": "een Gaussisch mengmodel",
+    "methods_style_brennan1998": "de indeling van Brennan et al. (1998)",
+    "methods_styles_compare": "Ter vergelijking werden de stijlen ook bepaald met: {others}.",
+    "methods_gmm": "De Gaussische mengmodellen hadden onbeperkte covariantiematrices (model VVV van mclust; Scrucca "
+                   "et al., 2016); het aantal profielen werd gekozen op grond van het BIC.",
+    "methods_agreement": "De overeenstemming tussen methoden wordt weergegeven met Cohens kappa (Cohen, 1960).",
+    "methods_hypotheses": "De {k} vooraf opgegeven hypothesen werden getoetst zoals geconfigureerd, met α = {alpha} "
+                          "en {correction}.",
+    "methods_correction_holm": "de correctie van Holm (1979) over de hypothesen van het cohort",
+    "methods_correction_weighted_holm": "de gewogen correctie van Holm (1979) over de hypothesen van het cohort",
+    "methods_correction_bh": "de Benjamini-Hochberg-correctie (1995) voor het aandeel valse ontdekkingen",
+    "methods_correction_none": "zonder correctie voor meervoudig toetsen",
+    "methods_hypotheses_couples": "Toetsen over respondenten behandelen de twee partners van een paar als één cluster.",
+    "methods_table1": "Tabel 1 geeft de gemiddelden, standaarddeviaties, interne consistenties en "
+                      "Pearson-correlaties van de scores, met 95%-betrouwbaarheidsintervallen via Fishers z "
+                      "(Fisher, 1921).",
+    "table1_variable": "Variabele",
+    "table1_caption": "Tabel 1. Gemiddelden, standaarddeviaties, interne consistenties en correlaties van de scores.",
+    "table1_note": "n = {n} (paarsgewijs). Cronbachs α op de diagonaal tussen haakjes; correlaties (Pearson r) "
+                   "daaronder met 95%-betrouwbaarheidsintervallen tussen vierkante haken. * p < .05, ** p < .01 "
+                   "(tweezijdig; partners geteld als onafhankelijke respondenten, dus de intervallen zijn "
+                   "beschrijvend).",
+    "table1_minmax_index": "Min/max-index (maximiser − minimiser)",
+})
+
+# readable labels (no names from the code in the text people read)
+_EN.update({
+    "label_minmax_index": "min/max index",
+    "label_minmax_type": "min/max type",
+    "style_of_label": "style ({what})",
+    "stat_observed_couples": "observed couples",
+    "stat_concordant": "concordant",
+    "dist_yes": "distinguishable: roles {roles} differ in the means, variances or covariances",
+    "dist_no": "indistinguishable: roles {roles} do not differ in the means, variances or covariances",
+    "dinv_reference": "reference model",
+    "dinv_supported": "invariance supported: {level} (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
+    "dinv_not_supported": "invariance not supported: {level} (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
+    "factor_named": "factor {k} ({name})",
+    "factor_k": "factor {k}",
+    "factor_pair": "{a} with {b}",
+    "item_n": "item {n}",
+})
+_NL.update({
+    "label_minmax_index": "min/max-index",
+    "label_minmax_type": "min/max-type",
+    "style_of_label": "stijl ({what})",
+    "stat_observed_couples": "waargenomen paren",
+    "stat_concordant": "overeenstemmend",
+    "dist_yes": "onderscheidbaar: de rollen {roles} verschillen in gemiddelden, varianties of covarianties",
+    "dist_no": "niet onderscheidbaar: de rollen {roles} verschillen niet in gemiddelden, varianties of covarianties",
+    "dinv_reference": "referentiemodel",
+    "dinv_supported": "invariantie gesteund: {level} (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
+    "dinv_not_supported": "invariantie niet gesteund: {level} (ΔCFI = {dcfi}, ΔRMSEA = {drmsea})",
+    "factor_named": "factor {k} ({name})",
+    "factor_k": "factor {k}",
+    "factor_pair": "{a} met {b}",
+    "item_n": "item {n}",
+})
+
+# the Word report (report/word.py)
+_EN.update({"table_word": "Table", "figure_word": "Figure"})
+_NL.update({"table_word": "Tabel", "figure_word": "Figuur"})
+
+# the hypothesis runner's secondary descriptions (report/texts.py)
+_EN.update({
+    "desc_r_cross": "{inst}: correlation of one partner's {x} with the other's {y} (double entry)",
+    "desc_path": "{inst}: one partner's {y} predicting the other's {x} beyond the first partner's own {x}{who}",
+    "desc_path_roles": "{inst}: {x} of {src} predicting {y} of {dst} beyond {src}'s own {y}",
+    "desc_styles_random": "{a}-{b} couples against random pairing",
+    "desc_min_max_couples": "min-max couples (one minimiser, one maximiser) against random pairing",
+    "desc_share": "share of {what} couples ({variable}) against random pairing",
+    "desc_concordance": "concordance of parent style and child code beside the reference rate {rate}",
+    "desc_cfa_two_vs_one": "{inst}: two correlated factors fit better than one (chi-square difference)",
+    "desc_k": "k = partner / actor effect ({role}): 0 actor only, 1 couple pattern, −1 contrast pattern",
+    "desc_apim": "APIM {which} effect of {x} on {y} ({role})",
+    "term_actor": "actor",
+    "term_partner": "partner",
+    "term_both": "both partners",
+    "term_complementary": "complementary (min-max)",
+    "term_symmetric": "symmetric (min-min, max-max)",
+    "model_configural": "configural",
+    "model_loading": "equal loadings",
+    "model_intercept": "equal intercepts",
+    "model_residual": "equal residuals",
+})
+_NL.update({
+    "desc_r_cross": "{inst}: correlatie van de {x} van de ene partner met de {y} van de andere (dubbele invoer)",
+    "desc_path": "{inst}: de {y} van de ene partner voorspelt de {x} van de andere, bovenop de eigen {x} van de "
+                 "eerste partner{who}",
+    "desc_path_roles": "{inst}: {x} van {src} voorspelt {y} van {dst}, bovenop de eigen {y} van {src}",
+    "desc_styles_random": "{a}-{b}-paren vergeleken met willekeurige koppeling",
+    "desc_min_max_couples": "min-max-paren (een minimiser en een maximiser) vergeleken met willekeurige koppeling",
+    "desc_share": "aandeel {what}-paren ({variable}) vergeleken met willekeurige koppeling",
+    "desc_concordance": "overeenstemming tussen de stijl van de ouder en de code van het kind, naast het "
+                        "referentiepercentage {rate}",
+    "desc_cfa_two_vs_one": "{inst}: twee gecorreleerde factoren passen beter dan één (chikwadraatverschil)",
+    "desc_k": "k = partner- / actoreffect ({role}): 0 alleen actor, 1 paarpatroon, −1 contrastpatroon",
+    "desc_apim": "APIM-{which}effect van {x} op {y} ({role})",
+    "term_actor": "actor",
+    "term_partner": "partner",
+    "term_both": "beide partners",
+    "term_complementary": "complementaire (min-max)",
+    "term_symmetric": "symmetrische (min-min, max-max)",
+    "model_configural": "configuraal",
+    "model_loading": "gelijke ladingen",
+    "model_intercept": "gelijke intercepten",
+    "model_residual": "gelijke residuen",
+})
+
+# item texts in the report's language (report/sections/items.py)
+_EN.update({
+    "item_texts_translated": "Item texts in English: {instruments}.",
+    "item_texts_partly": "Item texts partly in English, the others as in the original: {instruments}.",
+    "item_texts_original": "Item texts as in the original (the instrument file has no English text): {instruments}.",
+})
+_NL.update({
+    "item_texts_translated": "Itemteksten in het Nederlands: {instruments}.",
+    "item_texts_partly": "Itemteksten deels in het Nederlands, de andere zoals in het origineel: {instruments}.",
+    "item_texts_original": "Itemteksten zoals in het origineel (Engels; het instrumentbestand heeft geen Nederlandse "
+                           "tekst): {instruments}.",
+})
+
+# the study page (report/build.py)
+_EN.update({
+    "col_comparison": "Comparison",
+    "col_n_groups": "Groups",
+    "col_statistic": "Statistic",
+    "col_measure": "Measure",
+    "col_percent": "%",
+    "model_metric": "equal loadings (metric)",
+    "model_scalar": "equal intercepts (scalar)",
+    "model_strict": "equal residuals (strict)",
+})
+_NL.update({
+    "col_comparison": "Vergelijking",
+    "col_n_groups": "Groepen",
+    "col_statistic": "Toetsingsgrootheid",
+    "col_measure": "Maat",
+    "col_percent": "%",
+    "model_metric": "gelijke ladingen (metrisch)",
+    "model_scalar": "gelijke intercepten (scalair)",
+    "model_strict": "gelijke residuen (strikt)",
+})

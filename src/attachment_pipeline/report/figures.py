@@ -34,6 +34,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import BoundaryNorm, LinearSegmentedColormap, ListedColormap, TwoSlopeNorm
 from matplotlib.figure import Figure
 
+from .decimal_mark import localise
+
 #: Figure resolution in the report (dots per inch).
 DPI = 110
 #: Above this many points the dimension plot shows a hexbin density instead of points.
@@ -292,7 +294,7 @@ def apa_number(value: float, decimals: int = 2) -> str:
         text = text[1:]
     if neg and text.strip("0.") != "":
         text = "−" + text
-    return text
+    return localise(text)
 
 
 # ---------------------------------------------------------------------------
@@ -404,10 +406,9 @@ def style_count_bars(percent: pd.DataFrame, *, style_labels: dict, method_labels
                 ax.barh(y, shown, left=left, color=fill, hatch=hatch, edgecolor="black", linewidth=0.5, height=0.62,
                         label=style_labels.get(s, s))
             for i in np.flatnonzero(shown >= 6):
-                dark = fill in ("#3f7fb5", "#08306b", "#636363", "#252525")
+                # black on a white box: readable on every fill and hatch (dark fills, stars, grey print)
                 ax.text(left[i] + shown[i] / 2, y[i], f"{shown[i]:.0f}", ha="center", va="center", fontsize=7,
-                        color="white" if dark else "black",
-                        bbox={"facecolor": fill, "edgecolor": "none", "pad": 0.6})
+                        color="black", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.2})
             left = left + shown
         gap = 100 - left
         if np.nanmax(np.abs(gap)) > 0.05 and percent.isna().to_numpy().any():
@@ -541,9 +542,9 @@ def pairing_heatmap(observed: pd.DataFrame, expected: pd.DataFrame, *, title: st
                 if small[i, j]:
                     ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="white",
                                                               hatch="////", edgecolor="0.6", linewidth=0))
-                    txt = f"<{min_cell} / {e[i, j]:.1f}"
+                    txt = localise(f"<{min_cell} / {e[i, j]:.1f}")
                 else:
-                    txt = f"{int(o[i, j])} / {e[i, j]:.1f}"
+                    txt = localise(f"{int(o[i, j])} / {e[i, j]:.1f}")
                 ax.text(j, i, txt, ha="center", va="center", fontsize=7.5,
                         color="white" if np.isfinite(ratio[i, j]) and abs(ratio[i, j]) > 1.4 else "black")
         ticks = [_wrap(c, 13) for c in observed.columns]
