@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from .. import figures as fg
-from ...classify import CUTOFF_METHODS, STYLE_LABELS, STYLES, cut_points
+from ...classify import CUTOFF_METHODS, cut_points
+from ...vocabulary import STYLE_LABELS, STYLES
 from ...instruments import Instrument
 from ..blocks import Context, Heading, Para, Section
 from ..context import _dim_label, _figure, _method_label, _rows, _style_label, short_name
