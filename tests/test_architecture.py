@@ -32,8 +32,8 @@ LAYERS = {
     "orchestration": ["steps", "startup"],
     "outputs": ["report", "figures", "i18n", "exports", "power", "prereg", "api", "calibrate", "bench"],
     "study": ["hypotheses", "pooled", "invariance", "simulate"],
-    "statistics": ["reliability", "factors", "irt", "classify", "dyads", "inference", "validate", "scoring",
-                   "config"],
+    "statistics": ["reliability", "factors", "irt", "classify", "dyads", "inference", "descriptives", "validate",
+                   "scoring", "config"],
     "leaves": ["sem", "polychoric", "tables", "io", "instruments", "vocabulary", "seeds", "resources"],
 }
 RANK = {name: len(LAYERS) - i for i, layer in enumerate(LAYERS) for name in LAYERS[layer]}
