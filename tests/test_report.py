@@ -20,7 +20,7 @@ from attachment_pipeline import report as rp
 from attachment_pipeline.classify import STYLE_LABELS
 from attachment_pipeline.config import Classification, Factors, Irt, Reliability, load_study
 from attachment_pipeline.report.i18n import STRINGS, Translator
-from attachment_pipeline.instruments import load_instrument
+from attachment_pipeline.instruments import INSTRUMENT_DIR, load_instrument
 from attachment_pipeline.tables import read_scores
 from attachment_pipeline.steps import (IRT_OUTPUTS, classify_cohort, factors_cohort, irt_cohort, minmax_by_style_table,
                                        reliability_cohort, score_cohort)
@@ -643,13 +643,13 @@ def test_untranslated_strings_are_found(full_dir, demo_config, full_html, full_n
 
 def test_dutch_item_texts_where_the_instrument_has_them(tmp_path, demo_dir, demo_config):
     """An instrument file with Dutch item texts: shown where present, the original otherwise, and said so."""
-    src = REPO / "config" / "instruments" / "ecr_r.yaml"
+    src = INSTRUMENT_DIR / "ecr_r.yaml"
     spec = yaml.safe_load(src.read_text(encoding="utf-8"))
     spec["items"][0]["text"]["nl"] = "Ik ben bang dat ik de liefde van mijn partner verlies (testvertaling)."
     folder = tmp_path / "instruments"
     folder.mkdir()
     (folder / "ecr_r.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    shutil.copy(REPO / "config" / "instruments" / "minmax.yaml", folder / "minmax.yaml")
+    (folder / "minmax.yaml").write_text((INSTRUMENT_DIR / "minmax.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     cfg = dict(demo_config, language="nl", instrument_dir=str(folder))
     html = build(demo_dir, tmp_path / "nl.html", cfg, language="nl")
     assert "1 Ik ben bang dat ik de liefde van mijn partner verlies (testvertaling)." in html
