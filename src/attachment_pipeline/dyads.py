@@ -526,6 +526,35 @@ def _pair_target(n_categories: int, pairs) -> np.ndarray:
     return t
 
 
+class _CountTally:
+    """Counts of permuted statistics above, below, equal to and as far from the null as the observed ones.
+
+    ``obs`` and ``expected`` hold one value per data set (S); :meth:`add` takes the
+    permuted counts (S, B) of one chunk. Exact p-values count ties with the observed
+    value (:func:`~attachment_pipeline.inference._perm_p`); mid-p counts half of them.
+    """
+
+    def __init__(self, obs: np.ndarray, expected: np.ndarray):
+        self.obs, self.expected = obs[:, None], expected[:, None]
+        self.dist = np.abs(obs - expected)[:, None]
+        self.gt, self.lt, self.eq, self.farther, self.as_far = (np.zeros(len(obs), dtype=np.int64) for _ in range(5))
+
+    def add(self, cnt: np.ndarray) -> None:
+        self.gt += (cnt > self.obs).sum(1)
+        self.lt += (cnt < self.obs).sum(1)
+        self.eq += (cnt == self.obs).sum(1)
+        d = np.abs(cnt - self.expected)
+        self.farther += (d > self.dist + 1e-9).sum(1)
+        self.as_far += (np.abs(d - self.dist) <= 1e-9).sum(1)
+
+    def p(self, n_permutations: int, direction: str, mid_p: bool) -> np.ndarray:
+        if mid_p:
+            more = {"greater": self.gt, "less": self.lt, "two-sided": self.farther}[direction]
+            tie = self.eq if direction != "two-sided" else self.as_far
+            return (more + (tie + 1) / 2.0) / (1.0 + n_permutations)
+        return _perm_p(self.gt + self.eq, self.lt + self.eq, self.farther + self.as_far, n_permutations, direction)
+
+
 def repairing_count_test(codes_a, codes_b, target, *, direction: str = "greater", n_permutations: int = 10000,
                          seed=0, max_cells: int = 2_000_000, mid_p: bool = False):
     """Number of couples whose (a, b) categories fall in ``target``, against random re-pairing.
@@ -577,28 +606,12 @@ def repairing_count_test(codes_a, codes_b, target, *, direction: str = "greater"
     na = (a[:, :, None] == np.arange(k)).sum(1)
     nb = (b[:, :, None] == np.arange(k)).sum(1)
     expected = np.einsum("sj,jk,sk->s", na, target.astype(float), nb) / n
-    gt = np.zeros(s, dtype=np.int64)
-    lt = np.zeros(s, dtype=np.int64)
-    eq = np.zeros(s, dtype=np.int64)
-    farther = np.zeros(s, dtype=np.int64)
-    as_far = np.zeros(s, dtype=np.int64)
-    dist = np.abs(obs - expected)[:, None]
+    tally = _CountTally(obs, expected)
     rows = np.arange(s)[:, None, None]
     for perm in permutation_chunks(n, n_permutations, seed, max_cells, n_sets=s):
         perm = perm.reshape(s, -1, n)
-        cnt = target[a[:, None, :], b[rows, perm]].sum(2)
-        gt += (cnt > obs[:, None]).sum(1)
-        lt += (cnt < obs[:, None]).sum(1)
-        eq += (cnt == obs[:, None]).sum(1)
-        d = np.abs(cnt - expected[:, None])
-        farther += (d > dist + 1e-9).sum(1)
-        as_far += (np.abs(d - dist) <= 1e-9).sum(1)
-    if mid_p:
-        more = {"greater": gt, "less": lt, "two-sided": farther}[direction]
-        tie = eq if direction != "two-sided" else as_far
-        p = (more + (tie + 1) / 2.0) / (1.0 + n_permutations)
-    else:
-        p = _perm_p(gt + eq, lt + eq, farther + as_far, n_permutations, direction)
+        tally.add(target[a[:, None, :], b[rows, perm]].sum(2))
+    p = tally.p(n_permutations, direction, mid_p)
     return (float(obs[0]), float(expected[0]), float(p[0])) if single else (obs, expected, p)
 
 
@@ -1480,29 +1493,13 @@ def matching_count_test(codes_a, codes_b, target, *, exchangeable: bool, directi
     nk = (pool[:, :, None] == np.arange(k)).sum(axis=1).astype(float)
     expected = n * (np.einsum("sj,jk,sk->s", nk, target.astype(float), nk) - (nk * np.diag(target)).sum(axis=1)) \
         / (2 * n * (2 * n - 1))
-    gt = np.zeros(s_sets, dtype=np.int64)
-    lt = np.zeros(s_sets, dtype=np.int64)
-    eq = np.zeros(s_sets, dtype=np.int64)
-    farther = np.zeros(s_sets, dtype=np.int64)
-    as_far = np.zeros(s_sets, dtype=np.int64)
-    dist = np.abs(obs - expected)[:, None]
+    tally = _CountTally(obs, expected)
     rows = np.arange(s_sets)[:, None, None]
     for perm in permutation_chunks(2 * n, n_permutations, seed, max_cells, n_sets=s_sets):
         perm = perm.reshape(s_sets, -1, 2 * n)
         first, second = pool[rows, perm[:, :, 0::2]], pool[rows, perm[:, :, 1::2]]
-        cnt = target[first, second].sum(axis=2)
-        gt += (cnt > obs[:, None]).sum(1)
-        lt += (cnt < obs[:, None]).sum(1)
-        eq += (cnt == obs[:, None]).sum(1)
-        d = np.abs(cnt - expected[:, None])
-        farther += (d > dist + 1e-9).sum(1)
-        as_far += (np.abs(d - dist) <= 1e-9).sum(1)
-    if mid_p:
-        more = {"greater": gt, "less": lt, "two-sided": farther}[direction]
-        tie = eq if direction != "two-sided" else as_far
-        p = (more + (tie + 1) / 2.0) / (1.0 + n_permutations)
-    else:
-        p = _perm_p(gt + eq, lt + eq, farther + as_far, n_permutations, direction)
+        tally.add(target[first, second].sum(axis=2))
+    p = tally.p(n_permutations, direction, mid_p)
     return (float(obs[0]), float(expected[0]), float(p[0])) if single else (obs, expected, p)
 
 
