@@ -406,36 +406,23 @@ def dyadic_invariance_table(items_1: pd.DataFrame, items_2: pd.DataFrame, model,
     wide = pd.concat([items_1[cols].add_suffix("_p1").reset_index(drop=True),
                       items_2[cols].add_suffix("_p2").reset_index(drop=True)], axis=1)
     wide = wide.apply(pd.to_numeric, errors="coerce")
-    rows, supported, prev = [], True, None
+    fits, prev = [], None
+    for level in levels:
+        prev = sem.fit(dyadic_model_syntax(model, level), wide, estimator=estimator, missing=missing,
+                       meanstructure=True, start=prev)
+        fits.append(prev)
+    # judged as the multi-group levels they correspond to (loading = metric, intercept = scalar), then named
+    # by their dyadic level
+    table = table_of_fits(fits, [_DYADIC_AS.get(level, level) for level in levels], (), delta_cfi_min,
+                          delta_rmsea_max)
     for k, level in enumerate(levels):
-        res = sem.fit(dyadic_model_syntax(model, level), wide, estimator=estimator, missing=missing,
-                      meanstructure=True, start=prev)
-        row = {"model": level, "estimator": res.estimator, "missing": res.missing, "n": res.n, "n_groups": 1,
-               "converged": res.converged, "partial": ""}
-        for key in ("npar", "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_low", "rmsea_high", "srmr",
-                    *_SCALED, "baseline_chi2", "baseline_df", "loglik", "aic", "bic"):
-            row[key] = res.fit.get(key, np.nan)
-        cfi, rmsea = decision_indices(res)
-        if k == 0:
-            row.update(delta_chi2=np.nan, delta_df=np.nan, delta_p=np.nan, delta_method="", delta_cfi=np.nan,
-                       delta_rmsea=np.nan)
-            row["decision"] = (f"{level} model (reference): CFI = {_apa(cfi)}, RMSEA = {_apa(rmsea)}, "
-                               f"SRMR = {_apa(res.fit['srmr'])}")
-            supported = res.converged
-        else:
-            d = sem.compare(res, prev)
-            pcfi, prmsea = decision_indices(prev)
-            row.update(delta_chi2=d.delta_chi2, delta_df=float(d.delta_df), delta_p=d.p, delta_method=d.method,
-                       delta_cfi=cfi - pcfi, delta_rmsea=rmsea - prmsea)
-            supported, text = invariance_decision(
-                _DYADIC_AS[level], row["delta_cfi"], row["delta_rmsea"], previous_supported=supported,
-                converged=res.converged and prev.converged, delta_cfi_min=delta_cfi_min,
-                delta_rmsea_max=delta_rmsea_max)
-            row["decision"] = (text.replace("metric invariance already", "loading invariance already")
-                               .replace(f"{_DYADIC_AS[level]} invariance", f"{level} invariance"))
-        rows.append(row)
-        prev = res
-    return pd.DataFrame(rows, columns=list(INVARIANCE_COLUMNS))
+        as_ = _DYADIC_AS.get(level, level)
+        table.loc[k, "decision"] = (table.loc[k, "decision"]
+                                    .replace("metric invariance already", "loading invariance already")
+                                    .replace(f"{as_} invariance", f"{level} invariance")
+                                    .replace(f"{as_} model (reference)", f"{level} model (reference)"))
+    table["model"] = list(levels)
+    return table
 
 
 def dyadic_invariance_by_subscale(items: pd.DataFrame, ids_1, ids_2, instrument, *, estimator: str = "mlr",
