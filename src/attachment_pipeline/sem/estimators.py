@@ -219,20 +219,13 @@ class FIMLEstimator(_Base):
 
 
 def _pattern_blocks(gd: GroupData) -> list[dict]:
-    """Patterns stacked by number of observed items: obs (K x s), n (K), mean (K x s), cov (K x s x s)."""
-    by_size: dict[int, list] = {}
-    for pt in gd.patterns:
-        by_size.setdefault(len(pt.obs), []).append(pt)
-    out = []
-    for s in sorted(by_size):
-        pts = by_size[s]
-        everything = np.arange(gd.p)
-        out.append({"obs": np.array([pt.obs for pt in pts], dtype=np.int64),
-                    "mis": np.array([np.setdiff1d(everything, pt.obs) for pt in pts], dtype=np.int64).reshape(len(pts), -1),
-                    "n": np.array([pt.n for pt in pts], dtype=float),
-                    "mean": np.array([pt.mean for pt in pts]),
-                    "cov": np.array([pt.cov for pt in pts])})
-    return out
+    """Patterns stacked by number of observed items (from :attr:`GroupData.layout`): obs (K x s),
+    mis (K x p-s), n (K), mean (K x s), cov (K x s x s)."""
+    lay = gd.layout
+    return [{"obs": obs, "mis": mis, "n": lay.n[ks],
+             "mean": lay.mean[ks[:, None], obs],
+             "cov": lay.cov[ks[:, None, None], obs[:, :, None], obs[:, None, :]]}
+            for ks, obs, mis in lay.sizes]
 
 
 class DWLSEstimator(_Base):
