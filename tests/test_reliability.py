@@ -385,6 +385,21 @@ def test_bootstrap_matches_naive_resampling():
         np.testing.assert_allclose(fast, naive, atol=1e-10)
 
 
+def test_pairwise_bootstrap_over_many_blocks_matches_naive_resampling(monkeypatch):
+    """Blocks of 7 rows: the sparse missing-answer sums use each block's own rows with a missing answer
+    (blocks with none, one or several such rows, including the first and last rows)."""
+    monkeypatch.setattr(rel, "_BOOT_ROWS", 7)
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(45, 1)) + rng.normal(size=(45, 4))
+    x[rng.random(x.shape) < 0.08] = np.nan
+    x[0, 1] = x[44, 3] = x[20, :2] = np.nan
+    x[7:14] = np.where(np.isnan(x[7:14]), 0.5, x[7:14])  # one block without missing answers
+    fast = bootstrap_alpha(x, 30, seed=11, missing="pairwise")
+    w = np.hstack([b for _, _, b in rel._count_blocks(np.random.default_rng(11), 30, len(x), 7)])
+    naive = [cronbach_alpha(covariance_matrix(np.repeat(x, c.astype(int), axis=0), "pairwise")[0]) for c in w]
+    np.testing.assert_allclose(fast, naive, atol=1e-10)
+
+
 def test_bootstrap_seeded_and_chunk_independent(monkeypatch):
     rng = np.random.default_rng(1)
     x = rng.normal(size=(300, 1)) + rng.normal(size=(300, 6))

@@ -504,7 +504,8 @@ class _PairwiseDesign:
 
     The first sums of each line are one dense product ``W @ [1, x_i, x_i x_j]`` (1 + k +
     k(k+1)/2 columns, i <= j) per block of respondents; the terms with ``u`` are sparse
-    (answers are rarely missing) and cost little. Centring changes no covariance.
+    (answers are rarely missing): they take only the rows with a missing answer and cost
+    little. Centring changes no covariance.
     """
 
     def __init__(self, x: np.ndarray):
@@ -523,7 +524,9 @@ class _PairwiseDesign:
         rows = np.concatenate([r_m, some[r_uu], np.repeat(r_m, k)])
         cols = np.concatenate([c_m, k + c_uu, k + t + (np.arange(k)[None, :] * k + c_m[:, None]).ravel()])
         vals = np.concatenate([np.ones(len(r_m) + len(r_uu)), self.x0[r_m].ravel()])
-        self.sparse = sparse.csr_matrix((vals, (rows, cols)), shape=(n, k + t + k * k))  # u, u_i u_j, x_i u_j
+        # u, u_i u_j, x_i u_j; only the rows with a missing answer (``some``) have entries, so only they are stored
+        self.some = some
+        self.sparse = sparse.csr_matrix((vals, (np.searchsorted(some, rows), cols)), shape=(len(some), k + t + k * k))
 
     def sums(self, rng: np.random.Generator, b: int):
         k, (i, j) = self.k, self.iu
@@ -533,7 +536,8 @@ class _PairwiseDesign:
         for start, stop, w in _count_blocks(rng, b, len(self.x0)):
             x0 = self.x0[start:stop]
             dense += w @ np.column_stack([np.ones(len(x0)), x0, x0[:, i] * x0[:, j]])
-            rare += self.sparse[start:stop].T @ w.T
+            lo, hi = np.searchsorted(self.some, [start, stop])
+            rare += self.sparse[lo:hi].T @ w.T[self.some[lo:hi] - start]  # the block's rows with a missing answer
         rare = rare.T
         total, sx_all, sxy_v = dense[:, 0], dense[:, 1:1 + k], dense[:, 1 + k:]
         su, suu, sxu = rare[:, :k], rare[:, k:k + t], rare[:, k + t:].reshape(b, k, k)
