@@ -974,12 +974,18 @@ def classification_coverage(scores: pd.DataFrame, table: pd.DataFrame) -> pd.Dat
     if not isinstance(scores, pd.DataFrame):
         raise ValueError(f"scores must be a pandas DataFrame, got {type(scores).__name__}.")
     _check_table(table)
-    methods = list(dict.fromkeys(table["method"]))
+    methods = _methods(table)
     n_class = table.groupby("method", sort=False).size().reindex(methods)
     n = len(scores)
     return pd.DataFrame({"method": methods, "n_respondents": n,
                          "n_classified": n_class.to_numpy().astype(int),
                          "n_skipped": n - n_class.to_numpy().astype(int)})
+
+
+def _methods(table: pd.DataFrame) -> list[str]:
+    """The methods of a classification table in the order they first appear (``pd.unique``: one hash
+    pass in C, not a Python loop over the rows)."""
+    return [str(m) for m in pd.unique(table["method"])]
 
 
 def _check_table(table, need=("id", "method", "style")):
@@ -1015,7 +1021,7 @@ def style_counts(table: pd.DataFrame) -> pd.DataFrame:
      ['midpoint', 'dismissing', 0, 0.0], ['midpoint', 'fearful', 1, 33.333333333333336]]
     """
     _check_table(table)
-    methods = list(dict.fromkeys(table["method"]))
+    methods = _methods(table)
     styles = _style_order(table["style"].unique())
     counts = (table.groupby(["method", "style"], sort=False).size()
               .reindex(pd.MultiIndex.from_product([methods, styles], names=["method", "style"]),
@@ -1055,7 +1061,7 @@ def cohen_kappa(a, b) -> KappaResult:
     nan = float("nan")
     if n == 0:
         return KappaResult(0, nan, nan, nan, nan, nan)
-    cats = sorted(set(a) | set(b), key=str)
+    cats = sorted(set(pd.unique(a)) | set(pd.unique(b)), key=str)
     ia = pd.Categorical(a, categories=cats).codes
     ib = pd.Categorical(b, categories=cats).codes
     k = len(cats)
@@ -1100,10 +1106,10 @@ def agreement(table: pd.DataFrame) -> pd.DataFrame:
     _check_table(table)
     if table.duplicated(["method", "id"]).any():
         raise ValueError("The classification table has more than one row for a (method, id) pair.")
-    methods = list(dict.fromkeys(table["method"]))
+    methods = _methods(table)
     wide = table.pivot(index="id", columns="method", values="style")
     rows = []
-    styles_only = {m: set(table.loc[table["method"] == m, "style"]) <= set(STYLES) for m in methods}
+    styles_only = {m: set(pd.unique(table.loc[table["method"] == m, "style"])) <= set(STYLES) for m in methods}
     nan = float("nan")
     for m1, m2 in combinations(methods, 2):
         a, b = wide[m1].to_numpy(), wide[m2].to_numpy()
@@ -1154,7 +1160,7 @@ def minmax_by_style(classification_table: pd.DataFrame, minmax_type: pd.Series) 
         raise ValueError(f"Unknown min/max type(s) {bad}; expected {', '.join(MINMAX_TYPES)} or NaN.")
     t = classification_table[["method", "style"]].copy()
     t["minmax_type"] = classification_table["id"].map(minmax_type).to_numpy()
-    methods = list(dict.fromkeys(t["method"]))
+    methods = _methods(t)
     styles = _style_order(t["style"].unique())
     full = pd.MultiIndex.from_product([methods, styles, list(MINMAX_TYPES)],
                                       names=["method", "style", "minmax_type"])
