@@ -173,14 +173,14 @@ def style_value_labels(styles, language: str = "en") -> dict:
 
 
 def style_codes(styles: pd.Series) -> pd.Series:
-    """Numeric codes of styles (:data:`STYLE_CODES`; ``profile_k`` -> 10 + k; missing stays missing)."""
-    def code(s):
-        if isinstance(s, str) and s in STYLE_CODES:
-            return float(STYLE_CODES[s])
-        if isinstance(s, str) and s.startswith("profile_"):
-            return float(10 + int(s.split("_", 1)[1]))
-        return np.nan
-    return styles.map(code).astype(float)
+    """Numeric codes of styles (:data:`STYLE_CODES`; ``profile_k`` -> 10 + k; missing stays missing).
+
+    >>> style_codes(pd.Series(["secure", None, "profile_3", "fearful"])).tolist()
+    [1.0, nan, 13.0, 4.0]
+    """
+    text = styles.astype("string")  # vectorised: no Python call per respondent
+    profile = pd.to_numeric(text.str.extract(r"^profile_(\d+)$", expand=False), errors="coerce") + 10
+    return text.map(STYLE_CODES).astype(float).fillna(profile.astype(float)).astype(float)
 
 
 # ---------------------------------------------------------------------------
@@ -416,9 +416,10 @@ def respondent_table(cohort_dir: Path, cohort: Cohort, language: str = "en") -> 
         if c in cohort.covariates:
             head[c] = pd.to_numeric(col, errors="coerce")
         elif c in cohort.groups or (cohort.couples is not None and c == cohort.couples.role_column):
-            levels = sorted({str(v) for v in col.dropna()})
+            text = col.dropna().astype(str)
+            levels = sorted(text.unique())
             codes = {lev: k + 1 for k, lev in enumerate(levels)}
-            head[c] = col.map(lambda v: codes.get(str(v), np.nan) if pd.notna(v) else np.nan).astype(float)
+            head[c] = text.map(codes).reindex(col.index).astype(float)
             value_labels[c] = {k: lev for lev, k in codes.items()}
             formats[c] = _code_width(max(len(levels), 1))
         else:
@@ -449,7 +450,7 @@ def respondent_table(cohort_dir: Path, cohort: Cohort, language: str = "en") -> 
     sc = frame[score_cols].copy()
     for c in score_cols:
         if c.endswith("_type"):
-            sc[c] = sc[c].map(lambda v: MINMAX_CODES.get(v, np.nan)).astype(float)
+            sc[c] = sc[c].map(MINMAX_CODES).astype(float)
             value_labels[c] = {MINMAX_CODES[m]: t[m] for m in MINMAX_TYPES}
             formats[c] = "F1.0"
         else:
@@ -470,10 +471,10 @@ def respondent_table(cohort_dir: Path, cohort: Cohort, language: str = "en") -> 
         table = read_table(cls_path, id_column=id_name, computed=True)
         if not table.empty and "style" in table.columns:
             several = table["instrument"].nunique() > 1
-            table = table.assign(column=["style_" + (f"{i}_" if several else "") + str(m)
-                                         for i, m in zip(table["instrument"], table["method"])])
+            prefix = "style_" + (table["instrument"].astype(str) + "_" if several else "")
+            table = table.assign(column=prefix + table["method"].astype(str))
             wide = table.pivot(index=id_name, columns="column", values="style").reindex(scores.index)
-            order = [c for c in dict.fromkeys(table["column"])]
+            order = [str(c) for c in pd.unique(table["column"])]
             block = pd.DataFrame({c: style_codes(wide[c]).to_numpy() for c in order})
             for c in order:
                 method = c.rsplit("_", 1)[-1]
@@ -508,7 +509,7 @@ def _scores_export(cohort_dir: Path, cohort: Cohort, out_dir: Path, language: st
     for inst in cohort.instruments:
         type_col = f"{inst.name}_type"
         if inst.kind == "minmax" and type_col in frame:
-            frame[type_col] = frame[type_col].map(lambda s: MINMAX_CODES.get(s, np.nan)).astype(float)
+            frame[type_col] = frame[type_col].map(MINMAX_CODES).astype(float)
             value_labels[type_col] = {MINMAX_CODES[m]: t[m] for m in MINMAX_TYPES}
     known = set(labels) | set(value_labels)
     for c in frame.columns:
