@@ -28,8 +28,9 @@ $(TEST_STAMP): $(STAMP) requirements-test.lock
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 
+# two worker processes, whole test files each (the long end-to-end files then run side by side)
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Regenerate the shipped simulated data sets byte-identically (see their README.md files).
 demo-data: $(STAMP)

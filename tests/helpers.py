@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -79,3 +82,20 @@ def load_items(dataset: str) -> tuple[pd.DataFrame, dict[str, str]]:
     else:
         raise ValueError(f"Unknown shipped data set {dataset!r}.")
     return x, sub
+
+
+def demo_project(dest: Path) -> Path:
+    """A copy of the project (Snakefile, workflow, profiles, config, the demo data) in ``dest``, to run Snakemake in."""
+    for part in ["Snakefile", "workflow", "profiles", "config", "data/raw/demo"]:
+        src = REPO / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(src, dest / part)
+    return dest
+
+
+def run_snakemake(workdir: Path, *args) -> subprocess.CompletedProcess:
+    """``snakemake ARGS --cores 2 --quiet`` in ``workdir`` (15-minute limit), output captured."""
+    cmd = [sys.executable, "-m", "snakemake", *args, "--cores", "2", "--quiet"]
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
