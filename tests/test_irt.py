@@ -675,3 +675,33 @@ def test_degenerate_and_unconverged_fits_are_noted():
                      converged=False, iterations=50, max_gradient=1.0, data=None)
     note = irt._fit_note(fit)
     assert "did not converge" in note and "slope above 10 for x" in note
+
+
+# ----------------------------------------------------------------------------- the fast paths for large cohorts
+def test_indicator_matrix_and_collapsed_patterns_match_their_definitions():
+    """The CSR indicator built row by row equals the one built from (row, column) pairs, for one- and
+    two-group layouts; collapsed patterns are np.unique(axis=0) of (group, codes), also when the rows
+    do not fit in one 64-bit key (many items)."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(21)
+    for trial in range(12):
+        n_items = int(rng.integers(2, 7)) if trial < 10 else 30
+        n_cat = rng.integers(2, 6, n_items)
+        codes = (rng.random((200, n_items)) * n_cat).astype(np.int16)
+        codes[rng.random(codes.shape) < 0.2] = -1
+        two = trial % 2 == 1
+        group = rng.integers(0, 2, 200) if two else np.zeros(200, dtype=np.int64)
+        layout = (irt._two_group_layout(n_cat, set(range(0, n_items, 2))) if two else
+                  irt._Layout(block_of=np.arange(n_items)[:, None], n_cat=n_cat, free_groups=()))
+        y = irt._Engine(codes, group, np.ones(200), layout, "logistic", irt.quadrature_grid()).Y
+        rows, cols = np.nonzero(codes >= 0)
+        cols = layout.block_of[cols, group[rows]] * layout.kmax + codes[rows, cols]
+        rows, cols = np.r_[rows, np.arange(200)], np.r_[cols, layout.n_blocks * layout.kmax + group]
+        expected = sparse.coo_matrix((np.ones(rows.size), (rows, cols)), shape=y.shape).tocsr()
+        expected.sort_indices()
+        assert np.array_equal(y.indptr, expected.indptr) and np.array_equal(y.indices, expected.indices)
+        uniq, grp, freq, inverse = irt._collapse_patterns(codes, group)
+        table, counts = np.unique(np.column_stack([group, codes]), axis=0, return_counts=True)
+        assert np.array_equal(np.column_stack([grp, uniq]), table) and np.array_equal(freq, counts)
+        assert np.array_equal(uniq[inverse], codes) and np.array_equal(grp[inverse], group)
