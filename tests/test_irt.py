@@ -705,3 +705,42 @@ def test_indicator_matrix_and_collapsed_patterns_match_their_definitions():
         table, counts = np.unique(np.column_stack([group, codes]), axis=0, return_counts=True)
         assert np.array_equal(np.column_stack([grp, uniq]), table) and np.array_equal(freq, counts)
         assert np.array_equal(uniq[inverse], codes) and np.array_equal(grp[inverse], group)
+
+
+@pytest.mark.parametrize("split", [None, (), (1, 3)])
+def test_per_row_scores_are_the_posterior_means_of_the_complete_data_scores(split):
+    """The vectorised per-pattern scores U of the Louis Hessian equal, pattern by pattern, the posterior
+    mean of the complete-data score (the sum over answered items of d log P_jk / d parameters, plus the
+    latent density's score in two-group models); their weighted sum is the gradient."""
+    rng = np.random.default_rng(22)
+    n_cat = np.array([2, 3, 4, 5, 3])
+    b = np.full((5, 4), np.nan)
+    for j, k in enumerate(n_cat):
+        b[j, : k - 1] = np.sort(rng.normal(0, 1, k - 1))
+    x = irt.simulate_grm(rng.uniform(0.8, 2.0, 5), b, rng.standard_normal(300), rng)
+    x[rng.random(x.shape) < 0.2] = -1
+    x = x[(x >= 0).any(axis=1)]
+    group = rng.integers(0, 2, x.shape[0]) if split is not None else np.zeros(x.shape[0], dtype=np.int64)
+    layout = (irt._two_group_layout(n_cat, set(split)) if split is not None else
+              irt._Layout(block_of=np.arange(5)[:, None], n_cat=n_cat, free_groups=()))
+    codes, grp, freq, _ = irt._collapse_patterns(x.astype(np.int16), group)
+    engine = irt._Engine(codes, grp, freq, layout, "logistic", irt.quadrature_grid())
+    vec = irt._pack(layout, rng.uniform(0.8, 2.0, layout.n_blocks),
+                    np.sort(rng.normal(0, 1, (layout.n_blocks, 4)), axis=1)[:, ::-1],
+                    mean=np.array([0.0, 0.3]), sd=np.array([1.0, 1.2]))
+    t, (s, _, priors) = engine.table(vec, order=1)
+    post = engine._posterior(t, 0, codes.shape[0])[1]
+    idx = layout.block_index()
+    expected = np.zeros((codes.shape[0], layout.n_par))
+    for i in range(codes.shape[0]):
+        for j in np.flatnonzero(codes[i] >= 0):
+            blk = layout.block_of[j, grp[i]]
+            k = layout.n_cat[blk]
+            expected[i, idx[blk, :k]] += s[blk, codes[i, j], :k] @ post[i]
+        for g, pos in layout.group_offsets.items():
+            if grp[i] == g:
+                expected[i, pos:pos + 2] += priors[g][1] @ post[i]
+    _, grad, _, per_row = engine.derivatives(vec, per_row=True)
+    np.testing.assert_allclose(per_row, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+    np.testing.assert_allclose(grad, freq @ expected, rtol=1e-10, atol=1e-10 * np.abs(grad).max())
+    np.testing.assert_allclose(grad, engine.gradient(vec)[1], rtol=1e-10, atol=1e-10 * np.abs(grad).max())

@@ -497,6 +497,30 @@ def _indicator_matrix(codes: np.ndarray, group: np.ndarray, block_of: np.ndarray
     return y
 
 
+def _category_score_table(s: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The non-zero columns of the category scores ``s`` (B, Kmax, P, Q) of :func:`_item_tables`, as one
+    (Q, B * Kmax * 3) matrix, and the parameter each column belongs to (B, Kmax, 3; -1 = none).
+
+    ``log P_k`` of a block depends only on its slope and its boundaries ``k`` and ``k + 1``, so
+    category ``k`` has at most three non-zero scores: ``a`` (parameter 0), ``d_k`` (parameter k,
+    for k >= 1) and ``d_{k+1}`` (parameter k + 1, while below the block's number of categories).
+    A response pattern's posterior score is then ``post @ table`` gathered at its answers'
+    columns: one matrix product for all rows instead of one per (item, category).
+    ``idx`` is :meth:`_Layout.block_index`.
+    """
+    n_blocks, kmax, _, q = s.shape
+    kk = np.arange(kmax)
+    table = np.zeros((n_blocks, kmax, 3, q))
+    target = np.full((n_blocks, kmax, 3), -1, dtype=np.int64)
+    table[:, :, 0] = s[:, :, 0]
+    target[:, :, 0] = idx[:, :1]
+    table[:, 1:, 1] = s[:, kk[1:], kk[1:]]
+    target[:, 1:, 1] = idx[:, 1:]
+    table[:, :-1, 2] = s[:, kk[:-1], kk[1:]]
+    target[:, :-1, 2] = idx[:, 1:]
+    return table.reshape(-1, q).T.copy(), target
+
+
 class _Engine:
     """Marginal likelihood of a (multi-group) graded response model on one quadrature grid.
 
@@ -686,13 +710,20 @@ class _Engine:
         n_blocks, n_groups, n_items = lay.n_blocks, lay.n_groups, self.codes.shape[1]
         idx = lay.block_index()
         jj, ll = np.triu_indices(n_items, 1)
-        cell = n_groups * kmax * kmax
+        width = kmax + 1  # answer codes shifted by one: code 0 of the pair keys = not answered
+        cell = n_groups * width * width
+        score_table, score_target = _category_score_table(s, idx)
         loglik, grad = 0.0, np.zeros(n_par)
         counts = np.zeros((self.n_cols, q))
-        co_items = np.zeros((n_blocks, n_blocks, kmax, kmax, q))  # (block, block, category, category, node)
+        joint = np.zeros((jj.size * cell, q))  # (item pair, group, code + 1, code + 1) x node
         co_prior = np.zeros((n_groups, n_blocks, kmax, q))
         outer = np.zeros((n_par, n_par))
         u_all = np.zeros((self.Y.shape[0], n_par)) if per_row else None
+        block_of = lay.block_of.T.astype(np.int64)  # (G, J)
+        key_type = np.int32 if jj.size * cell < 2 ** 31 and _CHUNK * jj.size < 2 ** 31 else np.int64
+        pair_offset = (np.arange(jj.size) * cell).astype(key_type)[None, :]
+        pair_pointer = np.arange(_CHUNK + 1, dtype=key_type) * jj.size
+        ones = np.ones(_CHUNK * jj.size)
         for start in range(0, self.Y.shape[0], _CHUNK):
             stop = min(start + _CHUNK, self.Y.shape[0])
             y, post, li = self._posterior(t, start, stop)
@@ -700,45 +731,46 @@ class _Engine:
             codes, grp = self.codes[start:stop], self.group[start:stop]
             loglik += float(f @ li)
             wpost = post * f[:, None]
-            counts += y.T @ wpost
+            part = y.T @ wpost
+            counts += part
             for g in range(n_groups):
-                if n_groups == 1:
-                    part = (y.T @ wpost)[: self.n_item_cols]
-                else:
+                if n_groups > 1:
                     rows = np.nonzero(grp == g)[0]
-                    part = (y[rows].T @ wpost[rows])[: self.n_item_cols]
-                co_prior[g] += part.reshape(n_blocks, kmax, q)
-            if jj.size:  # every item pair at once: one column per row, one entry per answered pair
-                cj, cl = codes[:, jj], codes[:, ll]
-                ok = (cj >= 0) & (cl >= 0)
-                key = ((grp[:, None] * kmax + cj) * kmax + cl) + np.arange(jj.size)[None, :] * cell
-                pairs = sparse.csc_matrix((np.ones(int(ok.sum())), key[ok], np.r_[0, np.cumsum(ok.sum(axis=1))]),
-                                          shape=(jj.size * cell, ok.shape[0]))
-                joint = (pairs @ wpost).reshape(jj.size, n_groups, kmax, kmax, q)
-                for g in range(n_groups):
-                    bj, bl = lay.block_of[jj, g], lay.block_of[ll, g]
-                    co_items[bj, bl] += joint[:, g]
-                    co_items[bl, bj] += joint[:, g].transpose(0, 2, 1, 3)
-            u = np.zeros((stop - start, n_par))
-            for j in range(n_items):
-                cj = codes[:, j]
-                blocks = lay.block_of[j, grp]
-                order = np.lexsort((cj, blocks))
-                keys = np.where(cj[order] >= 0, blocks[order] * kmax + cj[order], -1)
-                for part in np.split(np.arange(order.size), np.flatnonzero(np.diff(keys)) + 1):
-                    key = keys[part[0]]
-                    if key < 0:
-                        continue
-                    b, k = divmod(int(key), kmax)
-                    rows = order[part]
-                    cols = idx[b, : lay.n_cat[b]]
-                    u[rows[:, None], cols[None, :]] = post[rows] @ s[b, k, : lay.n_cat[b]].T
+                    part = y[rows].T @ wpost[rows]
+                co_prior[g] += part[: self.n_item_cols].reshape(n_blocks, kmax, q)
+            if jj.size:  # every item pair at once: one column per row, one entry per item pair
+                shifted = codes.astype(key_type) + 1
+                first = (grp.astype(key_type)[:, None] * width + shifted) * width
+                key = first[:, jj] + shifted[:, ll] + pair_offset
+                pairs = sparse.csc_matrix((ones[: key.size], key.ravel(), pair_pointer[: key.shape[0] + 1]),
+                                          shape=(jj.size * cell, key.shape[0]))
+                joint += pairs @ wpost
+            # posterior scores: one product with the category score table, gathered at each row's answers and
+            # written to the parameters they belong to (unanswered items and unused slots go to a spare column)
+            answered = codes >= 0
+            blocks = block_of[grp[:, None], np.arange(n_items)[None, :]]
+            cells = np.where(answered, blocks * kmax + codes, 0)[:, :, None] * 3 + np.arange(3)
+            values = np.take_along_axis(post @ score_table, cells.reshape(cells.shape[0], -1), axis=1)
+            target = np.where(answered[:, :, None], score_target.ravel()[cells], -1)
+            target[target < 0] = n_par
+            target += (np.arange(stop - start) * (n_par + 1))[:, None, None]
+            wide = np.zeros((stop - start, n_par + 1))
+            wide.reshape(-1)[target.ravel()] = values.ravel()
+            u = wide[:, :n_par]
             for g, pos in lay.group_offsets.items():
                 u[:, pos:pos + 2] += (post @ priors[g][1].T) * (grp == g)[:, None]
             grad += u.T @ f
-            outer += u.T @ (u * f[:, None])
+            root = u * np.sqrt(f)[:, None]
+            outer += root.T @ root
             if per_row:
                 u_all[start:stop] = u
+        co_items = np.zeros((n_blocks, n_blocks, kmax, kmax, q))  # (block, block, category, category, node)
+        if jj.size:
+            joint = joint.reshape(jj.size, n_groups, width, width, q)[:, :, 1:, 1:]
+            for g in range(n_groups):
+                bj, bl = lay.block_of[jj, g], lay.block_of[ll, g]
+                np.add.at(co_items, (bj, bl), joint[:, g])
+                np.add.at(co_items, (bl, bj), joint[:, g].transpose(0, 2, 1, 3))
         r_items = counts[: self.n_item_cols].reshape(n_blocks, kmax, q)
         b_all, k_all = np.meshgrid(np.arange(n_blocks), np.arange(kmax), indexing="ij")
         co_items[b_all, b_all, k_all, k_all] += r_items  # an answer co-occurs with itself
