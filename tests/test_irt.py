@@ -744,3 +744,11 @@ def test_per_row_scores_are_the_posterior_means_of_the_complete_data_scores(spli
     np.testing.assert_allclose(per_row, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
     np.testing.assert_allclose(grad, freq @ expected, rtol=1e-10, atol=1e-10 * np.abs(grad).max())
     np.testing.assert_allclose(grad, engine.gradient(vec)[1], rtol=1e-10, atol=1e-10 * np.abs(grad).max())
+
+
+def test_louis_hessian_does_not_depend_on_how_item_pairs_are_sliced(small_fit, monkeypatch):
+    engine = engine_for(small_fit)
+    vec = irt._pack(engine.layout, small_fit.a, small_fit.d)
+    whole = engine.derivatives(vec)[2]
+    monkeypatch.setattr(irt, "_PAIR_TABLE_BYTES", 1)  # one item pair per sparse product
+    np.testing.assert_allclose(engine.derivatives(vec)[2], whole, rtol=1e-13, atol=1e-13 * np.abs(whole).max())

@@ -67,6 +67,9 @@ QUADRATURE_POINTS = 61
 THETA_LIMIT = 6.0
 #: Rows of the response matrix handled at once in the E-step (bounds memory at N x Q / chunk).
 _CHUNK = 16384
+#: Size of the item-pair co-occurrence block summed in one sparse product of the Louis Hessian (it is
+#: updated at random rows, so it should fit in a core's cache).
+_PAIR_TABLE_BYTES = 2 ** 19
 #: Convergence: EM stops when no parameter moves more than this, Newton when the Newton
 #: decrement (the log-likelihood still to gain, g' H^-1 g / 2) is below _NEWTON_TOL.
 _EM_TOL = 1e-4
@@ -720,10 +723,12 @@ class _Engine:
         outer = np.zeros((n_par, n_par))
         u_all = np.zeros((self.Y.shape[0], n_par)) if per_row else None
         block_of = lay.block_of.T.astype(np.int64)  # (G, J)
-        key_type = np.int32 if jj.size * cell < 2 ** 31 and _CHUNK * jj.size < 2 ** 31 else np.int64
-        pair_offset = (np.arange(jj.size) * cell).astype(key_type)[None, :]
-        pair_pointer = np.arange(_CHUNK + 1, dtype=key_type) * jj.size
-        ones = np.ones(_CHUNK * jj.size)
+        # a slice of item pairs whose co-occurrence table (pairs x cells x nodes) stays in a core's cache
+        pair_slice = max(1, min(jj.size, _PAIR_TABLE_BYTES // (cell * q * 8)))
+        key_type = np.int32 if pair_slice * cell < 2 ** 31 and _CHUNK * pair_slice < 2 ** 31 else np.int64
+        pair_offset = (np.arange(pair_slice) * cell).astype(key_type)[None, :]
+        pair_pointer = np.arange(_CHUNK + 1, dtype=key_type)
+        ones = np.ones(_CHUNK * pair_slice)
         for start in range(0, self.Y.shape[0], _CHUNK):
             stop = min(start + _CHUNK, self.Y.shape[0])
             y, post, li = self._posterior(t, start, stop)
@@ -738,13 +743,15 @@ class _Engine:
                     rows = np.nonzero(grp == g)[0]
                     part = y[rows].T @ wpost[rows]
                 co_prior[g] += part[: self.n_item_cols].reshape(n_blocks, kmax, q)
-            if jj.size:  # every item pair at once: one column per row, one entry per item pair
+            if jj.size:  # item pairs a slice at a time: one column per row, one entry per item pair
                 shifted = codes.astype(key_type) + 1
                 first = (grp.astype(key_type)[:, None] * width + shifted) * width
-                key = first[:, jj] + shifted[:, ll] + pair_offset
-                pairs = sparse.csc_matrix((ones[: key.size], key.ravel(), pair_pointer[: key.shape[0] + 1]),
-                                          shape=(jj.size * cell, key.shape[0]))
-                joint += pairs @ wpost
+                for lo in range(0, jj.size, pair_slice):
+                    hi = min(lo + pair_slice, jj.size)
+                    key = first[:, jj[lo:hi]] + shifted[:, ll[lo:hi]] + pair_offset[:, : hi - lo]
+                    pairs = sparse.csc_matrix((ones[: key.size], key.ravel(), pair_pointer[: key.shape[0] + 1] * (hi - lo)),
+                                              shape=((hi - lo) * cell, key.shape[0]))
+                    joint[lo * cell:hi * cell] += pairs @ wpost
             # posterior scores: one product with the category score table, gathered at each row's answers and
             # written to the parameters they belong to (unanswered items and unused slots go to a spare column)
             answered = codes >= 0
