@@ -928,6 +928,15 @@ def _ascent_factor(information: np.ndarray):
         return linalg.cho_factor(information + shift * np.eye(information.shape[0])), True
 
 
+def _value_and_gradient(engine: _Engine, vec: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """Log-likelihood and gradient at ``vec`` (one E-step); ``(-inf, None)`` where ``vec`` is not a valid
+    parameter vector or the likelihood is not finite (the same value as :meth:`_Engine.loglik`)."""
+    if not engine.valid(vec):
+        return -np.inf, None
+    ll, grad = engine.gradient(vec)
+    return (ll, grad) if np.isfinite(ll) else (-np.inf, None)
+
+
 def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: int = 50,
               per_row: bool = False, em_tol: float = _EM_TOL, warm: bool = False,
               final_hessian: bool = True) -> _Solution:
@@ -939,7 +948,8 @@ def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: i
     E-step) while the decrement falls at least fourfold per step, and recomputed otherwise; where
     it is not negative definite (far from the maximum, or flat likelihoods such as items that
     measure nothing), the step is damped (:func:`_ascent_factor`) and the fit only counts as
-    converged once the exact Hessian is negative definite.
+    converged once the exact Hessian is negative definite. The line search's E-step at an accepted
+    point also gives the gradient there, which the next step uses.
     With ``final_hessian`` the returned Hessian (and ``per_row`` scores) belong to the final
     point or to the point before a last step with decrement below the tolerance.
     ``warm``: the start is a nearby solution (a related model), so Newton starts at once.
@@ -948,13 +958,17 @@ def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: i
     converged, chol, hess, rows, fresh, shifted = False, None, None, None, False, False
     previous = np.inf
     grad = np.zeros_like(vec)
+    known = None  # (log-likelihood, gradient) at vec from the line search
     for _ in range(max_newton):
         if chol is None:
             ll, grad, hess, rows = engine.derivatives(vec, per_row=per_row)
             fresh, previous = True, np.inf
             chol, shifted = _ascent_factor(-hess)
+        elif known is not None:
+            ll, grad = known
         else:
             ll, grad = engine.gradient(vec)
+        known = None
         iterations += 1
         step = linalg.cho_solve(chol, grad)
         decrement = 0.5 * float(grad @ step)
@@ -970,7 +984,8 @@ def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: i
         t = 1.0
         while t > 1e-6:
             trial = vec + t * step
-            if engine.loglik(trial) >= ll:
+            known = _value_and_gradient(engine, trial)
+            if known[0] >= ll:
                 break
             t /= 2
         if t <= 1e-6:
