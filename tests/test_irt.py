@@ -752,3 +752,59 @@ def test_louis_hessian_does_not_depend_on_how_item_pairs_are_sliced(small_fit, m
     whole = engine.derivatives(vec)[2]
     monkeypatch.setattr(irt, "_PAIR_TABLE_BYTES", 1)  # one item pair per sparse product
     np.testing.assert_allclose(engine.derivatives(vec)[2], whole, rtol=1e-13, atol=1e-13 * np.abs(whole).max())
+
+
+@pytest.fixture(scope="module")
+def many_patterns():
+    """1500 respondents, 6 items with 5 categories and some missing answers: more than a thousand distinct
+    patterns; item 0's top category is rare (3 answers)."""
+    rng = np.random.default_rng(25)
+    x = irt.simulate_grm(rng.uniform(1.0, 2.2, 6), np.tile([-1.5, -0.4, 0.5, 1.6], (6, 1)),
+                         rng.standard_normal(1500), rng).astype(float)
+    x[:, 0] = np.minimum(x[:, 0], 3)
+    x[:3, 0] = 4
+    x[rng.random(x.shape) < 0.1] = np.nan
+    return pd.DataFrame(x + 1, columns=[f"i{j}" for j in range(6)])
+
+
+def test_subsample_path_reaches_the_same_maximum(many_patterns, monkeypatch):
+    """Start values and EM on a subsample of the patterns, Newton on all (forced by a low threshold):
+    the same estimates, standard errors and log-likelihood as the path on all patterns, and the rare
+    category's patterns are all in the subsample."""
+    data = irt.prepare_responses(many_patterns)
+    codes, _, freq, _ = irt._collapse_patterns(data.codes, np.zeros(data.n, dtype=np.int64))
+    assert codes.shape[0] > 1000
+    full = irt.fit_grm(data)
+    monkeypatch.setattr(irt, "SUBSAMPLE_PATTERNS", 200)
+    rows, weights, k = irt._subsample_patterns(codes, freq, 200)
+    assert k == 8 and 150 < rows.size < 250
+    assert set(np.flatnonzero(codes[:, 0] == 4)) <= set(rows)
+    assert weights.sum() == pytest.approx(freq.sum(), rel=0.05)  # Horvitz-Thompson: estimates the total
+    calls = []
+    monkeypatch.setattr(irt, "_maximise_from_subsample",
+                        lambda *args, _f=irt._maximise_from_subsample: calls.append(args[1].size) or _f(*args))
+    sub = irt.fit_grm(data)
+    assert calls == [rows.size] and full.converged and sub.converged
+    np.testing.assert_allclose(sub.a, full.a, rtol=1e-6)
+    np.testing.assert_allclose(sub.d, full.d, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(sub.se_a, full.se_a, rtol=1e-6)
+    np.testing.assert_allclose(sub.se_b, full.se_b, rtol=1e-6)
+    np.testing.assert_allclose(sub.cov, full.cov, rtol=1e-6, atol=1e-6 * np.abs(full.cov).max())
+    assert sub.loglik == pytest.approx(full.loglik, rel=1e-12)
+    assert sub.max_gradient < 1e-3
+
+
+def test_subsample_path_does_not_depend_on_the_order_of_respondents(many_patterns, monkeypatch):
+    monkeypatch.setattr(irt, "SUBSAMPLE_PATTERNS", 200)
+    calls = []
+    monkeypatch.setattr(irt, "_maximise_from_subsample",
+                        lambda *args, _f=irt._maximise_from_subsample: calls.append(1) or _f(*args))
+    order = np.random.default_rng(26).permutation(len(many_patterns))
+    tables = [irt.grm_tables(frame, {"s": list(frame.columns)}, instrument="t", scale=(1, 5), dif=False)
+              for frame in (many_patterns, many_patterns.iloc[order])]
+    for kind in ("items", "fit"):
+        a, b = (getattr(t, kind).select_dtypes("number") for t in tables)
+        np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=1e-12)
+    a, b = tables[0].scores, tables[1].scores.loc[tables[0].scores.index]
+    np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=1e-12)
+    assert calls == [1, 1]

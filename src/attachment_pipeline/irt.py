@@ -20,7 +20,8 @@ this module gives a cohort the same view of its own data, one subscale at a time
   observed information (the delta method for ``b``). Respondents who answered some
   items are kept: their likelihood is the product over the items they answered.
   Everything is vectorised over respondents x items x quadrature points; identical
-  response patterns are collapsed into one row with a frequency weight.
+  response patterns are collapsed into one row with a frequency weight. With very many
+  distinct patterns, EM runs on a weighted subsample of them and Newton on all.
 * **Scores**: EAP (posterior mean and SD) and ML (where finite) per respondent.
 * **Information**: item information (Samejima, 1969), test information, the conditional
   standard error ``1 / sqrt(I(theta))`` and marginal reliability.
@@ -74,6 +75,11 @@ _PAIR_TABLE_BYTES = 2 ** 19
 #: decrement (the log-likelihood still to gain, g' H^-1 g / 2) is below _NEWTON_TOL.
 _EM_TOL = 1e-4
 _NEWTON_TOL = 1e-9
+#: Above this many distinct response patterns, EM runs on a subsample of them (every k-th, at most this
+#: many) and Newton finishes on all (:func:`_maximise_from_subsample`); below it, on all patterns throughout.
+SUBSAMPLE_PATTERNS = 50_000
+#: An answer given by fewer than this many times k respondents keeps all its patterns in the subsample.
+_RARE_ANSWERS = 20
 _LOG_2PI_HALF = 0.5 * np.log(2 * np.pi)
 #: A slope beyond this (logistic or normal-ogive scale) means one item defines the trait (a
 #: Heywood-like solution, typical when the items share no trait): reported, and no DIF is tested.
@@ -939,7 +945,7 @@ def _value_and_gradient(engine: _Engine, vec: np.ndarray) -> tuple[float, np.nda
 
 def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: int = 50,
               per_row: bool = False, em_tol: float = _EM_TOL, warm: bool = False,
-              final_hessian: bool = True) -> _Solution:
+              final_hessian: bool = True, metric: np.ndarray | None = None) -> _Solution:
     """EM to a loose tolerance, then Newton-Raphson with the exact Hessian to the Newton decrement.
 
     Convergence is judged by quantities rounding cannot fake: the largest EM parameter change,
@@ -953,16 +959,23 @@ def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: i
     With ``final_hessian`` the returned Hessian (and ``per_row`` scores) belong to the final
     point or to the point before a last step with decrement below the tolerance.
     ``warm``: the start is a nearby solution (a related model), so Newton starts at once.
+    ``metric``: an approximation of the Hessian (e.g. from a subsample) used for the first steps
+    as a reused Hessian would be; once its decrement is below the tolerance, the exact Hessian
+    is computed and the decrement judged again with it, so convergence never rests on it.
     """
     vec, iterations = (vec, 0) if warm else _squarem(engine, vec, max_em, em_tol)
     converged, chol, hess, rows, fresh, shifted = False, None, None, None, False, False
+    exact = True  # chol is the factor of an exact Hessian (at this point or an earlier one)
+    if metric is not None:
+        chol, shifted = _ascent_factor(-metric)
+        exact = False
     previous = np.inf
     grad = np.zeros_like(vec)
     known = None  # (log-likelihood, gradient) at vec from the line search
     for _ in range(max_newton):
         if chol is None:
             ll, grad, hess, rows = engine.derivatives(vec, per_row=per_row)
-            fresh, previous = True, np.inf
+            fresh, previous, exact = True, np.inf, True
             chol, shifted = _ascent_factor(-hess)
         elif known is not None:
             ll, grad = known
@@ -973,6 +986,9 @@ def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: i
         step = linalg.cho_solve(chol, grad)
         decrement = 0.5 * float(grad @ step)
         if decrement < _NEWTON_TOL:
+            if not exact:
+                chol = None  # small in the borrowed metric: judged again with the exact Hessian
+                continue
             if not shifted:
                 vec = vec + step
                 converged = True
@@ -998,6 +1014,58 @@ def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: i
     loglik = engine.loglik(vec)
     return _Solution(vec=vec, loglik=loglik, grad=grad, hess=hess, iterations=iterations,
                      converged=bool(converged and np.isfinite(loglik)), per_row=rows)
+
+
+def _subsample_patterns(codes: np.ndarray, freq: np.ndarray, limit: int, rare: int = _RARE_ANSWERS):
+    """A deterministic subsample of the distinct response patterns, with weights that make its
+    log-likelihood an estimate of the whole data's (Horvitz-Thompson).
+
+    The respondents, in the sorted order of the patterns (:func:`_collapse_patterns`, which does not
+    depend on the order of the respondents), are sampled systematically: every k-th, ``k = N // limit + 1``
+    for N respondents, from the first. A pattern given by ``freq >= k`` respondents is then always in
+    (weight ``freq``); a rarer pattern is in when one of its respondents is sampled (probability
+    ``freq / k``; weight ``k``). Every pattern with an answer that fewer than ``rare * k`` respondents
+    gave is in as well (weight ``freq``), so that every category keeps enough answers for its thresholds.
+    Returns the rows, their weights and k.
+
+    >>> codes, freq = np.array([[0], [1], [1], [2], [2]]), np.array([1, 3, 1, 4, 1])
+    >>> rows, w, k = _subsample_patterns(codes, freq, 4, rare=0)   # k = 10 // 4 + 1
+    >>> k, rows.tolist(), w.tolist()   # respondents 0, 3, 6, 9 sampled; patterns 1 and 3 have freq >= k
+    (3, [0, 1, 3, 4], [3.0, 3.0, 4.0, 3.0])
+    >>> _subsample_patterns(codes, freq, 4, rare=1)[1].tolist()   # answer 0: 1 respondent < 1 * k
+    [1.0, 3.0, 4.0, 3.0]
+    """
+    total = int(freq.sum())
+    k = total // limit + 1
+    answered = codes >= 0
+    weight = freq.astype(float)
+    end = np.cumsum(freq)
+    hit = (end - 1) // k > (end - freq - 1) // k  # a multiple of k in [end - freq, end)
+    certain = freq >= k
+    for j in range(codes.shape[1]):
+        col = np.where(answered[:, j], codes[:, j], 0).astype(np.int64)
+        count = np.bincount(col, weights=np.where(answered[:, j], weight, 0.0))
+        certain |= answered[:, j] & (count[col] < rare * k)
+    rows = np.flatnonzero(hit | certain)
+    return rows, np.where(certain[rows], weight[rows], float(k)), k
+
+
+def _maximise_from_subsample(engine: _Engine, rows: np.ndarray, weights: np.ndarray, start: np.ndarray,
+                             max_em: int = 100) -> _Solution:
+    """The maximum of a large data set, started on a subsample of its patterns.
+
+    EM (SQUAREM) runs on the subsample (:func:`_subsample_patterns`), whose exact Hessian there
+    approximates the whole data's; Newton then runs on all patterns, its first steps with that
+    Hessian as the metric (each step one E-step on all patterns), and convergence is judged with
+    the exact Hessian of all patterns (:func:`_maximise` with ``metric``). The result is the same
+    maximum as from the full path, to the convergence tolerance.
+    """
+    sub = _Engine(engine.codes[rows], engine.group[rows], weights, engine.layout, engine.link, engine.nodes)
+    vec, steps = _squarem(sub, start, max_em, _EM_TOL)
+    metric = sub.derivatives(vec)[2]
+    sol = _maximise(engine, vec, warm=True, metric=metric)
+    return _Solution(vec=sol.vec, loglik=sol.loglik, grad=sol.grad, hess=sol.hess, iterations=steps + sol.iterations,
+                     converged=sol.converged, per_row=sol.per_row)
 
 
 # --------------------------------------------------------------------------- single-group fit
@@ -1088,6 +1156,10 @@ def fit_grm(responses, link: str = "logistic", quadrature_points: int = QUADRATU
     EM, then Newton-Raphson with the exact observed information (Louis, 1982), which also
     gives the standard errors. Respondents with some answers count with the items they
     answered; answers nobody gave are not categories (see :class:`ResponseData`).
+    With more than :data:`SUBSAMPLE_PATTERNS` distinct response patterns, the start values
+    and EM use a subsample of the patterns and Newton finishes on all of them
+    (:func:`_maximise_from_subsample`): the same maximum, to the convergence tolerance, at a
+    fraction of the cost. ``iterations`` counts EM steps and Newton steps.
 
     Parameters
     ----------
@@ -1107,10 +1179,17 @@ def fit_grm(responses, link: str = "logistic", quadrature_points: int = QUADRATU
     layout = _Layout(block_of=np.arange(len(data.items))[:, None], n_cat=n_cat, free_groups=())
     codes, group, freq, _ = _collapse_patterns(data.codes, np.zeros(data.n, dtype=np.int64))
     engine = _Engine(codes, group, freq, layout, link, nodes)
-    a0, d0 = _start_values(data.codes, n_cat, link)
-    with _one_blas_thread():
-        sol = _maximise(engine, _pack(layout, a0, d0))
-        cov = _inverse_information(sol.hess)
+    if codes.shape[0] > SUBSAMPLE_PATTERNS:  # start, EM and the first Newton metric from a subsample
+        rows, weights, k = _subsample_patterns(codes, freq, SUBSAMPLE_PATTERNS)
+        a0, d0 = _start_values(np.repeat(codes[rows], np.ceil(weights / k).astype(np.int64), axis=0), n_cat, link)
+        with _one_blas_thread():
+            sol = _maximise_from_subsample(engine, rows, weights, _pack(layout, a0, d0))
+            cov = _inverse_information(sol.hess)
+    else:
+        a0, d0 = _start_values(data.codes, n_cat, link)
+        with _one_blas_thread():
+            sol = _maximise(engine, _pack(layout, a0, d0))
+            cov = _inverse_information(sol.hess)
     a, d, _, _ = engine.unpack(sol.vec)
     return GRMFit(items=data.items, categories=data.categories, link=link, nodes=nodes, a=a, d=d, cov=cov,
                   loglik=sol.loglik, n=data.n, npar=layout.n_par, converged=sol.converged,
