@@ -808,3 +808,46 @@ def test_subsample_path_does_not_depend_on_the_order_of_respondents(many_pattern
     a, b = tables[0].scores, tables[1].scores.loc[tables[0].scores.index]
     np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=1e-12)
     assert calls == [1, 1]
+
+
+@pytest.mark.parametrize("link", irt.LINKS)
+def test_information_of_every_row_and_item_is_samejimas(link):
+    """The vectorised information (slope-intercept form, all items at once) equals item_information
+    item by item, for items with different numbers of categories and far into the tails."""
+    rng = np.random.default_rng(23)
+    a = np.array([1.3, 2.2, 0.7, 3.5])
+    n_cat = np.array([4, 2, 3, 4])
+    d = np.full((4, 3), np.nan)
+    for j, k in enumerate(n_cat):
+        d[j, : k - 1] = np.sort(rng.normal(0, 1.5, k - 1))[::-1]
+    theta = np.r_[rng.normal(0, 2, 40), -30.0, -8.0, 8.0, 30.0]
+    info = irt._information_matrix(theta, a, d, n_cat, link)
+    assert np.all(np.isfinite(info)) and np.all(info >= 0)
+    for j in range(4):
+        expected = irt.item_information(theta, a[j], -d[j, : n_cat[j] - 1] / a[j], link)
+        ok = np.isfinite(expected)  # item_information overflows to NaN far in the normal tails (limit 0)
+        assert ok[:40].all()
+        np.testing.assert_allclose(info[ok, j], expected[ok], rtol=1e-10, atol=1e-300)
+
+
+def test_ml_scores_solve_the_likelihood_equation_and_their_se_is_the_answered_information():
+    rng = np.random.default_rng(24)
+    a, b = np.array([1.8, 1.2, 2.4, 0.9, 1.5]), np.tile([-1.2, -0.2, 0.7, 1.6], (5, 1))
+    x = irt.simulate_grm(a, b, rng.standard_normal(600), rng).astype(float)
+    x[rng.random(x.shape) < 0.25] = np.nan
+    fit = irt.fit_grm(pd.DataFrame(x))
+    scores = irt.score_grm(fit)
+    codes = fit.data.codes
+    rows = np.flatnonzero(np.isfinite(scores["theta_ml"].to_numpy()))[:25]
+    for i in rows:
+        answered = [(j, int(k)) for j, k in enumerate(codes[i]) if k >= 0]
+
+        def loglik(t):
+            return sum(np.log(irt.graded_probabilities([t], *fit.item_parameters(j), fit.link)[0, k])
+                       for j, k in answered)
+
+        t = scores["theta_ml"].iloc[i]
+        h = 1e-5
+        assert (loglik(t + h) - loglik(t - h)) / (2 * h) == pytest.approx(0.0, abs=1e-6)
+        info = sum(irt.item_information([t], *fit.item_parameters(j), fit.link)[0] for j, _ in answered)
+        assert scores["se_ml"].iloc[i] == pytest.approx(1 / np.sqrt(info), rel=1e-10)

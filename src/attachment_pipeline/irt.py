@@ -1212,15 +1212,21 @@ def _item_logp(fit: GRMFit, nodes: np.ndarray, order: int = 0):
 
 
 def _posterior_moments(fit: GRMFit, codes: np.ndarray, log_prior: np.ndarray):
-    """Posterior mean and SD of theta for each row of ``codes`` on the fit's grid."""
+    """Posterior mean and SD of theta for each row of ``codes`` on the fit's grid.
+
+    The log-likelihood of every row at every node is one sparse product ``Y @ T`` (the indicator
+    matrix of :func:`_indicator_matrix` and the table of category log-probabilities with the log
+    prior as its last row), as in the E-step.
+    """
     logp = _item_logp(fit, fit.nodes)[0]  # (J, Kmax, Q)
+    n_items, kmax = logp.shape[:2]
+    table = np.vstack([logp.reshape(n_items * kmax, -1), log_prior[None, :]])
+    y = _indicator_matrix(codes, np.zeros(codes.shape[0], dtype=np.int64), np.arange(n_items)[:, None], kmax,
+                          table.shape[0])
     mean, sd = np.empty(codes.shape[0]), np.empty(codes.shape[0])
     for start in range(0, codes.shape[0], _CHUNK):
-        c = codes[start:start + _CHUNK]
-        lik = np.broadcast_to(log_prior, (c.shape[0], log_prior.size)).copy()
-        for j in range(c.shape[1]):
-            ok = c[:, j] >= 0
-            lik[ok] += logp[j, c[ok, j]]
+        with np.errstate(invalid="ignore"):
+            lik = y[start:start + _CHUNK] @ table
         lik -= lik.max(axis=1, keepdims=True)
         post = np.exp(lik)
         post /= post.sum(axis=1, keepdims=True)
@@ -1230,11 +1236,29 @@ def _posterior_moments(fit: GRMFit, codes: np.ndarray, log_prior: np.ndarray):
     return mean, sd
 
 
+def _logistic_halves(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``F(z)`` and ``1 - F(z)`` of the logistic function, each to a few ulps (also in the tails and at
+    +-inf): ``1 / (1 + exp(-z))`` and ``1 / (1 + exp(z))`` (an overflowing exp gives the exact limit 0).
+
+    >>> upper, lower = _logistic_halves(np.array([0.0, 40.0, -np.inf]))
+    >>> upper.tolist(), lower[[0, 2]].tolist(), bool(np.isclose(lower[1], np.exp(-40.0), rtol=1e-15, atol=0))
+    ([0.5, 1.0, 0.0], [0.5, 1.0], True)
+    """
+    with np.errstate(over="ignore"):
+        upper = np.exp(-z)
+        lower = np.exp(z)
+    upper += 1.0
+    lower += 1.0
+    return np.reciprocal(upper, out=upper), np.reciprocal(lower, out=lower)
+
+
 def _ml_theta(fit: GRMFit, codes: np.ndarray, start: np.ndarray, max_iter: int = 100):
     """ML theta per row (Newton, vectorised over rows; the log-likelihood is concave in theta).
 
     Infinite (NaN) when every answered item sits in the category its slope pushes to one end
     (lowest answers to items with a > 0 and highest to items with a < 0, or the reverse).
+    With the logistic link the derivatives of ``log P_k`` are ``a (1 - F(z_k) - F(z_{k+1}))`` and
+    ``-a^2 (f(z_k) + f(z_{k+1}))``, ``f = F (1 - F)`` (Samejima, 1969), without the probability itself.
     """
     n_cat = fit.n_categories
     answered = codes >= 0
@@ -1249,25 +1273,71 @@ def _ml_theta(fit: GRMFit, codes: np.ndarray, start: np.ndarray, max_iter: int =
     d_up, d_low = ext[rows, safe], ext[rows, safe + 1]
     theta = np.clip(np.where(infinite, 0.0, start), -THETA_LIMIT, THETA_LIMIT)
     a = fit.a[None, :]
+    slope, slope2 = np.where(answered, a, 0.0), np.where(answered, a * a, 0.0)
     rows = np.flatnonzero(~infinite)
     for _ in range(max_iter):
         if rows.size == 0:
             break
         t, ans = theta[rows, None], answered[rows]
         z1, z2 = a * t + d_up[rows], a * t + d_low[rows]
-        logp = _log_cdf_difference(z1, z2, fit.link)
-        with np.errstate(invalid="ignore", over="ignore"):
-            g1 = np.exp(_log_pdf(z1, fit.link) - logp)
-            g2 = -np.exp(_log_pdf(z2, fit.link) - logp)
-            h1 = np.where(g1 != 0, _pdf_slope(z1, fit.link) * g1, 0.0) - g1 * g1
-            h2 = np.where(g2 != 0, _pdf_slope(z2, fit.link) * g2, 0.0) - g2 * g2
-        d1 = np.where(ans, a * (g1 + g2), 0.0).sum(axis=1)
-        d2 = np.where(ans, a * a * (h1 + h2 - 2 * g1 * g2), 0.0).sum(axis=1)
+        if fit.link == "logistic":
+            f1, g1 = _logistic_halves(z1)
+            f2, g2 = _logistic_halves(z2)
+            d1 = np.einsum("ij,ij->i", g1 - f2, slope[rows])
+            d2 = -np.einsum("ij,ij->i", f1 * g1 + f2 * g2, slope2[rows])
+        else:
+            logp = _log_cdf_difference(z1, z2, fit.link)
+            with np.errstate(invalid="ignore", over="ignore"):
+                g1 = np.exp(_log_pdf(z1, fit.link) - logp)
+                g2 = -np.exp(_log_pdf(z2, fit.link) - logp)
+                h1 = np.where(g1 != 0, _pdf_slope(z1, fit.link) * g1, 0.0) - g1 * g1
+                h2 = np.where(g2 != 0, _pdf_slope(z2, fit.link) * g2, 0.0) - g2 * g2
+            d1 = np.where(ans, a * (g1 + g2), 0.0).sum(axis=1)
+            d2 = np.where(ans, a * a * (h1 + h2 - 2 * g1 * g2), 0.0).sum(axis=1)
         step = np.clip(-d1 / np.where(d2 < 0, d2, -1.0), -1.0, 1.0)
         theta[rows] += step
         rows = rows[np.abs(step) > 1e-10]
     theta[infinite] = np.nan
     return theta
+
+
+def _information_matrix(theta: np.ndarray, a: np.ndarray, d: np.ndarray, n_cat: np.ndarray, link: str) -> np.ndarray:
+    """Item information ``I_j(theta_i)`` for every row's theta and every item: (n, J).
+
+    Samejima's ``I = sum_k a^2 (f(z_k) - f(z_{k+1}))^2 / P_k`` with ``z_k = a theta + d_k`` (as
+    :func:`item_information`, in slope-intercept form, all items at once). With the logistic link
+    this is the expected negative second derivative ``a^2 sum_k P_k (f(z_k) + f(z_{k+1}))``, i.e.
+    ``a^2 sum_b F_b (1 - F_b) (F_{b-1} - F_{b+1})`` over the boundaries b, and
+    ``F_{b-1} - F_{b+1} = F_{b-1} (1 - F_{b+1}) (1 - exp(d_{b+1} - d_{b-1}))``: a sum of products of
+    positive factors (no cancellation, no division, no logarithm).
+
+    >>> info = _information_matrix(np.array([0.0]), np.array([1.0, 2.0]), np.array([[1.0, -1.0], [-1.0, np.nan]]),
+    ...                            np.array([3, 2]), "logistic")
+    >>> np.round(info, 6).tolist()   # item_information([0], 1, [-1, 1]) and a^2 P (1 - P) at z = -1
+    [[0.28747, 0.786448]]
+    """
+    n_items, kmax = d.shape[0], d.shape[1] + 1
+    inner = np.where(np.isnan(d), -np.inf, d)  # boundaries beyond an item's categories: P(X >= k) = 0
+    if link == "logistic":
+        upper, lower = _logistic_halves(a[None, :, None] * theta[:, None, None] + inner[None])  # (n, J, Kmax - 1)
+        prod = upper * lower
+        prod[..., 1:] *= upper[..., :-1]
+        prod[..., :-1] *= lower[..., 1:]
+        d_ext = np.hstack([np.full((n_items, 1), np.inf), inner, np.full((n_items, 1), -np.inf)])
+        used = np.arange(1, kmax)[None, :] < n_cat[:, None]
+        with np.errstate(invalid="ignore"):  # unused boundaries: -inf minus -inf
+            gap = np.where(used, -np.expm1(d_ext[:, 2:] - d_ext[:, :-2]), 0.0)
+        return np.einsum("nkb,kb->nk", prod, gap) * (a * a)[None, :]
+    valid = np.arange(kmax)[None, :] < n_cat[:, None]  # (J, Kmax) categories in use
+    d_ext = np.hstack([np.full((n_items, 1), np.inf), inner, np.full((n_items, 1), -np.inf)])  # (J, Kmax + 1)
+    z = a[None, :, None] * theta[:, None, None] + d_ext[None, :, :]
+    with np.errstate(invalid="ignore"):
+        p = np.where(valid[None], np.exp(_log_cdf_difference(z[..., :-1], z[..., 1:], link)), 0.0)
+    f = np.exp(_log_pdf(z, link))
+    slope = a[None, :, None] * (f[..., :-1] - f[..., 1:])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        terms = np.where((slope == 0) | (p == 0), 0.0, slope * slope / p)
+    return terms.sum(axis=2)
 
 
 def total_information(fit: GRMFit, theta, items=None) -> np.ndarray:
@@ -1298,14 +1368,11 @@ def score_grm(fit: GRMFit) -> pd.DataFrame:
     ml = np.concatenate([_ml_theta(fit, codes[i:i + _CHUNK], mean[i:i + _CHUNK])
                          for i in range(0, codes.shape[0], _CHUNK)]) if codes.shape[0] else np.empty(0)
     se_ml = np.full(ml.shape, np.nan)
-    finite = np.isfinite(ml)
-    if finite.any():
-        info = np.zeros(int(finite.sum()))
-        for j in range(len(fit.items)):
-            rows = finite & (codes[:, j] >= 0)
-            a, b = fit.item_parameters(j)
-            info[rows[finite]] += item_information(ml[rows], a, b, fit.link)
-        se_ml[finite] = 1 / np.sqrt(info)
+    finite = np.flatnonzero(np.isfinite(ml))
+    for i in range(0, finite.size, _CHUNK // 4):
+        rows = finite[i:i + _CHUNK // 4]
+        info = _information_matrix(ml[rows], fit.a, fit.d, fit.n_categories, fit.link)
+        se_ml[rows] = 1 / np.sqrt(np.einsum("ij,ij->i", info, codes[rows] >= 0))
     out = pd.DataFrame({"theta_eap": mean[inverse], "se_eap": sd[inverse], "theta_ml": ml[inverse],
                         "se_ml": se_ml[inverse], "n_items": data.n_answered}, index=data.index)
     return out
