@@ -1484,11 +1484,11 @@ def limited_information_fit(fit: GRMFit, statistic: str = "auto") -> LimitedInfo
     data = fit.data
     n_items, n_cat = len(fit.items), fit.n_categories
     npar = fit.npar
-    x = np.where(data.codes >= 0, data.codes, np.nan).astype(float)
-    ok = ~np.isnan(x)
-    x0 = np.nan_to_num(x)
+    ok = data.codes >= 0
+    x0 = np.where(ok, data.codes, 0).astype(float)  # item scores, 0 where not answered
     jj, ll = np.triu_indices(n_items, 1)
-    n_pair = ok.T.astype(float) @ ok.astype(float)
+    answered = ok.astype(float)
+    n_pair = answered.T @ answered
     cross = (x0.T @ x0) / np.maximum(n_pair, 1)
     n_item = ok.sum(axis=0).astype(float)
     mean = x0.sum(axis=0) / n_item
@@ -1544,7 +1544,7 @@ def limited_information_fit(fit: GRMFit, statistic: str = "auto") -> LimitedInfo
         d1 = np.zeros((uj.size, npar))
         for u, (j, k) in enumerate(uni):
             d1[u, offsets[j] + np.arange(n_cat[j])] = dprob[j, k, : n_cat[j]] @ w
-        obs1 = np.array([np.mean(x[ok[:, j], j] == k) for j, k in uni])
+        obs1 = np.array([np.mean(data.codes[ok[:, j], j] == k) for j, k in uni])
         mod1, n1 = pi, n_item[uj]
         name = "C2"
     xi = np.block([[xi11, xi12], [xi12.T, xi22]])
