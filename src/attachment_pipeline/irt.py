@@ -335,15 +335,23 @@ def prepare_responses(frame: pd.DataFrame, scale: tuple[int, int] | None = None,
     keep_items, dropped, categories, columns = [], [], [], []
     for j, name in enumerate(frame.columns):
         col = values[:, j]
-        cats = np.unique(col[~np.isnan(col)])
+        ok = ~np.isnan(col)
+        given = col[ok]
+        tallied = given.size > 0 and given.max() - given.min() < 2 ** 16
+        if tallied:  # whole numbers in a short range: tallied instead of sorted
+            low = given.min()
+            offset = (given - low).astype(np.int64)
+            used = np.bincount(offset) > 0
+            cats = np.flatnonzero(used) + low
+        else:
+            cats = np.unique(given)
         if cats.size < 2:
             dropped.append((str(name), "no answers" if cats.size == 0 else f"only one answer ({cats[0]:g})"))
             continue
         keep_items.append(j)
         categories.append(tuple(float(v) for v in cats))
         codes = np.full(col.shape, -1, dtype=np.int16)
-        ok = ~np.isnan(col)
-        codes[ok] = np.searchsorted(cats, col[ok])
+        codes[ok] = (np.cumsum(used) - 1)[offset] if tallied else np.searchsorted(cats, given)
         columns.append(codes)
     if len(keep_items) < 2:
         raise IRTError(f"{source}: fewer than two items with at least two different answers "
