@@ -819,24 +819,31 @@ class _Engine:
 
 
 def _collapse_patterns(codes: np.ndarray, group: np.ndarray):
-    """Distinct (pattern, group) rows, the row of each respondent and the frequencies."""
-    key = np.column_stack([group.astype(np.int64), codes.astype(np.int64)])
-    shifted = key - key.min(axis=0) if key.size else key
-    bits = np.ceil(np.log2(shifted.max(axis=0) + 1.0)).astype(np.int64) if key.size else np.zeros(0, np.int64)
-    if key.size and bits.sum() < 64:
+    """Distinct (pattern, group) rows, the row of each respondent and the frequencies.
+
+    The rows come in the order of ``np.unique(axis=0)`` of ``(group, codes)``, which does not depend
+    on the order of the respondents.
+    """
+    group = np.asarray(group, dtype=np.int64)
+    columns = [group] + [codes[:, j] for j in range(codes.shape[1])]
+    if codes.shape[0]:
+        low = [int(c.min()) for c in columns]
+        bits = [int(np.ceil(np.log2(int(c.max()) - lo + 1.0))) for c, lo in zip(columns, low)]
+    if codes.shape[0] and sum(bits) < 64:
         # each row as one unsigned integer, the first column in the highest bits: integers order as the
         # rows do lexicographically (as np.unique(axis=0)), and sort much faster than byte strings
-        shift = np.r_[np.cumsum(bits[::-1])[::-1][1:], 0].astype(np.uint64)
-        packed = np.zeros(key.shape[0], dtype=np.uint64)
-        for j in range(key.shape[1]):
-            packed |= shifted[:, j].astype(np.uint64) << shift[j]
+        packed = np.zeros(codes.shape[0], dtype=np.uint64)
+        for col, lo, width in zip(columns, low, bits):
+            packed <<= np.uint64(width)
+            packed |= (col.astype(np.int64) - lo).astype(np.uint64)
     else:
         # rows as single byte strings, big-endian and shifted to be non-negative, so that comparing the bytes
         # orders the rows as np.unique(axis=0) does, in a fraction of its time
-        packed = np.ascontiguousarray(shifted.astype(">u4")).view(np.dtype((np.void, 4 * key.shape[1]))).ravel()
+        key = np.column_stack([group, codes.astype(np.int64)])
+        shifted = (key - key.min(axis=0) if key.size else key).astype(">u4")
+        packed = np.ascontiguousarray(shifted).view(np.dtype((np.void, 4 * key.shape[1]))).ravel()
     _, first, inverse, counts = np.unique(packed, return_index=True, return_inverse=True, return_counts=True)
-    unique = key[first]
-    return unique[:, 1:].astype(codes.dtype), unique[:, 0].astype(np.int64), counts, inverse.ravel()
+    return codes[first], group[first], counts, inverse.ravel()
 
 
 def _start_values(codes: np.ndarray, n_cat: np.ndarray, link: str) -> tuple[np.ndarray, np.ndarray]:
@@ -1085,6 +1092,9 @@ class GRMFit:
     NaN for items with fewer categories); ``b = -d / a`` the thresholds. ``cov`` is the
     inverse observed information of the parameter vector ``(a_1, d_11, .., a_2, d_21, ..)``.
     ``n`` counts respondents with at least one answer; ``npar`` free parameters.
+    ``patterns``: the distinct response patterns of ``data`` and the pattern of each respondent
+    (from :func:`_collapse_patterns`; kept by :func:`fit_grm` so that :func:`score_grm` need not
+    find them again).
     """
 
     items: tuple[str, ...]
@@ -1101,6 +1111,7 @@ class GRMFit:
     iterations: int
     max_gradient: float
     data: ResponseData = field(repr=False)
+    patterns: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_categories(self) -> np.ndarray:
@@ -1185,7 +1196,7 @@ def fit_grm(responses, link: str = "logistic", quadrature_points: int = QUADRATU
     nodes = quadrature_grid(quadrature_points)
     n_cat = data.n_categories
     layout = _Layout(block_of=np.arange(len(data.items))[:, None], n_cat=n_cat, free_groups=())
-    codes, group, freq, _ = _collapse_patterns(data.codes, np.zeros(data.n, dtype=np.int64))
+    codes, group, freq, inverse = _collapse_patterns(data.codes, np.zeros(data.n, dtype=np.int64))
     engine = _Engine(codes, group, freq, layout, link, nodes)
     if codes.shape[0] > SUBSAMPLE_PATTERNS:  # start, EM and the first Newton metric from a subsample
         rows, weights, k = _subsample_patterns(codes, freq, SUBSAMPLE_PATTERNS)
@@ -1201,7 +1212,8 @@ def fit_grm(responses, link: str = "logistic", quadrature_points: int = QUADRATU
     a, d, _, _ = engine.unpack(sol.vec)
     return GRMFit(items=data.items, categories=data.categories, link=link, nodes=nodes, a=a, d=d, cov=cov,
                   loglik=sol.loglik, n=data.n, npar=layout.n_par, converged=sol.converged,
-                  iterations=sol.iterations, max_gradient=float(np.max(np.abs(sol.grad))), data=data)
+                  iterations=sol.iterations, max_gradient=float(np.max(np.abs(sol.grad))), data=data,
+                  patterns=(codes, inverse))
 
 
 def _inverse_information(hess: np.ndarray) -> np.ndarray:
@@ -1371,7 +1383,10 @@ def score_grm(fit: GRMFit) -> pd.DataFrame:
     """
     data = fit.data
     log_prior = normal_log_weights(fit.nodes)
-    codes, _, _, inverse = _collapse_patterns(data.codes, np.zeros(data.n, dtype=np.int64))
+    if fit.patterns is not None:
+        codes, inverse = fit.patterns
+    else:
+        codes, _, _, inverse = _collapse_patterns(data.codes, np.zeros(data.n, dtype=np.int64))
     mean, sd = _posterior_moments(fit, codes, log_prior)
     ml = np.concatenate([_ml_theta(fit, codes[i:i + _CHUNK], mean[i:i + _CHUNK])
                          for i in range(0, codes.shape[0], _CHUNK)]) if codes.shape[0] else np.empty(0)
