@@ -851,3 +851,12 @@ def test_ml_scores_solve_the_likelihood_equation_and_their_se_is_the_answered_in
         assert (loglik(t + h) - loglik(t - h)) / (2 * h) == pytest.approx(0.0, abs=1e-6)
         info = sum(irt.item_information([t], *fit.item_parameters(j), fit.link)[0] for j, _ in answered)
         assert scores["se_ml"].iloc[i] == pytest.approx(1 / np.sqrt(info), rel=1e-10)
+
+
+def test_scores_from_the_patterns_kept_by_the_fit_equal_those_from_scratch(small_fit):
+    import dataclasses
+
+    assert small_fit.patterns is not None
+    kept = irt.score_grm(small_fit)
+    scratch = irt.score_grm(dataclasses.replace(small_fit, patterns=None))
+    pd.testing.assert_frame_equal(kept, scratch, rtol=1e-13, atol=1e-13)
