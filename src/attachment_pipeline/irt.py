@@ -960,7 +960,8 @@ def _value_and_gradient(engine: _Engine, vec: np.ndarray) -> tuple[float, np.nda
 
 def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: int = 50,
               per_row: bool = False, em_tol: float = _EM_TOL, warm: bool = False,
-              final_hessian: bool = True, metric: np.ndarray | None = None) -> _Solution:
+              final_hessian: bool = True, metric: np.ndarray | None = None,
+              final_gradient: bool = False) -> _Solution:
     """EM to a loose tolerance, then Newton-Raphson with the exact Hessian to the Newton decrement.
 
     Convergence is judged by quantities rounding cannot fake: the largest EM parameter change,
@@ -977,6 +978,8 @@ def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: i
     ``metric``: an approximation of the Hessian (e.g. from a subsample) used for the first steps
     as a reused Hessian would be; once its decrement is below the tolerance, the exact Hessian
     is computed and the decrement judged again with it, so convergence never rests on it.
+    ``final_gradient``: the returned gradient is the one at the returned point (from the last
+    E-step, which gives the log-likelihood there anyway).
     """
     vec, iterations = (vec, 0) if warm else _squarem(engine, vec, max_em, em_tol)
     converged, chol, hess, rows, fresh, shifted = False, None, None, None, False, False
@@ -1026,7 +1029,11 @@ def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: i
         vec, fresh = trial, False
     if final_hessian and converged and not fresh:
         _, grad, hess, rows = engine.derivatives(vec, per_row=per_row)
-    loglik = engine.loglik(vec)
+    if final_gradient:
+        loglik, last = _value_and_gradient(engine, vec)
+        grad = grad if last is None else last
+    else:
+        loglik = engine.loglik(vec)
     return _Solution(vec=vec, loglik=loglik, grad=grad, hess=hess, iterations=iterations,
                      converged=bool(converged and np.isfinite(loglik)), per_row=rows)
 
@@ -1078,7 +1085,7 @@ def _maximise_from_subsample(engine: _Engine, rows: np.ndarray, weights: np.ndar
     sub = _Engine(engine.codes[rows], engine.group[rows], weights, engine.layout, engine.link, engine.nodes)
     vec, steps = _squarem(sub, start, max_em, _EM_TOL)
     metric = sub.derivatives(vec)[2]
-    sol = _maximise(engine, vec, warm=True, metric=metric)
+    sol = _maximise(engine, vec, warm=True, metric=metric, final_gradient=True)
     return _Solution(vec=sol.vec, loglik=sol.loglik, grad=sol.grad, hess=sol.hess, iterations=steps + sol.iterations,
                      converged=sol.converged, per_row=sol.per_row)
 
