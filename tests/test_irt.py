@@ -675,3 +675,188 @@ def test_degenerate_and_unconverged_fits_are_noted():
                      converged=False, iterations=50, max_gradient=1.0, data=None)
     note = irt._fit_note(fit)
     assert "did not converge" in note and "slope above 10 for x" in note
+
+
+# ----------------------------------------------------------------------------- the fast paths for large cohorts
+def test_indicator_matrix_and_collapsed_patterns_match_their_definitions():
+    """The CSR indicator built row by row equals the one built from (row, column) pairs, for one- and
+    two-group layouts; collapsed patterns are np.unique(axis=0) of (group, codes), also when the rows
+    do not fit in one 64-bit key (many items)."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(21)
+    for trial in range(12):
+        n_items = int(rng.integers(2, 7)) if trial < 10 else 30
+        n_cat = rng.integers(2, 6, n_items)
+        codes = (rng.random((200, n_items)) * n_cat).astype(np.int16)
+        codes[rng.random(codes.shape) < 0.2] = -1
+        two = trial % 2 == 1
+        group = rng.integers(0, 2, 200) if two else np.zeros(200, dtype=np.int64)
+        layout = (irt._two_group_layout(n_cat, set(range(0, n_items, 2))) if two else
+                  irt._Layout(block_of=np.arange(n_items)[:, None], n_cat=n_cat, free_groups=()))
+        y = irt._Engine(codes, group, np.ones(200), layout, "logistic", irt.quadrature_grid()).Y
+        rows, cols = np.nonzero(codes >= 0)
+        cols = layout.block_of[cols, group[rows]] * layout.kmax + codes[rows, cols]
+        rows, cols = np.r_[rows, np.arange(200)], np.r_[cols, layout.n_blocks * layout.kmax + group]
+        expected = sparse.coo_matrix((np.ones(rows.size), (rows, cols)), shape=y.shape).tocsr()
+        expected.sort_indices()
+        assert np.array_equal(y.indptr, expected.indptr) and np.array_equal(y.indices, expected.indices)
+        uniq, grp, freq, inverse = irt._collapse_patterns(codes, group)
+        table, counts = np.unique(np.column_stack([group, codes]), axis=0, return_counts=True)
+        assert np.array_equal(np.column_stack([grp, uniq]), table) and np.array_equal(freq, counts)
+        assert np.array_equal(uniq[inverse], codes) and np.array_equal(grp[inverse], group)
+
+
+@pytest.mark.parametrize("split", [None, (), (1, 3)])
+def test_per_row_scores_are_the_posterior_means_of_the_complete_data_scores(split):
+    """The vectorised per-pattern scores U of the Louis Hessian equal, pattern by pattern, the posterior
+    mean of the complete-data score (the sum over answered items of d log P_jk / d parameters, plus the
+    latent density's score in two-group models); their weighted sum is the gradient."""
+    rng = np.random.default_rng(22)
+    n_cat = np.array([2, 3, 4, 5, 3])
+    b = np.full((5, 4), np.nan)
+    for j, k in enumerate(n_cat):
+        b[j, : k - 1] = np.sort(rng.normal(0, 1, k - 1))
+    x = irt.simulate_grm(rng.uniform(0.8, 2.0, 5), b, rng.standard_normal(300), rng)
+    x[rng.random(x.shape) < 0.2] = -1
+    x = x[(x >= 0).any(axis=1)]
+    group = rng.integers(0, 2, x.shape[0]) if split is not None else np.zeros(x.shape[0], dtype=np.int64)
+    layout = (irt._two_group_layout(n_cat, set(split)) if split is not None else
+              irt._Layout(block_of=np.arange(5)[:, None], n_cat=n_cat, free_groups=()))
+    codes, grp, freq, _ = irt._collapse_patterns(x.astype(np.int16), group)
+    engine = irt._Engine(codes, grp, freq, layout, "logistic", irt.quadrature_grid())
+    vec = irt._pack(layout, rng.uniform(0.8, 2.0, layout.n_blocks),
+                    np.sort(rng.normal(0, 1, (layout.n_blocks, 4)), axis=1)[:, ::-1],
+                    mean=np.array([0.0, 0.3]), sd=np.array([1.0, 1.2]))
+    t, (s, _, priors) = engine.table(vec, order=1)
+    post = engine._posterior(t, 0, codes.shape[0])[1]
+    idx = layout.block_index()
+    expected = np.zeros((codes.shape[0], layout.n_par))
+    for i in range(codes.shape[0]):
+        for j in np.flatnonzero(codes[i] >= 0):
+            blk = layout.block_of[j, grp[i]]
+            k = layout.n_cat[blk]
+            expected[i, idx[blk, :k]] += s[blk, codes[i, j], :k] @ post[i]
+        for g, pos in layout.group_offsets.items():
+            if grp[i] == g:
+                expected[i, pos:pos + 2] += priors[g][1] @ post[i]
+    _, grad, _, per_row = engine.derivatives(vec, per_row=True)
+    np.testing.assert_allclose(per_row, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+    np.testing.assert_allclose(grad, freq @ expected, rtol=1e-10, atol=1e-10 * np.abs(grad).max())
+    np.testing.assert_allclose(grad, engine.gradient(vec)[1], rtol=1e-10, atol=1e-10 * np.abs(grad).max())
+
+
+def test_louis_hessian_does_not_depend_on_how_item_pairs_are_sliced(small_fit, monkeypatch):
+    engine = engine_for(small_fit)
+    vec = irt._pack(engine.layout, small_fit.a, small_fit.d)
+    whole = engine.derivatives(vec)[2]
+    monkeypatch.setattr(irt, "_PAIR_TABLE_BYTES", 1)  # one item pair per sparse product
+    np.testing.assert_allclose(engine.derivatives(vec)[2], whole, rtol=1e-13, atol=1e-13 * np.abs(whole).max())
+
+
+@pytest.fixture(scope="module")
+def many_patterns():
+    """1500 respondents, 6 items with 5 categories and some missing answers: more than a thousand distinct
+    patterns; item 0's top category is rare (3 answers)."""
+    rng = np.random.default_rng(25)
+    x = irt.simulate_grm(rng.uniform(1.0, 2.2, 6), np.tile([-1.5, -0.4, 0.5, 1.6], (6, 1)),
+                         rng.standard_normal(1500), rng).astype(float)
+    x[:, 0] = np.minimum(x[:, 0], 3)
+    x[:3, 0] = 4
+    x[rng.random(x.shape) < 0.1] = np.nan
+    return pd.DataFrame(x + 1, columns=[f"i{j}" for j in range(6)])
+
+
+def test_subsample_path_reaches_the_same_maximum(many_patterns, monkeypatch):
+    """Start values and EM on a subsample of the patterns, Newton on all (forced by a low threshold):
+    the same estimates, standard errors and log-likelihood as the path on all patterns, and the rare
+    category's patterns are all in the subsample."""
+    data = irt.prepare_responses(many_patterns)
+    codes, _, freq, _ = irt._collapse_patterns(data.codes, np.zeros(data.n, dtype=np.int64))
+    assert codes.shape[0] > 1000
+    full = irt.fit_grm(data)
+    monkeypatch.setattr(irt, "SUBSAMPLE_PATTERNS", 200)
+    rows, weights, k = irt._subsample_patterns(codes, freq, 200)
+    assert k == 8 and 150 < rows.size < 250
+    assert set(np.flatnonzero(codes[:, 0] == 4)) <= set(rows)
+    assert weights.sum() == pytest.approx(freq.sum(), rel=0.05)  # Horvitz-Thompson: estimates the total
+    calls = []
+    monkeypatch.setattr(irt, "_maximise_from_subsample",
+                        lambda *args, _f=irt._maximise_from_subsample: calls.append(args[1].size) or _f(*args))
+    sub = irt.fit_grm(data)
+    assert calls == [rows.size] and full.converged and sub.converged
+    np.testing.assert_allclose(sub.a, full.a, rtol=1e-6)
+    np.testing.assert_allclose(sub.d, full.d, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(sub.se_a, full.se_a, rtol=1e-6)
+    np.testing.assert_allclose(sub.se_b, full.se_b, rtol=1e-6)
+    np.testing.assert_allclose(sub.cov, full.cov, rtol=1e-6, atol=1e-6 * np.abs(full.cov).max())
+    assert sub.loglik == pytest.approx(full.loglik, rel=1e-12)
+    assert sub.max_gradient < 1e-3
+
+
+def test_subsample_path_does_not_depend_on_the_order_of_respondents(many_patterns, monkeypatch):
+    monkeypatch.setattr(irt, "SUBSAMPLE_PATTERNS", 200)
+    calls = []
+    monkeypatch.setattr(irt, "_maximise_from_subsample",
+                        lambda *args, _f=irt._maximise_from_subsample: calls.append(1) or _f(*args))
+    order = np.random.default_rng(26).permutation(len(many_patterns))
+    tables = [irt.grm_tables(frame, {"s": list(frame.columns)}, instrument="t", scale=(1, 5), dif=False)
+              for frame in (many_patterns, many_patterns.iloc[order])]
+    for kind in ("items", "fit"):
+        a, b = (getattr(t, kind).select_dtypes("number") for t in tables)
+        np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=1e-12)
+    a, b = tables[0].scores, tables[1].scores.loc[tables[0].scores.index]
+    np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=1e-12)
+    assert calls == [1, 1]
+
+
+@pytest.mark.parametrize("link", irt.LINKS)
+def test_information_of_every_row_and_item_is_samejimas(link):
+    """The vectorised information (slope-intercept form, all items at once) equals item_information
+    item by item, for items with different numbers of categories and far into the tails."""
+    rng = np.random.default_rng(23)
+    a = np.array([1.3, 2.2, 0.7, 3.5])
+    n_cat = np.array([4, 2, 3, 4])
+    d = np.full((4, 3), np.nan)
+    for j, k in enumerate(n_cat):
+        d[j, : k - 1] = np.sort(rng.normal(0, 1.5, k - 1))[::-1]
+    theta = np.r_[rng.normal(0, 2, 40), -30.0, -8.0, 8.0, 30.0]
+    info = irt._information_matrix(theta, a, d, n_cat, link)
+    assert np.all(np.isfinite(info)) and np.all(info >= 0)
+    for j in range(4):
+        expected = irt.item_information(theta, a[j], -d[j, : n_cat[j] - 1] / a[j], link)
+        ok = np.isfinite(expected)  # item_information overflows to NaN far in the normal tails (limit 0)
+        assert ok[:40].all()
+        np.testing.assert_allclose(info[ok, j], expected[ok], rtol=1e-10, atol=1e-300)
+
+
+def test_ml_scores_solve_the_likelihood_equation_and_their_se_is_the_answered_information():
+    rng = np.random.default_rng(24)
+    a, b = np.array([1.8, 1.2, 2.4, 0.9, 1.5]), np.tile([-1.2, -0.2, 0.7, 1.6], (5, 1))
+    x = irt.simulate_grm(a, b, rng.standard_normal(600), rng).astype(float)
+    x[rng.random(x.shape) < 0.25] = np.nan
+    fit = irt.fit_grm(pd.DataFrame(x))
+    scores = irt.score_grm(fit)
+    codes = fit.data.codes
+    rows = np.flatnonzero(np.isfinite(scores["theta_ml"].to_numpy()))[:25]
+    for i in rows:
+        answered = [(j, int(k)) for j, k in enumerate(codes[i]) if k >= 0]
+
+        def loglik(t):
+            return sum(np.log(irt.graded_probabilities([t], *fit.item_parameters(j), fit.link)[0, k])
+                       for j, k in answered)
+
+        t = scores["theta_ml"].iloc[i]
+        h = 1e-5
+        assert (loglik(t + h) - loglik(t - h)) / (2 * h) == pytest.approx(0.0, abs=1e-6)
+        info = sum(irt.item_information([t], *fit.item_parameters(j), fit.link)[0] for j, _ in answered)
+        assert scores["se_ml"].iloc[i] == pytest.approx(1 / np.sqrt(info), rel=1e-10)
+
+
+def test_scores_from_the_patterns_kept_by_the_fit_equal_those_from_scratch(small_fit):
+    import dataclasses
+
+    assert small_fit.patterns is not None
+    kept = irt.score_grm(small_fit)
+    scratch = irt.score_grm(dataclasses.replace(small_fit, patterns=None))
+    pd.testing.assert_frame_equal(kept, scratch, rtol=1e-13, atol=1e-13)

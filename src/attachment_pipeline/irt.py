@@ -20,7 +20,8 @@ this module gives a cohort the same view of its own data, one subscale at a time
   observed information (the delta method for ``b``). Respondents who answered some
   items are kept: their likelihood is the product over the items they answered.
   Everything is vectorised over respondents x items x quadrature points; identical
-  response patterns are collapsed into one row with a frequency weight.
+  response patterns are collapsed into one row with a frequency weight. With very many
+  distinct patterns, EM runs on a weighted subsample of them and Newton on all.
 * **Scores**: EAP (posterior mean and SD) and ML (where finite) per respondent.
 * **Information**: item information (Samejima, 1969), test information, the conditional
   standard error ``1 / sqrt(I(theta))`` and marginal reliability.
@@ -67,10 +68,18 @@ QUADRATURE_POINTS = 61
 THETA_LIMIT = 6.0
 #: Rows of the response matrix handled at once in the E-step (bounds memory at N x Q / chunk).
 _CHUNK = 16384
+#: Size of the item-pair co-occurrence block summed in one sparse product of the Louis Hessian (it is
+#: updated at random rows, so it should fit in a core's cache).
+_PAIR_TABLE_BYTES = 2 ** 19
 #: Convergence: EM stops when no parameter moves more than this, Newton when the Newton
 #: decrement (the log-likelihood still to gain, g' H^-1 g / 2) is below _NEWTON_TOL.
 _EM_TOL = 1e-4
 _NEWTON_TOL = 1e-9
+#: Above this many distinct response patterns, EM runs on a subsample of them (every k-th, at most this
+#: many) and Newton finishes on all (:func:`_maximise_from_subsample`); below it, on all patterns throughout.
+SUBSAMPLE_PATTERNS = 50_000
+#: An answer given by fewer than this many times k respondents keeps all its patterns in the subsample.
+_RARE_ANSWERS = 20
 _LOG_2PI_HALF = 0.5 * np.log(2 * np.pi)
 #: A slope beyond this (logistic or normal-ogive scale) means one item defines the trait (a
 #: Heywood-like solution, typical when the items share no trait): reported, and no DIF is tested.
@@ -326,15 +335,23 @@ def prepare_responses(frame: pd.DataFrame, scale: tuple[int, int] | None = None,
     keep_items, dropped, categories, columns = [], [], [], []
     for j, name in enumerate(frame.columns):
         col = values[:, j]
-        cats = np.unique(col[~np.isnan(col)])
+        ok = ~np.isnan(col)
+        given = col[ok]
+        tallied = given.size > 0 and given.max() - given.min() < 2 ** 16
+        if tallied:  # whole numbers in a short range: tallied instead of sorted
+            low = given.min()
+            offset = (given - low).astype(np.int64)
+            used = np.bincount(offset) > 0
+            cats = np.flatnonzero(used) + low
+        else:
+            cats = np.unique(given)
         if cats.size < 2:
             dropped.append((str(name), "no answers" if cats.size == 0 else f"only one answer ({cats[0]:g})"))
             continue
         keep_items.append(j)
         categories.append(tuple(float(v) for v in cats))
         codes = np.full(col.shape, -1, dtype=np.int16)
-        ok = ~np.isnan(col)
-        codes[ok] = np.searchsorted(cats, col[ok])
+        codes[ok] = (np.cumsum(used) - 1)[offset] if tallied else np.searchsorted(cats, given)
         columns.append(codes)
     if len(keep_items) < 2:
         raise IRTError(f"{source}: fewer than two items with at least two different answers "
@@ -463,6 +480,64 @@ class _Layout:
         return np.where(p < self.n_cat[:, None], self.offsets[:, None] + p, -1)
 
 
+def _indicator_matrix(codes: np.ndarray, group: np.ndarray, block_of: np.ndarray, kmax: int, n_cols: int):
+    """The sparse 0/1 matrix ``Y`` of :class:`_Engine`: row i has a one in column ``block * kmax + code``
+    for every item i answered (``block = block_of[item, group_i]``) and in column
+    ``n_cols - n_groups + group_i``.
+
+    Built row by row from the row-major answer mask (no sort); column indices within a row are
+    sorted afterwards only when the layout does not already give them in order (two-group
+    layouts whose items have a block of their own in group 1).
+
+    >>> _indicator_matrix(np.array([[1, -1], [0, 2]]), np.array([0, 0]), np.array([[0], [1]]), 3, 7).toarray()
+    array([[0., 1., 0., 0., 0., 0., 1.],
+           [1., 0., 0., 0., 0., 1., 1.]])
+    """
+    from scipy import sparse
+
+    n, n_items = codes.shape
+    n_groups = block_of.shape[1]
+    group = np.asarray(group, dtype=np.int64)
+    cols = np.empty((n, n_items + 1), dtype=np.int32)
+    if n_groups == 1:
+        cols[:, :n_items] = (block_of[:, 0] * kmax)[None, :] + codes
+    else:
+        cols[:, :n_items] = (block_of.T * kmax).astype(np.int32)[group] + codes
+    cols[:, n_items] = n_cols - n_groups + group
+    keep = np.ones((n, n_items + 1), dtype=bool)
+    keep[:, :n_items] = codes >= 0
+    indptr = np.r_[0, np.cumsum(keep.sum(axis=1))]
+    indices = cols[keep]
+    y = sparse.csr_matrix((np.ones(indices.size), indices, indptr), shape=(n, n_cols))
+    if not y.has_sorted_indices:
+        y.sort_indices()
+    return y
+
+
+def _category_score_table(s: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The non-zero columns of the category scores ``s`` (B, Kmax, P, Q) of :func:`_item_tables`, as one
+    (Q, B * Kmax * 3) matrix, and the parameter each column belongs to (B, Kmax, 3; -1 = none).
+
+    ``log P_k`` of a block depends only on its slope and its boundaries ``k`` and ``k + 1``, so
+    category ``k`` has at most three non-zero scores: ``a`` (parameter 0), ``d_k`` (parameter k,
+    for k >= 1) and ``d_{k+1}`` (parameter k + 1, while below the block's number of categories).
+    A response pattern's posterior score is then ``post @ table`` gathered at its answers'
+    columns: one matrix product for all rows instead of one per (item, category).
+    ``idx`` is :meth:`_Layout.block_index`.
+    """
+    n_blocks, kmax, _, q = s.shape
+    kk = np.arange(kmax)
+    table = np.zeros((n_blocks, kmax, 3, q))
+    target = np.full((n_blocks, kmax, 3), -1, dtype=np.int64)
+    table[:, :, 0] = s[:, :, 0]
+    target[:, :, 0] = idx[:, :1]
+    table[:, 1:, 1] = s[:, kk[1:], kk[1:]]
+    target[:, 1:, 1] = idx[:, 1:]
+    table[:, :-1, 2] = s[:, kk[:-1], kk[1:]]
+    target[:, :-1, 2] = idx[:, 1:]
+    return table.reshape(-1, q).T.copy(), target
+
+
 class _Engine:
     """Marginal likelihood of a (multi-group) graded response model on one quadrature grid.
 
@@ -475,22 +550,12 @@ class _Engine:
 
     def __init__(self, codes: np.ndarray, group: np.ndarray, freq: np.ndarray, layout: _Layout,
                  link: str, nodes: np.ndarray):
-        from scipy import sparse
-
         self.codes, self.group, self.freq = codes, group, freq.astype(float)
         self.layout, self.link, self.nodes = layout, link, nodes
-        n, n_items = codes.shape
         kmax = layout.kmax
         self.n_item_cols = layout.n_blocks * kmax
         self.n_cols = self.n_item_cols + layout.n_groups
-        answered = codes >= 0
-        rows = np.repeat(np.arange(n), answered.sum(axis=1))
-        blocks = layout.block_of[np.nonzero(answered)[1], group[rows]]
-        cols = blocks * kmax + codes[answered]
-        rows = np.r_[rows, np.arange(n)]
-        cols = np.r_[cols, self.n_item_cols + group]
-        order = np.lexsort((cols, rows))
-        self.Y = sparse.csr_matrix((np.ones(rows.size), (rows[order], cols[order])), shape=(n, self.n_cols))
+        self.Y = _indicator_matrix(codes, group, layout.block_of, kmax, self.n_cols)
 
     # ----------------------------------------------------------------- parameters
     def unpack(self, vec: np.ndarray):
@@ -662,13 +727,22 @@ class _Engine:
         n_blocks, n_groups, n_items = lay.n_blocks, lay.n_groups, self.codes.shape[1]
         idx = lay.block_index()
         jj, ll = np.triu_indices(n_items, 1)
-        cell = n_groups * kmax * kmax
+        width = kmax + 1  # answer codes shifted by one: code 0 of the pair keys = not answered
+        cell = n_groups * width * width
+        score_table, score_target = _category_score_table(s, idx)
         loglik, grad = 0.0, np.zeros(n_par)
         counts = np.zeros((self.n_cols, q))
-        co_items = np.zeros((n_blocks, n_blocks, kmax, kmax, q))  # (block, block, category, category, node)
+        joint = np.zeros((jj.size * cell, q))  # (item pair, group, code + 1, code + 1) x node
         co_prior = np.zeros((n_groups, n_blocks, kmax, q))
         outer = np.zeros((n_par, n_par))
         u_all = np.zeros((self.Y.shape[0], n_par)) if per_row else None
+        block_of = lay.block_of.T.astype(np.int64)  # (G, J)
+        # a slice of item pairs whose co-occurrence table (pairs x cells x nodes) stays in a core's cache
+        pair_slice = max(1, min(jj.size, _PAIR_TABLE_BYTES // (cell * q * 8)))
+        key_type = np.int32 if pair_slice * cell < 2 ** 31 and _CHUNK * pair_slice < 2 ** 31 else np.int64
+        pair_offset = (np.arange(pair_slice) * cell).astype(key_type)[None, :]
+        pair_pointer = np.arange(_CHUNK + 1, dtype=key_type)
+        ones = np.ones(_CHUNK * pair_slice)
         for start in range(0, self.Y.shape[0], _CHUNK):
             stop = min(start + _CHUNK, self.Y.shape[0])
             y, post, li = self._posterior(t, start, stop)
@@ -676,45 +750,48 @@ class _Engine:
             codes, grp = self.codes[start:stop], self.group[start:stop]
             loglik += float(f @ li)
             wpost = post * f[:, None]
-            counts += y.T @ wpost
+            part = y.T @ wpost
+            counts += part
             for g in range(n_groups):
-                if n_groups == 1:
-                    part = (y.T @ wpost)[: self.n_item_cols]
-                else:
+                if n_groups > 1:
                     rows = np.nonzero(grp == g)[0]
-                    part = (y[rows].T @ wpost[rows])[: self.n_item_cols]
-                co_prior[g] += part.reshape(n_blocks, kmax, q)
-            if jj.size:  # every item pair at once: one column per row, one entry per answered pair
-                cj, cl = codes[:, jj], codes[:, ll]
-                ok = (cj >= 0) & (cl >= 0)
-                key = ((grp[:, None] * kmax + cj) * kmax + cl) + np.arange(jj.size)[None, :] * cell
-                pairs = sparse.csc_matrix((np.ones(int(ok.sum())), key[ok], np.r_[0, np.cumsum(ok.sum(axis=1))]),
-                                          shape=(jj.size * cell, ok.shape[0]))
-                joint = (pairs @ wpost).reshape(jj.size, n_groups, kmax, kmax, q)
-                for g in range(n_groups):
-                    bj, bl = lay.block_of[jj, g], lay.block_of[ll, g]
-                    co_items[bj, bl] += joint[:, g]
-                    co_items[bl, bj] += joint[:, g].transpose(0, 2, 1, 3)
-            u = np.zeros((stop - start, n_par))
-            for j in range(n_items):
-                cj = codes[:, j]
-                blocks = lay.block_of[j, grp]
-                order = np.lexsort((cj, blocks))
-                keys = np.where(cj[order] >= 0, blocks[order] * kmax + cj[order], -1)
-                for part in np.split(np.arange(order.size), np.flatnonzero(np.diff(keys)) + 1):
-                    key = keys[part[0]]
-                    if key < 0:
-                        continue
-                    b, k = divmod(int(key), kmax)
-                    rows = order[part]
-                    cols = idx[b, : lay.n_cat[b]]
-                    u[rows[:, None], cols[None, :]] = post[rows] @ s[b, k, : lay.n_cat[b]].T
+                    part = y[rows].T @ wpost[rows]
+                co_prior[g] += part[: self.n_item_cols].reshape(n_blocks, kmax, q)
+            if jj.size:  # item pairs a slice at a time: one column per row, one entry per item pair
+                shifted = codes.astype(key_type) + 1
+                first = (grp.astype(key_type)[:, None] * width + shifted) * width
+                for lo in range(0, jj.size, pair_slice):
+                    hi = min(lo + pair_slice, jj.size)
+                    key = first[:, jj[lo:hi]] + shifted[:, ll[lo:hi]] + pair_offset[:, : hi - lo]
+                    pairs = sparse.csc_matrix((ones[: key.size], key.ravel(), pair_pointer[: key.shape[0] + 1] * (hi - lo)),
+                                              shape=((hi - lo) * cell, key.shape[0]))
+                    joint[lo * cell:hi * cell] += pairs @ wpost
+            # posterior scores: one product with the category score table, gathered at each row's answers and
+            # written to the parameters they belong to (unanswered items and unused slots go to a spare column)
+            answered = codes >= 0
+            blocks = block_of[grp[:, None], np.arange(n_items)[None, :]]
+            cells = np.where(answered, blocks * kmax + codes, 0)[:, :, None] * 3 + np.arange(3)
+            values = np.take_along_axis(post @ score_table, cells.reshape(cells.shape[0], -1), axis=1)
+            target = np.where(answered[:, :, None], score_target.ravel()[cells], -1)
+            target[target < 0] = n_par
+            target += (np.arange(stop - start) * (n_par + 1))[:, None, None]
+            wide = np.zeros((stop - start, n_par + 1))
+            wide.reshape(-1)[target.ravel()] = values.ravel()
+            u = wide[:, :n_par]
             for g, pos in lay.group_offsets.items():
                 u[:, pos:pos + 2] += (post @ priors[g][1].T) * (grp == g)[:, None]
             grad += u.T @ f
-            outer += u.T @ (u * f[:, None])
+            root = u * np.sqrt(f)[:, None]
+            outer += root.T @ root
             if per_row:
                 u_all[start:stop] = u
+        co_items = np.zeros((n_blocks, n_blocks, kmax, kmax, q))  # (block, block, category, category, node)
+        if jj.size:
+            joint = joint.reshape(jj.size, n_groups, width, width, q)[:, :, 1:, 1:]
+            for g in range(n_groups):
+                bj, bl = lay.block_of[jj, g], lay.block_of[ll, g]
+                np.add.at(co_items, (bj, bl), joint[:, g])
+                np.add.at(co_items, (bl, bj), joint[:, g].transpose(0, 2, 1, 3))
         r_items = counts[: self.n_item_cols].reshape(n_blocks, kmax, q)
         b_all, k_all = np.meshgrid(np.arange(n_blocks), np.arange(kmax), indexing="ij")
         co_items[b_all, b_all, k_all, k_all] += r_items  # an answer co-occurs with itself
@@ -742,15 +819,31 @@ class _Engine:
 
 
 def _collapse_patterns(codes: np.ndarray, group: np.ndarray):
-    """Distinct (pattern, group) rows, the row of each respondent and the frequencies."""
-    key = np.column_stack([group.astype(np.int64), codes.astype(np.int64)])
-    # rows as single byte strings, big-endian and shifted to be non-negative, so that comparing the bytes
-    # orders the rows as np.unique(axis=0) does, in a fraction of its time
-    shifted = (key - key.min(axis=0) if key.size else key).astype(">u4")
-    packed = np.ascontiguousarray(shifted).view(np.dtype((np.void, 4 * key.shape[1]))).ravel()
+    """Distinct (pattern, group) rows, the row of each respondent and the frequencies.
+
+    The rows come in the order of ``np.unique(axis=0)`` of ``(group, codes)``, which does not depend
+    on the order of the respondents.
+    """
+    group = np.asarray(group, dtype=np.int64)
+    columns = [group] + [codes[:, j] for j in range(codes.shape[1])]
+    if codes.shape[0]:
+        low = [int(c.min()) for c in columns]
+        bits = [int(np.ceil(np.log2(int(c.max()) - lo + 1.0))) for c, lo in zip(columns, low)]
+    if codes.shape[0] and sum(bits) < 64:
+        # each row as one unsigned integer, the first column in the highest bits: integers order as the
+        # rows do lexicographically (as np.unique(axis=0)), and sort much faster than byte strings
+        packed = np.zeros(codes.shape[0], dtype=np.uint64)
+        for col, lo, width in zip(columns, low, bits):
+            packed <<= np.uint64(width)
+            packed |= (col.astype(np.int64) - lo).astype(np.uint64)
+    else:
+        # rows as single byte strings, big-endian and shifted to be non-negative, so that comparing the bytes
+        # orders the rows as np.unique(axis=0) does, in a fraction of its time
+        key = np.column_stack([group, codes.astype(np.int64)])
+        shifted = (key - key.min(axis=0) if key.size else key).astype(">u4")
+        packed = np.ascontiguousarray(shifted).view(np.dtype((np.void, 4 * key.shape[1]))).ravel()
     _, first, inverse, counts = np.unique(packed, return_index=True, return_inverse=True, return_counts=True)
-    unique = key[first]
-    return unique[:, 1:].astype(codes.dtype), unique[:, 0].astype(np.int64), counts, inverse.ravel()
+    return codes[first], group[first], counts, inverse.ravel()
 
 
 def _start_values(codes: np.ndarray, n_cat: np.ndarray, link: str) -> tuple[np.ndarray, np.ndarray]:
@@ -856,9 +949,19 @@ def _ascent_factor(information: np.ndarray):
         return linalg.cho_factor(information + shift * np.eye(information.shape[0])), True
 
 
+def _value_and_gradient(engine: _Engine, vec: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """Log-likelihood and gradient at ``vec`` (one E-step); ``(-inf, None)`` where ``vec`` is not a valid
+    parameter vector or the likelihood is not finite (the same value as :meth:`_Engine.loglik`)."""
+    if not engine.valid(vec):
+        return -np.inf, None
+    ll, grad = engine.gradient(vec)
+    return (ll, grad) if np.isfinite(ll) else (-np.inf, None)
+
+
 def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: int = 50,
               per_row: bool = False, em_tol: float = _EM_TOL, warm: bool = False,
-              final_hessian: bool = True) -> _Solution:
+              final_hessian: bool = True, metric: np.ndarray | None = None,
+              final_gradient: bool = False) -> _Solution:
     """EM to a loose tolerance, then Newton-Raphson with the exact Hessian to the Newton decrement.
 
     Convergence is judged by quantities rounding cannot fake: the largest EM parameter change,
@@ -867,26 +970,43 @@ def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: i
     E-step) while the decrement falls at least fourfold per step, and recomputed otherwise; where
     it is not negative definite (far from the maximum, or flat likelihoods such as items that
     measure nothing), the step is damped (:func:`_ascent_factor`) and the fit only counts as
-    converged once the exact Hessian is negative definite.
+    converged once the exact Hessian is negative definite. The line search's E-step at an accepted
+    point also gives the gradient there, which the next step uses.
     With ``final_hessian`` the returned Hessian (and ``per_row`` scores) belong to the final
     point or to the point before a last step with decrement below the tolerance.
     ``warm``: the start is a nearby solution (a related model), so Newton starts at once.
+    ``metric``: an approximation of the Hessian (e.g. from a subsample) used for the first steps
+    as a reused Hessian would be; once its decrement is below the tolerance, the exact Hessian
+    is computed and the decrement judged again with it, so convergence never rests on it.
+    ``final_gradient``: the returned gradient is the one at the returned point (from the last
+    E-step, which gives the log-likelihood there anyway).
     """
     vec, iterations = (vec, 0) if warm else _squarem(engine, vec, max_em, em_tol)
     converged, chol, hess, rows, fresh, shifted = False, None, None, None, False, False
+    exact = True  # chol is the factor of an exact Hessian (at this point or an earlier one)
+    if metric is not None:
+        chol, shifted = _ascent_factor(-metric)
+        exact = False
     previous = np.inf
     grad = np.zeros_like(vec)
+    known = None  # (log-likelihood, gradient) at vec from the line search
     for _ in range(max_newton):
         if chol is None:
             ll, grad, hess, rows = engine.derivatives(vec, per_row=per_row)
-            fresh, previous = True, np.inf
+            fresh, previous, exact = True, np.inf, True
             chol, shifted = _ascent_factor(-hess)
+        elif known is not None:
+            ll, grad = known
         else:
             ll, grad = engine.gradient(vec)
+        known = None
         iterations += 1
         step = linalg.cho_solve(chol, grad)
         decrement = 0.5 * float(grad @ step)
         if decrement < _NEWTON_TOL:
+            if not exact:
+                chol = None  # small in the borrowed metric: judged again with the exact Hessian
+                continue
             if not shifted:
                 vec = vec + step
                 converged = True
@@ -898,7 +1018,8 @@ def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: i
         t = 1.0
         while t > 1e-6:
             trial = vec + t * step
-            if engine.loglik(trial) >= ll:
+            known = _value_and_gradient(engine, trial)
+            if known[0] >= ll:
                 break
             t /= 2
         if t <= 1e-6:
@@ -908,9 +1029,65 @@ def _maximise(engine: _Engine, vec: np.ndarray, max_em: int = 100, max_newton: i
         vec, fresh = trial, False
     if final_hessian and converged and not fresh:
         _, grad, hess, rows = engine.derivatives(vec, per_row=per_row)
-    loglik = engine.loglik(vec)
+    if final_gradient:
+        loglik, last = _value_and_gradient(engine, vec)
+        grad = grad if last is None else last
+    else:
+        loglik = engine.loglik(vec)
     return _Solution(vec=vec, loglik=loglik, grad=grad, hess=hess, iterations=iterations,
                      converged=bool(converged and np.isfinite(loglik)), per_row=rows)
+
+
+def _subsample_patterns(codes: np.ndarray, freq: np.ndarray, limit: int, rare: int = _RARE_ANSWERS):
+    """A deterministic subsample of the distinct response patterns, with weights that make its
+    log-likelihood an estimate of the whole data's (Horvitz-Thompson).
+
+    The respondents, in the sorted order of the patterns (:func:`_collapse_patterns`, which does not
+    depend on the order of the respondents), are sampled systematically: every k-th, ``k = N // limit + 1``
+    for N respondents, from the first. A pattern given by ``freq >= k`` respondents is then always in
+    (weight ``freq``); a rarer pattern is in when one of its respondents is sampled (probability
+    ``freq / k``; weight ``k``). Every pattern with an answer that fewer than ``rare * k`` respondents
+    gave is in as well (weight ``freq``), so that every category keeps enough answers for its thresholds.
+    Returns the rows, their weights and k.
+
+    >>> codes, freq = np.array([[0], [1], [1], [2], [2]]), np.array([1, 3, 1, 4, 1])
+    >>> rows, w, k = _subsample_patterns(codes, freq, 4, rare=0)   # k = 10 // 4 + 1
+    >>> k, rows.tolist(), w.tolist()   # respondents 0, 3, 6, 9 sampled; patterns 1 and 3 have freq >= k
+    (3, [0, 1, 3, 4], [3.0, 3.0, 4.0, 3.0])
+    >>> _subsample_patterns(codes, freq, 4, rare=1)[1].tolist()   # answer 0: 1 respondent < 1 * k
+    [1.0, 3.0, 4.0, 3.0]
+    """
+    total = int(freq.sum())
+    k = total // limit + 1
+    answered = codes >= 0
+    weight = freq.astype(float)
+    end = np.cumsum(freq)
+    hit = (end - 1) // k > (end - freq - 1) // k  # a multiple of k in [end - freq, end)
+    certain = freq >= k
+    for j in range(codes.shape[1]):
+        col = np.where(answered[:, j], codes[:, j], 0).astype(np.int64)
+        count = np.bincount(col, weights=np.where(answered[:, j], weight, 0.0))
+        certain |= answered[:, j] & (count[col] < rare * k)
+    rows = np.flatnonzero(hit | certain)
+    return rows, np.where(certain[rows], weight[rows], float(k)), k
+
+
+def _maximise_from_subsample(engine: _Engine, rows: np.ndarray, weights: np.ndarray, start: np.ndarray,
+                             max_em: int = 100) -> _Solution:
+    """The maximum of a large data set, started on a subsample of its patterns.
+
+    EM (SQUAREM) runs on the subsample (:func:`_subsample_patterns`), whose exact Hessian there
+    approximates the whole data's; Newton then runs on all patterns, its first steps with that
+    Hessian as the metric (each step one E-step on all patterns), and convergence is judged with
+    the exact Hessian of all patterns (:func:`_maximise` with ``metric``). The result is the same
+    maximum as from the full path, to the convergence tolerance.
+    """
+    sub = _Engine(engine.codes[rows], engine.group[rows], weights, engine.layout, engine.link, engine.nodes)
+    vec, steps = _squarem(sub, start, max_em, _EM_TOL)
+    metric = sub.derivatives(vec)[2]
+    sol = _maximise(engine, vec, warm=True, metric=metric, final_gradient=True)
+    return _Solution(vec=sol.vec, loglik=sol.loglik, grad=sol.grad, hess=sol.hess, iterations=steps + sol.iterations,
+                     converged=sol.converged, per_row=sol.per_row)
 
 
 # --------------------------------------------------------------------------- single-group fit
@@ -922,6 +1099,9 @@ class GRMFit:
     NaN for items with fewer categories); ``b = -d / a`` the thresholds. ``cov`` is the
     inverse observed information of the parameter vector ``(a_1, d_11, .., a_2, d_21, ..)``.
     ``n`` counts respondents with at least one answer; ``npar`` free parameters.
+    ``patterns``: the distinct response patterns of ``data`` and the pattern of each respondent
+    (from :func:`_collapse_patterns`; kept by :func:`fit_grm` so that :func:`score_grm` need not
+    find them again).
     """
 
     items: tuple[str, ...]
@@ -938,6 +1118,7 @@ class GRMFit:
     iterations: int
     max_gradient: float
     data: ResponseData = field(repr=False)
+    patterns: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_categories(self) -> np.ndarray:
@@ -1001,6 +1182,10 @@ def fit_grm(responses, link: str = "logistic", quadrature_points: int = QUADRATU
     EM, then Newton-Raphson with the exact observed information (Louis, 1982), which also
     gives the standard errors. Respondents with some answers count with the items they
     answered; answers nobody gave are not categories (see :class:`ResponseData`).
+    With more than :data:`SUBSAMPLE_PATTERNS` distinct response patterns, the start values
+    and EM use a subsample of the patterns and Newton finishes on all of them
+    (:func:`_maximise_from_subsample`): the same maximum, to the convergence tolerance, at a
+    fraction of the cost. ``iterations`` counts EM steps and Newton steps.
 
     Parameters
     ----------
@@ -1018,16 +1203,24 @@ def fit_grm(responses, link: str = "logistic", quadrature_points: int = QUADRATU
     nodes = quadrature_grid(quadrature_points)
     n_cat = data.n_categories
     layout = _Layout(block_of=np.arange(len(data.items))[:, None], n_cat=n_cat, free_groups=())
-    codes, group, freq, _ = _collapse_patterns(data.codes, np.zeros(data.n, dtype=np.int64))
+    codes, group, freq, inverse = _collapse_patterns(data.codes, np.zeros(data.n, dtype=np.int64))
     engine = _Engine(codes, group, freq, layout, link, nodes)
-    a0, d0 = _start_values(data.codes, n_cat, link)
-    with _one_blas_thread():
-        sol = _maximise(engine, _pack(layout, a0, d0))
-        cov = _inverse_information(sol.hess)
+    if codes.shape[0] > SUBSAMPLE_PATTERNS:  # start, EM and the first Newton metric from a subsample
+        rows, weights, k = _subsample_patterns(codes, freq, SUBSAMPLE_PATTERNS)
+        a0, d0 = _start_values(np.repeat(codes[rows], np.ceil(weights / k).astype(np.int64), axis=0), n_cat, link)
+        with _one_blas_thread():
+            sol = _maximise_from_subsample(engine, rows, weights, _pack(layout, a0, d0))
+            cov = _inverse_information(sol.hess)
+    else:
+        a0, d0 = _start_values(data.codes, n_cat, link)
+        with _one_blas_thread():
+            sol = _maximise(engine, _pack(layout, a0, d0))
+            cov = _inverse_information(sol.hess)
     a, d, _, _ = engine.unpack(sol.vec)
     return GRMFit(items=data.items, categories=data.categories, link=link, nodes=nodes, a=a, d=d, cov=cov,
                   loglik=sol.loglik, n=data.n, npar=layout.n_par, converged=sol.converged,
-                  iterations=sol.iterations, max_gradient=float(np.max(np.abs(sol.grad))), data=data)
+                  iterations=sol.iterations, max_gradient=float(np.max(np.abs(sol.grad))), data=data,
+                  patterns=(codes, inverse))
 
 
 def _inverse_information(hess: np.ndarray) -> np.ndarray:
@@ -1046,15 +1239,21 @@ def _item_logp(fit: GRMFit, nodes: np.ndarray, order: int = 0):
 
 
 def _posterior_moments(fit: GRMFit, codes: np.ndarray, log_prior: np.ndarray):
-    """Posterior mean and SD of theta for each row of ``codes`` on the fit's grid."""
+    """Posterior mean and SD of theta for each row of ``codes`` on the fit's grid.
+
+    The log-likelihood of every row at every node is one sparse product ``Y @ T`` (the indicator
+    matrix of :func:`_indicator_matrix` and the table of category log-probabilities with the log
+    prior as its last row), as in the E-step.
+    """
     logp = _item_logp(fit, fit.nodes)[0]  # (J, Kmax, Q)
+    n_items, kmax = logp.shape[:2]
+    table = np.vstack([logp.reshape(n_items * kmax, -1), log_prior[None, :]])
+    y = _indicator_matrix(codes, np.zeros(codes.shape[0], dtype=np.int64), np.arange(n_items)[:, None], kmax,
+                          table.shape[0])
     mean, sd = np.empty(codes.shape[0]), np.empty(codes.shape[0])
     for start in range(0, codes.shape[0], _CHUNK):
-        c = codes[start:start + _CHUNK]
-        lik = np.broadcast_to(log_prior, (c.shape[0], log_prior.size)).copy()
-        for j in range(c.shape[1]):
-            ok = c[:, j] >= 0
-            lik[ok] += logp[j, c[ok, j]]
+        with np.errstate(invalid="ignore"):
+            lik = y[start:start + _CHUNK] @ table
         lik -= lik.max(axis=1, keepdims=True)
         post = np.exp(lik)
         post /= post.sum(axis=1, keepdims=True)
@@ -1064,11 +1263,29 @@ def _posterior_moments(fit: GRMFit, codes: np.ndarray, log_prior: np.ndarray):
     return mean, sd
 
 
+def _logistic_halves(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``F(z)`` and ``1 - F(z)`` of the logistic function, each to a few ulps (also in the tails and at
+    +-inf): ``1 / (1 + exp(-z))`` and ``1 / (1 + exp(z))`` (an overflowing exp gives the exact limit 0).
+
+    >>> upper, lower = _logistic_halves(np.array([0.0, 40.0, -np.inf]))
+    >>> upper.tolist(), lower[[0, 2]].tolist(), bool(np.isclose(lower[1], np.exp(-40.0), rtol=1e-15, atol=0))
+    ([0.5, 1.0, 0.0], [0.5, 1.0], True)
+    """
+    with np.errstate(over="ignore"):
+        upper = np.exp(-z)
+        lower = np.exp(z)
+    upper += 1.0
+    lower += 1.0
+    return np.reciprocal(upper, out=upper), np.reciprocal(lower, out=lower)
+
+
 def _ml_theta(fit: GRMFit, codes: np.ndarray, start: np.ndarray, max_iter: int = 100):
     """ML theta per row (Newton, vectorised over rows; the log-likelihood is concave in theta).
 
     Infinite (NaN) when every answered item sits in the category its slope pushes to one end
     (lowest answers to items with a > 0 and highest to items with a < 0, or the reverse).
+    With the logistic link the derivatives of ``log P_k`` are ``a (1 - F(z_k) - F(z_{k+1}))`` and
+    ``-a^2 (f(z_k) + f(z_{k+1}))``, ``f = F (1 - F)`` (Samejima, 1969), without the probability itself.
     """
     n_cat = fit.n_categories
     answered = codes >= 0
@@ -1083,25 +1300,71 @@ def _ml_theta(fit: GRMFit, codes: np.ndarray, start: np.ndarray, max_iter: int =
     d_up, d_low = ext[rows, safe], ext[rows, safe + 1]
     theta = np.clip(np.where(infinite, 0.0, start), -THETA_LIMIT, THETA_LIMIT)
     a = fit.a[None, :]
+    slope, slope2 = np.where(answered, a, 0.0), np.where(answered, a * a, 0.0)
     rows = np.flatnonzero(~infinite)
     for _ in range(max_iter):
         if rows.size == 0:
             break
         t, ans = theta[rows, None], answered[rows]
         z1, z2 = a * t + d_up[rows], a * t + d_low[rows]
-        logp = _log_cdf_difference(z1, z2, fit.link)
-        with np.errstate(invalid="ignore", over="ignore"):
-            g1 = np.exp(_log_pdf(z1, fit.link) - logp)
-            g2 = -np.exp(_log_pdf(z2, fit.link) - logp)
-            h1 = np.where(g1 != 0, _pdf_slope(z1, fit.link) * g1, 0.0) - g1 * g1
-            h2 = np.where(g2 != 0, _pdf_slope(z2, fit.link) * g2, 0.0) - g2 * g2
-        d1 = np.where(ans, a * (g1 + g2), 0.0).sum(axis=1)
-        d2 = np.where(ans, a * a * (h1 + h2 - 2 * g1 * g2), 0.0).sum(axis=1)
+        if fit.link == "logistic":
+            f1, g1 = _logistic_halves(z1)
+            f2, g2 = _logistic_halves(z2)
+            d1 = np.einsum("ij,ij->i", g1 - f2, slope[rows])
+            d2 = -np.einsum("ij,ij->i", f1 * g1 + f2 * g2, slope2[rows])
+        else:
+            logp = _log_cdf_difference(z1, z2, fit.link)
+            with np.errstate(invalid="ignore", over="ignore"):
+                g1 = np.exp(_log_pdf(z1, fit.link) - logp)
+                g2 = -np.exp(_log_pdf(z2, fit.link) - logp)
+                h1 = np.where(g1 != 0, _pdf_slope(z1, fit.link) * g1, 0.0) - g1 * g1
+                h2 = np.where(g2 != 0, _pdf_slope(z2, fit.link) * g2, 0.0) - g2 * g2
+            d1 = np.where(ans, a * (g1 + g2), 0.0).sum(axis=1)
+            d2 = np.where(ans, a * a * (h1 + h2 - 2 * g1 * g2), 0.0).sum(axis=1)
         step = np.clip(-d1 / np.where(d2 < 0, d2, -1.0), -1.0, 1.0)
         theta[rows] += step
         rows = rows[np.abs(step) > 1e-10]
     theta[infinite] = np.nan
     return theta
+
+
+def _information_matrix(theta: np.ndarray, a: np.ndarray, d: np.ndarray, n_cat: np.ndarray, link: str) -> np.ndarray:
+    """Item information ``I_j(theta_i)`` for every row's theta and every item: (n, J).
+
+    Samejima's ``I = sum_k a^2 (f(z_k) - f(z_{k+1}))^2 / P_k`` with ``z_k = a theta + d_k`` (as
+    :func:`item_information`, in slope-intercept form, all items at once). With the logistic link
+    this is the expected negative second derivative ``a^2 sum_k P_k (f(z_k) + f(z_{k+1}))``, i.e.
+    ``a^2 sum_b F_b (1 - F_b) (F_{b-1} - F_{b+1})`` over the boundaries b, and
+    ``F_{b-1} - F_{b+1} = F_{b-1} (1 - F_{b+1}) (1 - exp(d_{b+1} - d_{b-1}))``: a sum of products of
+    positive factors (no cancellation, no division, no logarithm).
+
+    >>> info = _information_matrix(np.array([0.0]), np.array([1.0, 2.0]), np.array([[1.0, -1.0], [-1.0, np.nan]]),
+    ...                            np.array([3, 2]), "logistic")
+    >>> np.round(info, 6).tolist()   # item_information([0], 1, [-1, 1]) and a^2 P (1 - P) at z = -1
+    [[0.28747, 0.786448]]
+    """
+    n_items, kmax = d.shape[0], d.shape[1] + 1
+    inner = np.where(np.isnan(d), -np.inf, d)  # boundaries beyond an item's categories: P(X >= k) = 0
+    if link == "logistic":
+        upper, lower = _logistic_halves(a[None, :, None] * theta[:, None, None] + inner[None])  # (n, J, Kmax - 1)
+        prod = upper * lower
+        prod[..., 1:] *= upper[..., :-1]
+        prod[..., :-1] *= lower[..., 1:]
+        d_ext = np.hstack([np.full((n_items, 1), np.inf), inner, np.full((n_items, 1), -np.inf)])
+        used = np.arange(1, kmax)[None, :] < n_cat[:, None]
+        with np.errstate(invalid="ignore"):  # unused boundaries: -inf minus -inf
+            gap = np.where(used, -np.expm1(d_ext[:, 2:] - d_ext[:, :-2]), 0.0)
+        return np.einsum("nkb,kb->nk", prod, gap) * (a * a)[None, :]
+    valid = np.arange(kmax)[None, :] < n_cat[:, None]  # (J, Kmax) categories in use
+    d_ext = np.hstack([np.full((n_items, 1), np.inf), inner, np.full((n_items, 1), -np.inf)])  # (J, Kmax + 1)
+    z = a[None, :, None] * theta[:, None, None] + d_ext[None, :, :]
+    with np.errstate(invalid="ignore"):
+        p = np.where(valid[None], np.exp(_log_cdf_difference(z[..., :-1], z[..., 1:], link)), 0.0)
+    f = np.exp(_log_pdf(z, link))
+    slope = a[None, :, None] * (f[..., :-1] - f[..., 1:])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        terms = np.where((slope == 0) | (p == 0), 0.0, slope * slope / p)
+    return terms.sum(axis=2)
 
 
 def total_information(fit: GRMFit, theta, items=None) -> np.ndarray:
@@ -1127,19 +1390,19 @@ def score_grm(fit: GRMFit) -> pd.DataFrame:
     """
     data = fit.data
     log_prior = normal_log_weights(fit.nodes)
-    codes, _, _, inverse = _collapse_patterns(data.codes, np.zeros(data.n, dtype=np.int64))
+    if fit.patterns is not None:
+        codes, inverse = fit.patterns
+    else:
+        codes, _, _, inverse = _collapse_patterns(data.codes, np.zeros(data.n, dtype=np.int64))
     mean, sd = _posterior_moments(fit, codes, log_prior)
     ml = np.concatenate([_ml_theta(fit, codes[i:i + _CHUNK], mean[i:i + _CHUNK])
                          for i in range(0, codes.shape[0], _CHUNK)]) if codes.shape[0] else np.empty(0)
     se_ml = np.full(ml.shape, np.nan)
-    finite = np.isfinite(ml)
-    if finite.any():
-        info = np.zeros(int(finite.sum()))
-        for j in range(len(fit.items)):
-            rows = finite & (codes[:, j] >= 0)
-            a, b = fit.item_parameters(j)
-            info[rows[finite]] += item_information(ml[rows], a, b, fit.link)
-        se_ml[finite] = 1 / np.sqrt(info)
+    finite = np.flatnonzero(np.isfinite(ml))
+    for i in range(0, finite.size, _CHUNK // 4):
+        rows = finite[i:i + _CHUNK // 4]
+        info = _information_matrix(ml[rows], fit.a, fit.d, fit.n_categories, fit.link)
+        se_ml[rows] = 1 / np.sqrt(np.einsum("ij,ij->i", info, codes[rows] >= 0))
     out = pd.DataFrame({"theta_eap": mean[inverse], "se_eap": sd[inverse], "theta_ml": ml[inverse],
                         "se_ml": se_ml[inverse], "n_items": data.n_answered}, index=data.index)
     return out
@@ -1251,11 +1514,11 @@ def limited_information_fit(fit: GRMFit, statistic: str = "auto") -> LimitedInfo
     data = fit.data
     n_items, n_cat = len(fit.items), fit.n_categories
     npar = fit.npar
-    x = np.where(data.codes >= 0, data.codes, np.nan).astype(float)
-    ok = ~np.isnan(x)
-    x0 = np.nan_to_num(x)
+    ok = data.codes >= 0
+    x0 = np.where(ok, data.codes, 0).astype(float)  # item scores, 0 where not answered
     jj, ll = np.triu_indices(n_items, 1)
-    n_pair = ok.T.astype(float) @ ok.astype(float)
+    answered = ok.astype(float)
+    n_pair = answered.T @ answered
     cross = (x0.T @ x0) / np.maximum(n_pair, 1)
     n_item = ok.sum(axis=0).astype(float)
     mean = x0.sum(axis=0) / n_item
@@ -1311,7 +1574,7 @@ def limited_information_fit(fit: GRMFit, statistic: str = "auto") -> LimitedInfo
         d1 = np.zeros((uj.size, npar))
         for u, (j, k) in enumerate(uni):
             d1[u, offsets[j] + np.arange(n_cat[j])] = dprob[j, k, : n_cat[j]] @ w
-        obs1 = np.array([np.mean(x[ok[:, j], j] == k) for j, k in uni])
+        obs1 = np.array([np.mean(data.codes[ok[:, j], j] == k) for j, k in uni])
         mod1, n1 = pi, n_item[uj]
         name = "C2"
     xi = np.block([[xi11, xi12], [xi12.T, xi22]])
