@@ -227,3 +227,30 @@ def test_em_correlations_and_the_efa_family_on_them_agree_with_lavaan_and_psych(
     mt = F.match_factors(theirs, [sub[c] for c in x.columns], ("anxiety", "avoidance"))
     theirs = theirs[:, list(mt.order)] * np.array(mt.signs)
     assert np.abs(ours - theirs).max() < 1e-3
+
+
+def test_group_data_is_built_once_per_item_matrix(monkeypatch):
+    """Equal item matrices (other arrays, same bytes and names) share one GroupData; the cached rows are
+    read-only; other data or other names give another; GroupData beyond the byte budget are dropped."""
+    from attachment_pipeline.sem import engine
+    from attachment_pipeline.sem.data import data_fingerprint, group_data
+    monkeypatch.setattr(engine, "_DATA_CACHE", {})
+    x = np.ascontiguousarray(_simulate(n=200, seed=4))
+    x[::9, 1] = np.nan
+    names = [f"y{j}" for j in range(1, 7)]
+    a = engine.cached_group_data(x.copy(), names)
+    assert engine.cached_group_data(x.copy(), tuple(names)) is a
+    assert not a.x.flags.writeable
+    fresh = group_data(x, names)
+    assert a.key == fresh.key == data_fingerprint(names, (x,))
+    assert [pt.n for pt in a.patterns] == [pt.n for pt in fresh.patterns] and np.array_equal(a.cov, fresh.cov)
+    other = x.copy()
+    other[0, 0] += 1.0
+    assert engine.cached_group_data(other, names) is not a
+    assert engine.cached_group_data(x.copy(), names[::-1]) is not a
+    view = x[:, :]                                   # not owned by the array: copied, the caller's stays writable
+    assert engine.cached_group_data(view, names) is a and x.flags.writeable
+    monkeypatch.setattr(engine, "_GROUP_BYTES", x.nbytes)
+    engine.cached_group_data(x[:100].copy(), names)      # a third matrix: the oldest two are dropped
+    groups = [v for v in engine._DATA_CACHE.values() if isinstance(v, type(a))]
+    assert len(groups) == 1 and groups[0].n == 100

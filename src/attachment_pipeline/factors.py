@@ -617,8 +617,7 @@ def efa_moments(items: pd.DataFrame, missing: str = "pairwise", estimator: str =
                            missing="polychoric", smoothed=pc.smoothed)
     if missing != "fiml":
         return item_moments(items, missing)
-    from .sem.data import group_data
-    from .sem.engine import fit_h1_fiml
+    from .sem.engine import cached_group_data, fit_h1_fiml
     names, x = _as_matrix(items)
     keep = ~np.isnan(x).all(axis=1)
     n = int(keep.sum())
@@ -629,7 +628,7 @@ def efa_moments(items: pd.DataFrame, missing: str = "pairwise", estimator: str =
     if flat:
         raise ValueError(f"Item(s) {flat} have no variance (everyone who answered gave the same answer); "
                          "correlations with them are undefined. Drop them before the factor analyses.")
-    means, covs, _, _ = fit_h1_fiml([group_data(x[keep], names)])
+    means, covs, _, _ = fit_h1_fiml([cached_group_data(x[keep], names)])
     cov = covs[0] * n / (n - 1)
     return ItemMoments(names, n, int((~keep).sum()), means[0], cov, missing="fiml")
 

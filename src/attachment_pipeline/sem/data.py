@@ -16,7 +16,8 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["Pattern", "GroupData", "PatternLayout", "group_data", "pattern_layout", "pattern_keys", "normal_information", "trace_pairs", "vech_multiplicity"]
+__all__ = ["Pattern", "GroupData", "PatternLayout", "group_data", "data_fingerprint", "pattern_layout", "pattern_keys",
+           "normal_information", "trace_pairs", "vech_multiplicity"]
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,8 @@ class GroupData:
     @cached_property
     def key(self) -> str:
         """A fingerprint of the group's data (items and raw rows, or moments): equal data, equal key."""
-        h = hashlib.sha1("\x1f".join(self.items).encode())
-        for a in ((self.x,) if self.x is not None else (np.asarray(self.n), self.mean, self.cov)):
-            h.update(np.ascontiguousarray(a).tobytes())
-        return h.hexdigest()
+        return data_fingerprint(self.items, (self.x,) if self.x is not None else (np.asarray(self.n), self.mean,
+                                                                                  self.cov))
 
     @cached_property
     def layout(self) -> "PatternLayout":
@@ -134,11 +133,30 @@ def pattern_keys(miss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return miss[first], inverse.ravel()
 
 
-def group_data(x: np.ndarray, items, keep_rows: bool = True) -> GroupData:
+def data_fingerprint(items, arrays) -> str:
+    """SHA-1 of the item names and the bytes of the arrays (C order): equal data, equal fingerprint.
+
+    The arrays are hashed in place (no byte copy of a large item matrix).
+
+    >>> x = np.array([[1.0, np.nan], [2.0, 3.0]])
+    >>> data_fingerprint(["a", "b"], (x,)) == data_fingerprint(("a", "b"), (x.copy(),))
+    True
+    >>> data_fingerprint(["a", "b"], (x,)) == data_fingerprint(["b", "a"], (x,))
+    False
+    """
+    h = hashlib.sha1("\x1f".join(items).encode())
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).reshape(-1).view(np.uint8))
+    return h.hexdigest()
+
+
+def group_data(x: np.ndarray, items, keep_rows: bool = True, key: str | None = None) -> GroupData:
     """Sample statistics of one group's item matrix (NaN = missing).
 
     Rows with no answer at all carry no information and must be removed by the
     caller (the engine refuses them). Patterns are sorted (so their order does not depend on the row order).
+    ``key``: the data's fingerprint (:func:`data_fingerprint` of the items and ``x``) when the
+    caller has computed it already; it becomes :attr:`GroupData.key` (not recomputed).
 
     >>> gd = group_data(np.array([[1.0, 2.0], [2.0, np.nan], [3.0, 5.0]]), ["a", "b"])
     >>> gd.n, gd.complete, [int(pt.n) for pt in gd.patterns], gd.mean.round(3).tolist()
@@ -176,7 +194,10 @@ def group_data(x: np.ndarray, items, keep_rows: bool = True) -> GroupData:
             d = xo - m
             patterns.append(Pattern(obs, len(rows), m, d.T @ d / len(rows), rows))
         patterns = tuple(patterns)
-    return GroupData(tuple(items), int(n), mean, (cov + cov.T) / 2, x if keep_rows else None, patterns, complete)
+    gd = GroupData(tuple(items), int(n), mean, (cov + cov.T) / 2, x if keep_rows else None, patterns, complete)
+    if key is not None and keep_rows:
+        gd.__dict__["key"] = key  # the cached_property's slot: the fingerprint the caller computed
+    return gd
 
 
 def group_moments_only(items, n: int, mean, cov_ml) -> GroupData:
