@@ -254,3 +254,42 @@ def test_group_data_is_built_once_per_item_matrix(monkeypatch):
     engine.cached_group_data(x[:100].copy(), names)      # a third matrix: the oldest two are dropped
     groups = [v for v in engine._DATA_CACHE.values() if isinstance(v, type(a))]
     assert len(groups) == 1 and groups[0].n == 100
+
+
+def _casewise_scores_by_definition(model, x, mean, cov):
+    """u_i = [P_o d_i, m_a/2 (P_o d_i d_i' P_o - P_o)_a] row by row (padded with zeros), the module docstring's formula."""
+    rows_v, cols_v = model.vech_rows, model.vech_cols
+    mult = np.where(rows_v == cols_v, 1.0, 2.0)
+    out = []
+    for xi in x:
+        o = ~np.isnan(xi)
+        pad = np.zeros((len(xi), len(xi)))
+        pad[np.ix_(o, o)] = np.linalg.inv(cov[np.ix_(o, o)])
+        v = pad @ np.where(o, xi - mean, 0.0)
+        out.append(np.concatenate([v, mult / 2 * (np.outer(v, v) - pad)[rows_v, cols_v]]))
+    return np.array(out)
+
+
+def test_score_products_from_pattern_moments_equal_the_casewise_formula():
+    """B1 and B0 (large patterns through their moment matrices, the other rows one by one) equal the
+    sums of the casewise scores written out row by row, with missing data."""
+    from attachment_pipeline.sem import inference
+    from attachment_pipeline.sem.data import group_data
+    from attachment_pipeline.sem.estimators import FIMLEstimator
+    from attachment_pipeline.sem.model import Model
+    x = np.ascontiguousarray(_simulate(n=700, seed=8))[:, :5] + 2.0
+    x[np.random.default_rng(8).random(x.shape) < 0.05] = np.nan
+    names = [f"y{j}" for j in range(1, 6)]
+    gd = group_data(x, names)
+    assert len(gd.products.patterns) >= 2 and len(gd.products.rest) > 0   # both paths are used
+    mod = Model(build_partable("f =~ y1 + y2 + y3 + y4 + y5", meanstructure=True))
+    theta = np.linspace(0.6, 1.2, mod.q)
+    theta[mod.q - 5:] = 2.0                                   # intercepts
+    imp = mod.implied(theta, 0)
+    u = _casewise_scores_by_definition(mod, x, imp["mean"], imp["cov"])
+    b1 = inference.first_order_moments(mod, gd, imp["mean"], imp["cov"])
+    np.testing.assert_allclose(b1, u.T @ u / len(x), rtol=1e-10, atol=1e-12 * np.abs(b1).max())
+    est = FIMLEstimator(mod, [gd])
+    s = u @ mod.jacobian(theta, 0)
+    b0 = inference.first_order_information(est, theta)
+    np.testing.assert_allclose(b0, s.T @ s / len(x), rtol=1e-10, atol=1e-12 * np.abs(b0).max())

@@ -16,8 +16,9 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["Pattern", "GroupData", "PatternLayout", "group_data", "data_fingerprint", "pattern_layout", "pattern_keys",
-           "normal_information", "trace_pairs", "vech_multiplicity"]
+__all__ = ["Pattern", "GroupData", "PatternLayout", "PatternProducts", "group_data", "data_fingerprint",
+           "pattern_layout", "pattern_keys", "pattern_products", "vech_products", "normal_information", "trace_pairs",
+           "vech_multiplicity"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,11 @@ class GroupData:
         """The patterns as arrays (computed once per group; see :class:`PatternLayout`)."""
         return pattern_layout(self)
 
+    @cached_property
+    def products(self) -> "PatternProducts":
+        """Moment matrices of the large patterns' rows (computed once per group; see :class:`PatternProducts`)."""
+        return pattern_products(self)
+
 
 @dataclass(frozen=True)
 class PatternLayout:
@@ -109,6 +115,72 @@ def pattern_layout(gd: "GroupData") -> PatternLayout:
     order = np.concatenate([pt.rows for pt in pts]) if pts and len(pts[0].rows) else np.zeros(0, dtype=np.int64)
     pattern = np.repeat(np.arange(k), [len(pt.rows) for pt in pts]) if len(order) else np.zeros(0, dtype=np.int64)
     return PatternLayout(order, pattern, observed, mean, cov, n, tuple(sizes))
+
+
+@dataclass(frozen=True)
+class PatternProducts:
+    """Sums over the rows of the large missing-data patterns, so that sums of casewise scores need no rows.
+
+    With ``y_i = x_i - m_k`` (the respondent's deviation from the mean of its pattern k,
+    zeros for the missing items) and ``z_i = [y_i, vech(y_i y_i')]`` (p + p(p+1)/2
+    values; vech as :func:`vech_products`): ``patterns``: the patterns that have
+    these sums (indices into ``GroupData.patterns``); ``sum_z`` (K_b x r):
+    ``sum_i z_i``; ``zz`` (K_b x r x r): ``sum_i z_i z_i'``, over each pattern's
+    respondents; ``rest``: positions in ``PatternLayout.order`` of the rows of the
+    other (small) patterns, whose scores are formed row by row.
+    """
+
+    patterns: np.ndarray
+    sum_z: np.ndarray
+    zz: np.ndarray
+    rest: np.ndarray
+
+
+#: memory for the moment matrices of one group's large patterns (PatternProducts.zz)
+PRODUCTS_BYTES = 2 ** 28
+_PRODUCT_ROWS = 1024
+
+
+def pattern_products(gd: "GroupData", max_bytes: int = PRODUCTS_BYTES) -> PatternProducts:
+    """:class:`PatternProducts` of a group: the patterns with at least r = p + p(p+1)/2 respondents
+    (there an r x r matrix is no larger than the rows' products), largest first, as many as fit in
+    ``max_bytes``.
+
+    One pass over those rows in blocks (``sum z z'`` by one symmetric rank-k product per block).
+
+    >>> x = np.array([[1.0, 2.0], [2.0, 1.0], [4.0, 3.0], [3.0, 6.0], [5.0, np.nan], [1.0, np.nan]])
+    >>> pr = pattern_products(group_data(x, ["a", "b"]))
+    >>> pr.patterns.tolist(), pr.rest.tolist()          # r = 5: the complete pattern (4 rows) is too small
+    ([], [0, 1, 2, 3, 4, 5])
+    """
+    lay = gd.layout
+    p = gd.p
+    r = p + p * (p + 1) // 2
+    if gd.x is None:
+        raise ValueError("Sums over the rows need the raw data, not only moments.")
+    fit_in = int(max_bytes // (8 * r * r))
+    big = np.nonzero(lay.n >= r)[0]
+    big = np.sort(big[np.argsort(-lay.n[big], kind="stable")][:fit_in])
+    ends = np.cumsum(lay.n).astype(np.int64)
+    starts = ends - lay.n.astype(np.int64)
+    sum_z = np.zeros((len(big), r))
+    zz = np.zeros((len(big), r, r))
+    z = np.empty((min(_PRODUCT_ROWS, gd.n), r))
+    for t, k in enumerate(big):
+        for lo in range(starts[k], ends[k], _PRODUCT_ROWS):
+            hi = min(lo + _PRODUCT_ROWS, ends[k])
+            zc = z[:hi - lo]
+            y = gd.x[lay.order[lo:hi]] - lay.mean[k]
+            y[:, ~lay.observed[k]] = 0.0
+            zc[:, :p] = y
+            vech_products(y, out=zc[:, p:])
+            zz[t] += zc.T @ zc
+            sum_z[t] += zc.sum(axis=0)
+        zz[t] = (zz[t] + zz[t].T) / 2
+    in_big = np.zeros(len(lay.n), dtype=bool)
+    in_big[big] = True
+    rest = np.nonzero(~in_big[lay.pattern])[0]
+    return PatternProducts(big, sum_z, zz, rest)
 
 
 def pattern_keys(miss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -232,6 +304,25 @@ def trace_pairs(x: np.ndarray, y: np.ndarray, rows: np.ndarray, cols: np.ndarray
     m = vech_multiplicity(rows, cols)
     t = x[i, k] * y[j, l] + x[i, l] * y[j, k] + x[j, k] * y[i, l] + x[j, l] * y[i, k]
     return t * np.outer(m, m) / 4
+
+
+def vech_products(v: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Per row, the products ``v_a v_b`` of every vech element (a >= b), in vech order (lower
+    triangle column by column, as :func:`~attachment_pipeline.sem.model.vech_indices`): n x p(p+1)/2.
+
+    One slice per column b (``v[:, b:] * v[:, b]``), no index gathers.
+
+    >>> vech_products(np.array([[1.0, 2.0, 3.0]])).tolist()
+    [[1.0, 2.0, 3.0, 4.0, 6.0, 9.0]]
+    """
+    n, p = v.shape
+    if out is None:
+        out = np.empty((n, p * (p + 1) // 2))
+    start = 0
+    for b in range(p):
+        np.multiply(v[:, b:], v[:, b:b + 1], out=out[:, start:start + p - b])
+        start += p - b
+    return out
 
 
 def normal_information(sigma_inv: np.ndarray, rows: np.ndarray, cols: np.ndarray,
