@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 _CHUNK = 8192
+#: missing-data patterns per block of the pattern sums (keeps the K x p x p temporaries small)
+_PATTERN_CHUNK = 1024
 #: patterns with at least this many respondents get one matrix product of their own
 _BIG_PATTERN = 64
 
@@ -100,11 +102,30 @@ def _central_jacobian(fun, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     return np.column_stack(cols)
 
 
+#: the last result of :func:`pattern_inverses` (the observed and the first-order information
+#: of a model, and of the saturated model, are computed at the same moments)
+_PINV_LAST: dict = {}
+
+
 def pattern_inverses(gd, cov: np.ndarray) -> np.ndarray:
     """Per missing-data pattern k, ``(Sigma_oo)^-1`` over its observed items, padded with zeros (K x p x p).
 
-    Computed for all patterns of one size at once (:func:`~attachment_pipeline.sem.linalg.sub_inverses`).
+    Computed for all patterns of one size at once (:func:`~attachment_pipeline.sem.linalg.sub_inverses`);
+    the last result is kept (read-only) for the next call with the same group and covariance matrix.
     """
+    cov = np.ascontiguousarray(cov, dtype=float)
+    key = (gd.key, cov.tobytes())
+    if key in _PINV_LAST:
+        return _PINV_LAST[key]
+    _PINV_LAST.clear()
+    out = _pattern_inverses(gd, cov)
+    out.flags.writeable = False
+    _PINV_LAST[key] = out
+    return out
+
+
+def _pattern_inverses(gd, cov: np.ndarray) -> np.ndarray:
+    """:func:`pattern_inverses` without the memory of the last result."""
     lay = gd.layout
     out = np.zeros((len(gd.patterns), gd.p, gd.p))
     for ks, obs, mis in lay.sizes:
@@ -263,10 +284,13 @@ def fiml_observed_h1_information(model, gd, mean: np.ndarray, cov: np.ndarray) -
     patterns and divided by n_g. At the saturated estimates with complete data it
     is the normal information at the sample moments.
 
-    The sums over patterns are formed once, in the full item space, as
-    ``Z = sum_k n_k vec(P_k) vec(Q_k)'`` (P_k and Q_k padded with zeros for the
-    missing items; one matrix product), from which every ``tr(X E_a Y E_b)`` is
-    gathered (:func:`~attachment_pipeline.sem.data.trace_pairs` with ``Z``).
+    The sums over patterns are formed once as
+    ``Z = sum_k n_k vech(P_k) vech(Q_k)'`` (P_k and Q_k padded with zeros for the
+    missing items; one matrix product per block of patterns, with
+    ``Q_k = P_k S_k P_k + v_k v_k'``, ``v_k = P_k d``), from which every
+    ``tr(X E_a Y E_b)`` is gathered (:func:`_trace_pairs_z`); the mean block
+    ``sum_k n_k P_k`` and the cross block ``C[i, a, l] = sum_k n_k P_k[i, a] v_k[l]``
+    are matrix products over the patterns too.
     """
     p = model.p
     rows, cols = model.vech_rows, model.vech_cols
@@ -274,22 +298,30 @@ def fiml_observed_h1_information(model, gd, mean: np.ndarray, cov: np.ndarray) -
     k_pat = len(gd.patterns)
     pv = pattern_inverses(gd, cov)
     d = np.where(lay.observed, lay.mean - mean, 0.0)
-    w = lay.cov + d[:, :, None] * d[:, None, :]
-    qv = pv @ w @ pv
     vv = np.einsum("kij,kj->ki", pv, d)
     n = lay.n
-    pflat = pv.reshape(k_pat, -1)
-    z_pq = (pflat * n[:, None]).T @ qv.reshape(k_pat, -1)
-    z_pp = (pflat * n[:, None]).T @ pflat
+    root_n = np.sqrt(n)
+    at = rows * p + cols                                          # vech positions in a row-major p x p matrix
+    z_pq = np.zeros((len(rows), len(rows)))
+    z_pp = np.zeros_like(z_pq)
+    for lo in range(0, k_pat, _PATTERN_CHUNK):
+        sl = slice(lo, lo + _PATTERN_CHUNK)
+        pc = pv[sl]
+        qc = pc @ lay.cov[sl] @ pc + vv[sl, :, None] * vv[sl, None, :]
+        ph = np.take(pc.reshape(len(pc), -1), at, axis=1)
+        z_pq += (ph * n[sl, None]).T @ np.take(qc.reshape(len(qc), -1), at, axis=1)
+        ph *= root_n[sl, None]
+        z_pp += ph.T @ ph
     cov_block = 0.5 * (2 * _trace_pairs_z(z_pq, p, rows, cols) - _trace_pairs_z(z_pp, p, rows, cols))
     if not model.meanstructure:
         return cov_block / gd.n
     k = model.n_moments
     out = np.zeros((k, k))
-    out[:p, :p] = np.einsum("k,kij->ij", n, pv)
+    pn = (pv.reshape(k_pat, -1) * n[:, None]).T                  # p^2 x K
+    out[:p, :p] = pn.sum(axis=1).reshape(p, p)
     out[p:, p:] = cov_block
     # C[i, a, l] = sum_k n_k P_k[i, a] v_k[l]
-    c = np.einsum("k,kia,kl->ial", n, pv, vv)
+    c = (pn @ vv).reshape(p, p, p)
     mult = vech_multiplicity(rows, cols)
     cross = 0.5 * mult[None, :] * (c[:, rows, cols] + c[:, cols, rows])
     out[:p, p:] = cross
@@ -298,14 +330,23 @@ def fiml_observed_h1_information(model, gd, mean: np.ndarray, cov: np.ndarray) -
 
 
 def _trace_pairs_z(z: np.ndarray, p: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``sum_k n_k tr(X_k E_a Y_k E_b)`` from ``Z = sum_k n_k vec(X_k) vec(Y_k)'`` (row-major vec).
+    """``sum_k n_k tr(X_k E_a Y_k E_b)`` from ``Z = sum_k n_k vech(X_k) vech(Y_k)'`` (X_k, Y_k symmetric).
 
     ``tr(X E_a Y E_b) = m_a m_b / 4 (X_ik Y_jl + X_il Y_jk + X_jk Y_il + X_jl Y_ik)`` for
-    ``a = (i, j)``, ``b = (k, l)``, and ``X_ik Y_jl = Z[i p + k, j p + l]``.
+    ``a = (i, j)``, ``b = (k, l)``, and ``X_ik Y_jl = Z[v(i, k), v(j, l)]`` with ``v`` the vech
+    position of an element of either triangle.
+
+    >>> r, c = np.array([0, 1, 1]), np.array([0, 0, 1])
+    >>> x, y = np.array([[2.0, 0.5], [0.5, 1.0]]), np.array([[1.0, -0.3], [-0.3, 3.0]])
+    >>> bool(np.allclose(_trace_pairs_z(np.outer(x[r, c], y[r, c]), 2, r, c), trace_pairs(x, y, r, c)))
+    True
     """
+    pos = np.zeros((p, p), dtype=np.int64)
+    pos[rows, cols] = np.arange(len(rows))
+    pos[cols, rows] = np.arange(len(rows))
     i, j = rows[:, None], cols[:, None]
     kk, ll = rows[None, :], cols[None, :]
-    t = z[i * p + kk, j * p + ll] + z[i * p + ll, j * p + kk] + z[j * p + kk, i * p + ll] + z[j * p + ll, i * p + kk]
+    t = z[pos[i, kk], pos[j, ll]] + z[pos[i, ll], pos[j, kk]] + z[pos[j, kk], pos[i, ll]] + z[pos[j, ll], pos[i, kk]]
     m = vech_multiplicity(rows, cols)
     return t * np.outer(m, m) / 4
 
