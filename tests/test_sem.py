@@ -244,6 +244,11 @@ def test_group_data_is_built_once_per_item_matrix(monkeypatch):
     fresh = group_data(x, names)
     assert a.key == fresh.key == data_fingerprint(names, (x,))
     assert [pt.n for pt in a.patterns] == [pt.n for pt in fresh.patterns] and np.array_equal(a.cov, fresh.cov)
+    assert np.array_equal(a.item_variances, np.nanvar(x, axis=0)) and np.array_equal(a.mean, np.nanmean(x, axis=0))
+    from attachment_pipeline.sem import data as sem_data
+    monkeypatch.setattr(sem_data, "_ROWS", 64)               # the pairwise covariances in several blocks of rows
+    z, o = np.where(np.isnan(x), 0.0, x - a.mean), (~np.isnan(x)).astype(float)
+    np.testing.assert_allclose(group_data(x, names).cov, z.T @ z / (o.T @ o), rtol=1e-12)
     other = x.copy()
     other[0, 0] += 1.0
     assert engine.cached_group_data(other, names) is not a
@@ -321,6 +326,9 @@ def test_observed_h1_information_is_the_hessian_of_the_casewise_loglik():
         np.testing.assert_allclose(pinv[k][np.ix_(pt.obs, pt.obs)], np.linalg.inv(cov[np.ix_(pt.obs, pt.obs)]),
                                    rtol=1e-10)
     assert inference.pattern_inverses(gd, cov + 0.01 * np.eye(4)) is not pinv
+    again = inference.pattern_inverses(gd, cov)
+    inference.forget_pattern_inverses()
+    assert inference.pattern_inverses(gd, cov) is not again
 
 
 def test_casewise_loglik_and_gradient_with_patterns_taken_row_by_row():
@@ -351,3 +359,20 @@ def test_casewise_loglik_and_gradient_with_patterns_taken_row_by_row():
     numeric = numerical_jacobian(lambda th: np.array([est.objective(th)]), theta, h=1e-5)[0]
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
     assert est.loglik(mean, cov - 2 * np.eye(6), 0) == -np.inf
+
+
+def test_prepare_gives_row_major_matrices_without_copying_a_whole_group():
+    from attachment_pipeline.sem.engine import _prepare
+    x = _simulate(n=50, seed=12)
+    x.iloc[3, 2] = np.nan
+    x.iloc[7, :] = np.nan                                    # no answer: left out
+    labels, arrays, excluded = _prepare(x, list(x.columns), None, "available")
+    assert labels == ["0"] and excluded == 1 and arrays[0].flags.c_contiguous
+    np.testing.assert_array_equal(arrays[0], x.drop(index=7).to_numpy())
+    x = x.drop(index=7)
+    labels, arrays, _ = _prepare(x, list(x.columns), None, "available")
+    np.testing.assert_array_equal(arrays[0], x.to_numpy())
+    g = pd.Series(np.where(np.arange(len(x)) % 3 == 0, "a", "b"), index=x.index)
+    labels, arrays, _ = _prepare(x, list(x.columns), g, "listwise")
+    assert labels == ["a", "b"] and all(a.flags.c_contiguous for a in arrays)
+    np.testing.assert_array_equal(arrays[1], x[(g == "b") & x.notna().all(axis=1)].to_numpy())

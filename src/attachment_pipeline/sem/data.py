@@ -16,7 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["Pattern", "GroupData", "PatternLayout", "PatternProducts", "group_data", "data_fingerprint",
+__all__ = ["Pattern", "GroupData", "PatternLayout", "PatternProducts", "group_data", "data_fingerprint", "column_blocks",
            "pattern_layout", "pattern_keys", "pattern_products", "vech_products", "normal_information", "trace_pairs",
            "vech_multiplicity"]
 
@@ -65,6 +65,14 @@ class GroupData:
     def layout(self) -> "PatternLayout":
         """The patterns as arrays (computed once per group; see :class:`PatternLayout`)."""
         return pattern_layout(self)
+
+    @cached_property
+    def item_variances(self) -> np.ndarray:
+        """Each item's variance over the respondents who answered it (divisor: their number;
+        ``np.nanvar``), computed once per group."""
+        if self.x is None:
+            return np.diag(self.cov).copy()
+        return column_blocks(np.nanvar, self.x)
 
     @cached_property
     def products(self) -> "PatternProducts":
@@ -222,6 +230,21 @@ def data_fingerprint(items, arrays) -> str:
     return h.hexdigest()
 
 
+_COLUMNS = 4
+_ROWS = 2 ** 16
+
+
+def column_blocks(reduce, x: np.ndarray) -> np.ndarray:
+    """``reduce(x, axis=0)`` (a column-wise reduction such as ``np.nanmean``) a few columns at a time:
+    the same numbers, with temporaries of a few columns instead of copies of the whole matrix.
+
+    >>> x = np.array([[1.0, np.nan, 3.0, 4.0, 5.0, 6.0], [2.0, 1.0, np.nan, 0.0, 1.0, 2.0]])
+    >>> bool(np.array_equal(column_blocks(np.nanvar, x), np.nanvar(x, axis=0)))
+    True
+    """
+    return np.concatenate([reduce(x[:, j:j + _COLUMNS], axis=0) for j in range(0, x.shape[1], _COLUMNS)])
+
+
 def group_data(x: np.ndarray, items, keep_rows: bool = True, key: str | None = None) -> GroupData:
     """Sample statistics of one group's item matrix (NaN = missing).
 
@@ -249,12 +272,17 @@ def group_data(x: np.ndarray, items, keep_rows: bool = True, key: str | None = N
         cov = dev.T @ dev / n
         patterns = (Pattern(np.arange(p), n, mean, cov, np.arange(n)),)
     else:
-        mean = np.nanmean(x, axis=0)
-        # pairwise covariances (divisor: pair count) as start values
-        z = np.where(miss, 0.0, x - mean)
-        o = (~miss).astype(float)
-        cnt = o.T @ o
-        cov = (z.T @ z) / np.maximum(cnt, 1)
+        mean = column_blocks(np.nanmean, x)
+        # pairwise covariances (divisor: pair count) as start values, in blocks of rows
+        cnt = np.zeros((p, p))
+        cov = np.zeros((p, p))
+        for lo in range(0, n, _ROWS):
+            mc = miss[lo:lo + _ROWS]
+            z = np.where(mc, 0.0, x[lo:lo + _ROWS] - mean)
+            o = (~mc).astype(float)
+            cnt += o.T @ o
+            cov += z.T @ z
+        cov /= np.maximum(cnt, 1)
         keys, inverse = pattern_keys(miss)
         order = np.argsort(inverse, kind="stable")
         bounds = np.cumsum(np.bincount(inverse, minlength=len(keys)))[:-1]

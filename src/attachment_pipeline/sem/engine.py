@@ -251,7 +251,10 @@ def _prepare(data: pd.DataFrame, items: Sequence[str], group, missing: str):
     bad = [c for c in items if not (pd.api.types.is_numeric_dtype(x[c]) or pd.api.types.is_bool_dtype(x[c]))]
     if bad:
         raise ValueError(f"Model variable(s) {bad} are not numeric; recode answers to numbers first.")
-    values = x.to_numpy(dtype=float, na_value=np.nan)
+    values = np.empty((len(x), len(items)))                   # row-major, filled column by column (one copy)
+    for j, c in enumerate(items):
+        values[:, j] = x[c].to_numpy(dtype=float, na_value=np.nan)
+    del x
     if np.isinf(values).any():
         raise ValueError("The data hold an infinite value; use NaN for missing answers.")
     if group is None:
@@ -268,7 +271,8 @@ def _prepare(data: pd.DataFrame, items: Sequence[str], group, missing: str):
     else:
         keep = ~miss.all(axis=1)
     keep &= g.notna().to_numpy()
-    arrays = [values[keep & (g == lab).to_numpy()] for lab in labels]
+    select = [keep & (g == lab).to_numpy() for lab in labels]
+    arrays = [values if sel.all() else values[sel] for sel in select]   # all rows: the matrix itself, no copy
     n_excluded = int(len(values) - keep.sum())
     return [str(v) for v in labels], arrays, n_excluded
 
@@ -498,7 +502,7 @@ def _fit(model, data, *, group, estimator, missing, ordered, group_equal, group_
                 raise ValueError(f"Only {gd.n} respondents answered any of the {len(items)} items"
                                  + (f" in group {lab!r}" if len(groups) > 1 else "")
                                  + "; the unrestricted model of FIML needs more respondents than items.")
-            flat = [v for v, var in zip(items, np.nanvar(gd.x, axis=0)) if not var > 0]
+            flat = [v for v, var in zip(items, gd.item_variances) if not var > 0]
             if flat:
                 raise ValueError(f"Item(s) {flat} have no variance (everyone who answered gave the same answer"
                                  + (f" in group {lab!r}" if len(groups) > 1 else "")
@@ -562,6 +566,7 @@ def _fit(model, data, *, group, estimator, missing, ordered, group_equal, group_
         h1_loglik=float(sum(h1_ll)), baseline=base, scaled=scaled, implied=implied, h1_means=h1_means,
         h1_covs=h1_covs, meanstructure=meanstructure, categorical=False, robust_extra=robust_extra)
     estimates = _estimates_frame(mod, theta, vcov)
+    inference.forget_pattern_inverses()
     return SEMResult(
         estimator=estimator, missing=missing, groups=tuple(labels), group_n=tuple(gd.n for gd in groups), n=n,
         n_excluded=n_excluded, partable=pt, theta=theta, vcov=vcov, estimates=estimates, fit=fm,
@@ -734,11 +739,10 @@ def _baseline(items, labels, groups, fiml, robust, meanstructure, h1_ll, a1, b1)
         if par.free > 0:
             gd = groups[par.group]
             j = items.index(par.lhs)
-            col = gd.x[:, j] if gd.x is not None else None
             if par.op == "~~":
-                theta0[par.free - 1] = np.nanvar(col) if col is not None else gd.cov[j, j]
+                theta0[par.free - 1] = gd.item_variances[j]
             elif par.op == "~1":
-                theta0[par.free - 1] = np.nanmean(col) if col is not None else gd.mean[j]
+                theta0[par.free - 1] = gd.mean[j]
     opt = minimize(est, theta0)
     df = int(mod.G * mod.n_moments - mod.q)
     if fiml:

@@ -124,6 +124,11 @@ def pattern_inverses(gd, cov: np.ndarray) -> np.ndarray:
     return out
 
 
+def forget_pattern_inverses() -> None:
+    """Drop the kept result of :func:`pattern_inverses` (K x p x p; the engine calls this when a fit is done)."""
+    _PINV_LAST.clear()
+
+
 def _pattern_inverses(gd, cov: np.ndarray) -> np.ndarray:
     """:func:`pattern_inverses` without the memory of the last result."""
     lay = gd.layout
