@@ -654,3 +654,11 @@ def test_factor_analyzer_is_used_only_inside_the_adapter():
     top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
            and "factor_analyzer" in ast.unparse(n)]
     assert owners == ["_factor_analyzer_solution"] and not top
+
+
+def test_item_matrix_by_rows_is_the_same_matrix_row_major():
+    x, _ = load_items("demo")
+    names, a = F._as_matrix(x)
+    names_r, b = F._as_matrix(x, by_rows=True)
+    assert names == names_r and b.flags.c_contiguous
+    np.testing.assert_array_equal(a, b)

@@ -227,3 +227,152 @@ def test_em_correlations_and_the_efa_family_on_them_agree_with_lavaan_and_psych(
     mt = F.match_factors(theirs, [sub[c] for c in x.columns], ("anxiety", "avoidance"))
     theirs = theirs[:, list(mt.order)] * np.array(mt.signs)
     assert np.abs(ours - theirs).max() < 1e-3
+
+
+def test_group_data_is_built_once_per_item_matrix(monkeypatch):
+    """Equal item matrices (other arrays, same bytes and names) share one GroupData; the cached rows are
+    read-only; other data or other names give another; GroupData beyond the byte budget are dropped."""
+    from attachment_pipeline.sem import engine
+    from attachment_pipeline.sem.data import data_fingerprint, group_data
+    monkeypatch.setattr(engine, "_DATA_CACHE", {})
+    x = np.ascontiguousarray(_simulate(n=200, seed=4))
+    x[::9, 1] = np.nan
+    names = [f"y{j}" for j in range(1, 7)]
+    a = engine.cached_group_data(x.copy(), names)
+    assert engine.cached_group_data(x.copy(), tuple(names)) is a
+    assert not a.x.flags.writeable
+    fresh = group_data(x, names)
+    assert a.key == fresh.key == data_fingerprint(names, (x,))
+    assert [pt.n for pt in a.patterns] == [pt.n for pt in fresh.patterns] and np.array_equal(a.cov, fresh.cov)
+    assert np.array_equal(a.item_variances, np.nanvar(x, axis=0)) and np.array_equal(a.mean, np.nanmean(x, axis=0))
+    from attachment_pipeline.sem import data as sem_data
+    monkeypatch.setattr(sem_data, "_ROWS", 64)               # the pairwise covariances in several blocks of rows
+    z, o = np.where(np.isnan(x), 0.0, x - a.mean), (~np.isnan(x)).astype(float)
+    np.testing.assert_allclose(group_data(x, names).cov, z.T @ z / (o.T @ o), rtol=1e-12)
+    other = x.copy()
+    other[0, 0] += 1.0
+    assert engine.cached_group_data(other, names) is not a
+    assert engine.cached_group_data(x.copy(), names[::-1]) is not a
+    view = x[:, :]                                   # not owned by the array: copied, the caller's stays writable
+    assert engine.cached_group_data(view, names) is a and x.flags.writeable
+    monkeypatch.setattr(engine, "_GROUP_BYTES", x.nbytes)
+    engine.cached_group_data(x[:100].copy(), names)      # a third matrix: the oldest two are dropped
+    groups = [v for v in engine._DATA_CACHE.values() if isinstance(v, type(a))]
+    assert len(groups) == 1 and groups[0].n == 100
+
+
+def _casewise_scores_by_definition(model, x, mean, cov):
+    """u_i = [P_o d_i, m_a/2 (P_o d_i d_i' P_o - P_o)_a] row by row (padded with zeros), the module docstring's formula."""
+    rows_v, cols_v = model.vech_rows, model.vech_cols
+    mult = np.where(rows_v == cols_v, 1.0, 2.0)
+    out = []
+    for xi in x:
+        o = ~np.isnan(xi)
+        pad = np.zeros((len(xi), len(xi)))
+        pad[np.ix_(o, o)] = np.linalg.inv(cov[np.ix_(o, o)])
+        v = pad @ np.where(o, xi - mean, 0.0)
+        out.append(np.concatenate([v, mult / 2 * (np.outer(v, v) - pad)[rows_v, cols_v]]))
+    return np.array(out)
+
+
+def test_score_products_from_pattern_moments_equal_the_casewise_formula():
+    """B1 and B0 (large patterns through their moment matrices, the other rows one by one) equal the
+    sums of the casewise scores written out row by row, with missing data."""
+    from attachment_pipeline.sem import inference
+    from attachment_pipeline.sem.data import group_data
+    from attachment_pipeline.sem.estimators import FIMLEstimator
+    from attachment_pipeline.sem.model import Model
+    x = np.ascontiguousarray(_simulate(n=700, seed=8))[:, :5] + 2.0
+    x[np.random.default_rng(8).random(x.shape) < 0.05] = np.nan
+    names = [f"y{j}" for j in range(1, 6)]
+    gd = group_data(x, names)
+    assert len(gd.products.patterns) >= 2 and len(gd.products.rest) > 0   # both paths are used
+    mod = Model(build_partable("f =~ y1 + y2 + y3 + y4 + y5", meanstructure=True))
+    theta = np.linspace(0.6, 1.2, mod.q)
+    theta[mod.q - 5:] = 2.0                                   # intercepts
+    imp = mod.implied(theta, 0)
+    u = _casewise_scores_by_definition(mod, x, imp["mean"], imp["cov"])
+    b1 = inference.first_order_moments(mod, gd, imp["mean"], imp["cov"])
+    np.testing.assert_allclose(b1, u.T @ u / len(x), rtol=1e-10, atol=1e-12 * np.abs(b1).max())
+    est = FIMLEstimator(mod, [gd])
+    s = u @ mod.jacobian(theta, 0)
+    b0 = inference.first_order_information(est, theta)
+    np.testing.assert_allclose(b0, s.T @ s / len(x), rtol=1e-10, atol=1e-12 * np.abs(b0).max())
+
+
+def test_observed_h1_information_is_the_hessian_of_the_casewise_loglik():
+    """fiml_observed_h1_information = -(1/n) d2 logL / dm dm' (central differences of the analytic
+    gradient in the moments), with missing data, away from the optimum; the pattern inverses of one
+    (group, covariance) are computed once and equal the inverses of the observed blocks."""
+    from attachment_pipeline.sem import inference
+    from attachment_pipeline.sem.data import group_data
+    from attachment_pipeline.sem.engine import SaturatedModel
+    from attachment_pipeline.sem.estimators import FIMLEstimator
+    from attachment_pipeline.sem.optimize import numerical_jacobian
+    x = np.ascontiguousarray(_simulate(n=300, seed=9))[:, :4]
+    x[np.random.default_rng(9).random(x.shape) < 0.08] = np.nan
+    gd = group_data(x, ["a", "b", "c", "d"])
+    sat = SaturatedModel(4, 1)
+    mean = np.nanmean(x, axis=0) + 0.1
+    cov = 0.9 * np.cov(x[~np.isnan(x).any(axis=1)].T) + 0.1 * np.eye(4)
+    theta = sat.pack([mean], [cov])
+    est = FIMLEstimator(sat, [gd])
+    hess = numerical_jacobian(lambda th: est.moment_gradient(th, 0), theta, h=1e-4) / 2
+    info = inference.fiml_observed_h1_information(sat, gd, mean, cov)
+    np.testing.assert_allclose(info, hess, rtol=1e-6, atol=1e-8 * np.abs(info).max())
+    pinv = inference.pattern_inverses(gd, cov)
+    assert inference.pattern_inverses(gd, cov.copy()) is pinv and not pinv.flags.writeable
+    for k, pt in enumerate(gd.patterns):
+        np.testing.assert_allclose(pinv[k][np.ix_(pt.obs, pt.obs)], np.linalg.inv(cov[np.ix_(pt.obs, pt.obs)]),
+                                   rtol=1e-10)
+    assert inference.pattern_inverses(gd, cov + 0.01 * np.eye(4)) is not pinv
+    again = inference.pattern_inverses(gd, cov)
+    inference.forget_pattern_inverses()
+    assert inference.pattern_inverses(gd, cov) is not again
+
+
+def test_casewise_loglik_and_gradient_with_patterns_taken_row_by_row():
+    """The FIML log-likelihood equals the sum of each respondent's normal log-density over the items
+    answered, and its analytic gradient central differences of it, when small patterns enter row by
+    row and large ones as pattern statistics (both kinds present)."""
+    from scipy import stats as st
+
+    from attachment_pipeline.sem.data import group_data
+    from attachment_pipeline.sem.engine import SaturatedModel
+    from attachment_pipeline.sem.estimators import FIMLEstimator
+    from attachment_pipeline.sem.optimize import numerical_jacobian
+    x = np.ascontiguousarray(_simulate(n=400, seed=10))
+    rng = np.random.default_rng(10)
+    x[rng.random(x.shape) < 0.06] = np.nan
+    x[:3, :4] = np.nan                                        # a pattern with more items missing than observed
+    gd = group_data(x, [f"y{j}" for j in range(1, 7)])
+    sat = SaturatedModel(6, 1)
+    est = FIMLEstimator(sat, [gd])
+    assert est.row_blocks[0] and est.blocks[0]
+    mean = np.nanmean(x, axis=0) - 0.05
+    cov = 0.8 * np.cov(x[~np.isnan(x).any(axis=1)].T) + 0.2 * np.eye(6)
+    direct = sum(st.multivariate_normal(mean[o], cov[np.ix_(o, o)]).logpdf(xi[o])
+                 for xi in x for o in [~np.isnan(xi)])
+    assert est.loglik(mean, cov, 0) == pytest.approx(direct, rel=1e-12)
+    theta = sat.pack([mean], [cov])
+    grad = est.moment_gradient(theta, 0)
+    numeric = numerical_jacobian(lambda th: np.array([est.objective(th)]), theta, h=1e-5)[0]
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+    assert est.loglik(mean, cov - 2 * np.eye(6), 0) == -np.inf
+
+
+def test_prepare_gives_row_major_matrices_without_copying_a_whole_group():
+    from attachment_pipeline.sem.engine import _prepare
+    x = _simulate(n=50, seed=12)
+    x.iloc[3, 2] = np.nan
+    x.iloc[7, :] = np.nan                                    # no answer: left out
+    labels, arrays, excluded = _prepare(x, list(x.columns), None, "available")
+    assert labels == ["0"] and excluded == 1 and arrays[0].flags.c_contiguous
+    np.testing.assert_array_equal(arrays[0], x.drop(index=7).to_numpy())
+    x = x.drop(index=7)
+    labels, arrays, _ = _prepare(x, list(x.columns), None, "available")
+    np.testing.assert_array_equal(arrays[0], x.to_numpy())
+    g = pd.Series(np.where(np.arange(len(x)) % 3 == 0, "a", "b"), index=x.index)
+    labels, arrays, _ = _prepare(x, list(x.columns), g, "listwise")
+    assert labels == ["a", "b"] and all(a.flags.c_contiguous for a in arrays)
+    np.testing.assert_array_equal(arrays[1], x[(g == "b") & x.notna().all(axis=1)].to_numpy())

@@ -375,7 +375,12 @@ class ItemMoments:
                            smoothed=self.smoothed, min_eigen=self.min_eigen)
 
 
-def _as_matrix(items) -> tuple[tuple[str, ...], np.ndarray]:
+def _as_matrix(items, by_rows: bool = False) -> tuple[tuple[str, ...], np.ndarray]:
+    """Item names and the item matrix (floats, NaN = missing) of a DataFrame or array, checked.
+
+    ``by_rows``: a row-major matrix, filled column by column from a DataFrame (one copy of the
+    data instead of pandas' column-major one and a row-major copy of it).
+    """
     if isinstance(items, pd.DataFrame):
         bad = [c for c in items.columns
                if not (pd.api.types.is_numeric_dtype(items[c]) or pd.api.types.is_bool_dtype(items[c]))]
@@ -387,7 +392,12 @@ def _as_matrix(items) -> tuple[tuple[str, ...], np.ndarray]:
                 "Recode answers to numbers first."
             )
         names = tuple(str(c) for c in items.columns)
-        x = items.to_numpy(dtype=float, na_value=np.nan)
+        if by_rows:
+            x = np.empty(items.shape)
+            for j in range(items.shape[1]):
+                x[:, j] = items.iloc[:, j].to_numpy(dtype=float, na_value=np.nan)
+        else:
+            x = items.to_numpy(dtype=float, na_value=np.nan)
     elif isinstance(items, np.ndarray):
         if items.ndim != 2:
             raise ValueError(f"An item matrix must be 2-dimensional (respondents x items), got shape {items.shape}.")
@@ -617,19 +627,19 @@ def efa_moments(items: pd.DataFrame, missing: str = "pairwise", estimator: str =
                            missing="polychoric", smoothed=pc.smoothed)
     if missing != "fiml":
         return item_moments(items, missing)
-    from .sem.data import group_data
-    from .sem.engine import fit_h1_fiml
-    names, x = _as_matrix(items)
+    from .sem.engine import cached_group_data, fit_h1_fiml
+    names, x = _as_matrix(items, by_rows=True)
     keep = ~np.isnan(x).all(axis=1)
     n = int(keep.sum())
     if n <= x.shape[1]:
         raise ValueError(f"Only {n} respondents answered any of the {x.shape[1]} items; the EM correlations "
                          "(FIML) need more respondents than items.")
-    flat = [nm for nm, v in zip(names, np.nanvar(x[keep], axis=0)) if not v > 0]
+    gd = cached_group_data(x if keep.all() else x[keep], names)
+    flat = [nm for nm, v in zip(names, gd.item_variances) if not v > 0]
     if flat:
         raise ValueError(f"Item(s) {flat} have no variance (everyone who answered gave the same answer); "
                          "correlations with them are undefined. Drop them before the factor analyses.")
-    means, covs, _, _ = fit_h1_fiml([group_data(x[keep], names)])
+    means, covs, _, _ = fit_h1_fiml([gd])
     cov = covs[0] * n / (n - 1)
     return ItemMoments(names, n, int((~keep).sum()), means[0], cov, missing="fiml")
 

@@ -16,7 +16,9 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["Pattern", "GroupData", "PatternLayout", "group_data", "pattern_layout", "pattern_keys", "normal_information", "trace_pairs", "vech_multiplicity"]
+__all__ = ["Pattern", "GroupData", "PatternLayout", "PatternProducts", "group_data", "data_fingerprint", "column_blocks",
+           "pattern_layout", "pattern_keys", "pattern_products", "vech_products", "normal_information", "trace_pairs",
+           "vech_multiplicity"]
 
 
 @dataclass(frozen=True)
@@ -56,15 +58,26 @@ class GroupData:
     @cached_property
     def key(self) -> str:
         """A fingerprint of the group's data (items and raw rows, or moments): equal data, equal key."""
-        h = hashlib.sha1("\x1f".join(self.items).encode())
-        for a in ((self.x,) if self.x is not None else (np.asarray(self.n), self.mean, self.cov)):
-            h.update(np.ascontiguousarray(a).tobytes())
-        return h.hexdigest()
+        return data_fingerprint(self.items, (self.x,) if self.x is not None else (np.asarray(self.n), self.mean,
+                                                                                  self.cov))
 
     @cached_property
     def layout(self) -> "PatternLayout":
         """The patterns as arrays (computed once per group; see :class:`PatternLayout`)."""
         return pattern_layout(self)
+
+    @cached_property
+    def item_variances(self) -> np.ndarray:
+        """Each item's variance over the respondents who answered it (divisor: their number;
+        ``np.nanvar``), computed once per group."""
+        if self.x is None:
+            return np.diag(self.cov).copy()
+        return column_blocks(np.nanvar, self.x)
+
+    @cached_property
+    def products(self) -> "PatternProducts":
+        """Moment matrices of the large patterns' rows (computed once per group; see :class:`PatternProducts`)."""
+        return pattern_products(self)
 
 
 @dataclass(frozen=True)
@@ -112,6 +125,72 @@ def pattern_layout(gd: "GroupData") -> PatternLayout:
     return PatternLayout(order, pattern, observed, mean, cov, n, tuple(sizes))
 
 
+@dataclass(frozen=True)
+class PatternProducts:
+    """Sums over the rows of the large missing-data patterns, so that sums of casewise scores need no rows.
+
+    With ``y_i = x_i - m_k`` (the respondent's deviation from the mean of its pattern k,
+    zeros for the missing items) and ``z_i = [y_i, vech(y_i y_i')]`` (p + p(p+1)/2
+    values; vech as :func:`vech_products`): ``patterns``: the patterns that have
+    these sums (indices into ``GroupData.patterns``); ``sum_z`` (K_b x r):
+    ``sum_i z_i``; ``zz`` (K_b x r x r): ``sum_i z_i z_i'``, over each pattern's
+    respondents; ``rest``: positions in ``PatternLayout.order`` of the rows of the
+    other (small) patterns, whose scores are formed row by row.
+    """
+
+    patterns: np.ndarray
+    sum_z: np.ndarray
+    zz: np.ndarray
+    rest: np.ndarray
+
+
+#: memory for the moment matrices of one group's large patterns (PatternProducts.zz)
+PRODUCTS_BYTES = 2 ** 28
+_PRODUCT_ROWS = 1024
+
+
+def pattern_products(gd: "GroupData", max_bytes: int = PRODUCTS_BYTES) -> PatternProducts:
+    """:class:`PatternProducts` of a group: the patterns with at least r = p + p(p+1)/2 respondents
+    (there an r x r matrix is no larger than the rows' products), largest first, as many as fit in
+    ``max_bytes``.
+
+    One pass over those rows in blocks (``sum z z'`` by one symmetric rank-k product per block).
+
+    >>> x = np.array([[1.0, 2.0], [2.0, 1.0], [4.0, 3.0], [3.0, 6.0], [5.0, np.nan], [1.0, np.nan]])
+    >>> pr = pattern_products(group_data(x, ["a", "b"]))
+    >>> pr.patterns.tolist(), pr.rest.tolist()          # r = 5: the complete pattern (4 rows) is too small
+    ([], [0, 1, 2, 3, 4, 5])
+    """
+    lay = gd.layout
+    p = gd.p
+    r = p + p * (p + 1) // 2
+    if gd.x is None:
+        raise ValueError("Sums over the rows need the raw data, not only moments.")
+    fit_in = int(max_bytes // (8 * r * r))
+    big = np.nonzero(lay.n >= r)[0]
+    big = np.sort(big[np.argsort(-lay.n[big], kind="stable")][:fit_in])
+    ends = np.cumsum(lay.n).astype(np.int64)
+    starts = ends - lay.n.astype(np.int64)
+    sum_z = np.zeros((len(big), r))
+    zz = np.zeros((len(big), r, r))
+    z = np.empty((min(_PRODUCT_ROWS, gd.n), r))
+    for t, k in enumerate(big):
+        for lo in range(starts[k], ends[k], _PRODUCT_ROWS):
+            hi = min(lo + _PRODUCT_ROWS, ends[k])
+            zc = z[:hi - lo]
+            y = gd.x[lay.order[lo:hi]] - lay.mean[k]
+            y[:, ~lay.observed[k]] = 0.0
+            zc[:, :p] = y
+            vech_products(y, out=zc[:, p:])
+            zz[t] += zc.T @ zc
+            sum_z[t] += zc.sum(axis=0)
+        zz[t] = (zz[t] + zz[t].T) / 2
+    in_big = np.zeros(len(lay.n), dtype=bool)
+    in_big[big] = True
+    rest = np.nonzero(~in_big[lay.pattern])[0]
+    return PatternProducts(big, sum_z, zz, rest)
+
+
 def pattern_keys(miss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct rows of a boolean matrix (sorted) and each row's index into them.
 
@@ -134,11 +213,45 @@ def pattern_keys(miss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return miss[first], inverse.ravel()
 
 
-def group_data(x: np.ndarray, items, keep_rows: bool = True) -> GroupData:
+def data_fingerprint(items, arrays) -> str:
+    """SHA-1 of the item names and the bytes of the arrays (C order): equal data, equal fingerprint.
+
+    The arrays are hashed in place (no byte copy of a large item matrix).
+
+    >>> x = np.array([[1.0, np.nan], [2.0, 3.0]])
+    >>> data_fingerprint(["a", "b"], (x,)) == data_fingerprint(("a", "b"), (x.copy(),))
+    True
+    >>> data_fingerprint(["a", "b"], (x,)) == data_fingerprint(["b", "a"], (x,))
+    False
+    """
+    h = hashlib.sha1("\x1f".join(items).encode())
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).reshape(-1).view(np.uint8))
+    return h.hexdigest()
+
+
+_COLUMNS = 4
+_ROWS = 2 ** 16
+
+
+def column_blocks(reduce, x: np.ndarray) -> np.ndarray:
+    """``reduce(x, axis=0)`` (a column-wise reduction such as ``np.nanmean``) a few columns at a time:
+    the same numbers, with temporaries of a few columns instead of copies of the whole matrix.
+
+    >>> x = np.array([[1.0, np.nan, 3.0, 4.0, 5.0, 6.0], [2.0, 1.0, np.nan, 0.0, 1.0, 2.0]])
+    >>> bool(np.array_equal(column_blocks(np.nanvar, x), np.nanvar(x, axis=0)))
+    True
+    """
+    return np.concatenate([reduce(x[:, j:j + _COLUMNS], axis=0) for j in range(0, x.shape[1], _COLUMNS)])
+
+
+def group_data(x: np.ndarray, items, keep_rows: bool = True, key: str | None = None) -> GroupData:
     """Sample statistics of one group's item matrix (NaN = missing).
 
     Rows with no answer at all carry no information and must be removed by the
     caller (the engine refuses them). Patterns are sorted (so their order does not depend on the row order).
+    ``key``: the data's fingerprint (:func:`data_fingerprint` of the items and ``x``) when the
+    caller has computed it already; it becomes :attr:`GroupData.key` (not recomputed).
 
     >>> gd = group_data(np.array([[1.0, 2.0], [2.0, np.nan], [3.0, 5.0]]), ["a", "b"])
     >>> gd.n, gd.complete, [int(pt.n) for pt in gd.patterns], gd.mean.round(3).tolist()
@@ -159,12 +272,17 @@ def group_data(x: np.ndarray, items, keep_rows: bool = True) -> GroupData:
         cov = dev.T @ dev / n
         patterns = (Pattern(np.arange(p), n, mean, cov, np.arange(n)),)
     else:
-        mean = np.nanmean(x, axis=0)
-        # pairwise covariances (divisor: pair count) as start values
-        z = np.where(miss, 0.0, x - mean)
-        o = (~miss).astype(float)
-        cnt = o.T @ o
-        cov = (z.T @ z) / np.maximum(cnt, 1)
+        mean = column_blocks(np.nanmean, x)
+        # pairwise covariances (divisor: pair count) as start values, in blocks of rows
+        cnt = np.zeros((p, p))
+        cov = np.zeros((p, p))
+        for lo in range(0, n, _ROWS):
+            mc = miss[lo:lo + _ROWS]
+            z = np.where(mc, 0.0, x[lo:lo + _ROWS] - mean)
+            o = (~mc).astype(float)
+            cnt += o.T @ o
+            cov += z.T @ z
+        cov /= np.maximum(cnt, 1)
         keys, inverse = pattern_keys(miss)
         order = np.argsort(inverse, kind="stable")
         bounds = np.cumsum(np.bincount(inverse, minlength=len(keys)))[:-1]
@@ -176,7 +294,10 @@ def group_data(x: np.ndarray, items, keep_rows: bool = True) -> GroupData:
             d = xo - m
             patterns.append(Pattern(obs, len(rows), m, d.T @ d / len(rows), rows))
         patterns = tuple(patterns)
-    return GroupData(tuple(items), int(n), mean, (cov + cov.T) / 2, x if keep_rows else None, patterns, complete)
+    gd = GroupData(tuple(items), int(n), mean, (cov + cov.T) / 2, x if keep_rows else None, patterns, complete)
+    if key is not None and keep_rows:
+        gd.__dict__["key"] = key  # the cached_property's slot: the fingerprint the caller computed
+    return gd
 
 
 def group_moments_only(items, n: int, mean, cov_ml) -> GroupData:
@@ -211,6 +332,25 @@ def trace_pairs(x: np.ndarray, y: np.ndarray, rows: np.ndarray, cols: np.ndarray
     m = vech_multiplicity(rows, cols)
     t = x[i, k] * y[j, l] + x[i, l] * y[j, k] + x[j, k] * y[i, l] + x[j, l] * y[i, k]
     return t * np.outer(m, m) / 4
+
+
+def vech_products(v: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Per row, the products ``v_a v_b`` of every vech element (a >= b), in vech order (lower
+    triangle column by column, as :func:`~attachment_pipeline.sem.model.vech_indices`): n x p(p+1)/2.
+
+    One slice per column b (``v[:, b:] * v[:, b]``), no index gathers.
+
+    >>> vech_products(np.array([[1.0, 2.0, 3.0]])).tolist()
+    [[1.0, 2.0, 3.0, 4.0, 6.0, 9.0]]
+    """
+    n, p = v.shape
+    if out is None:
+        out = np.empty((n, p * (p + 1) // 2))
+    start = 0
+    for b in range(p):
+        np.multiply(v[:, b:], v[:, b:b + 1], out=out[:, start:start + p - b])
+        start += p - b
+    return out
 
 
 def normal_information(sigma_inv: np.ndarray, rows: np.ndarray, cols: np.ndarray,

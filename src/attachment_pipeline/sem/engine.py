@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from . import inference
-from .data import GroupData, group_data, group_moments_only, normal_information
+from .data import GroupData, data_fingerprint, group_data, group_moments_only, normal_information
 from .estimators import DWLSEstimator, FIMLEstimator, MLEstimator
 from .linalg import nearest_pd as _nearest_pd
 from .linalg import one_blas_thread
@@ -154,10 +154,13 @@ class _SaturatedFIML(FIMLEstimator):
 
 
 
-#: results that depend only on the data (saturated model, its information matrices, the
-#: baseline model), shared by every model fitted to the same data (the CFA's two models,
-#: the invariance levels); keyed by the groups' data fingerprints, at most 16 entries
+#: results that depend only on the data (the groups' sample statistics, saturated model, its
+#: information matrices, the baseline model), shared by every model fitted to the same data
+#: (the CFA's two models and the EM correlations, the invariance levels); keyed by the groups'
+#: data fingerprints, at most 16 entries, of which GroupData with at most _GROUP_BYTES of raw
+#: rows in all (the newest always stays)
 _DATA_CACHE: dict = {}
+_GROUP_BYTES = 2 ** 29
 
 
 def _cached(key, compute):
@@ -166,7 +169,40 @@ def _cached(key, compute):
         if len(_DATA_CACHE) >= 16:
             _DATA_CACHE.pop(next(iter(_DATA_CACHE)))
         _DATA_CACHE[key] = value
+        _evict_groups()
     return _DATA_CACHE[key]
+
+
+def _evict_groups() -> None:
+    """Drop the oldest cached GroupData while their raw rows take more than ``_GROUP_BYTES`` (keeping the newest)."""
+    held = [(k, v.x.nbytes) for k, v in _DATA_CACHE.items() if isinstance(v, GroupData) and v.x is not None]
+    total = sum(b for _, b in held)
+    for k, b in held[:-1]:
+        if total <= _GROUP_BYTES:
+            break
+        del _DATA_CACHE[k]
+        total -= b
+
+
+def cached_group_data(x: np.ndarray, items) -> GroupData:
+    """:func:`~attachment_pipeline.sem.data.group_data` of an item matrix, built once per distinct matrix.
+
+    The two CFA models of an instrument and its EM correlations
+    (:func:`attachment_pipeline.factors.efa_moments`) pass the same matrix; its
+    missing-data patterns, and what is computed once per group on them (the
+    pattern layout, the moment matrices of the robust statistics), are built
+    once. Keyed by the items and the matrix's bytes
+    (:func:`~attachment_pipeline.sem.data.data_fingerprint`, which becomes the
+    GroupData's ``key``). The matrix is kept read-only: an array of floats that
+    owns its memory is taken over (and made read-only), anything else copied.
+    """
+    x = np.asarray(x)
+    if x.dtype != np.float64 or x.base is not None or not x.flags.c_contiguous or not x.flags.owndata:
+        x = np.array(x, dtype=float, order="C")
+    x.flags.writeable = False
+    items = tuple(items)
+    key = data_fingerprint(items, (x,))
+    return _cached(("group", key), lambda: group_data(x, items, key=key))
 
 
 def fit_h1_fiml(groups: list[GroupData]) -> tuple[list[np.ndarray], list[np.ndarray], list[float], list]:
@@ -215,7 +251,10 @@ def _prepare(data: pd.DataFrame, items: Sequence[str], group, missing: str):
     bad = [c for c in items if not (pd.api.types.is_numeric_dtype(x[c]) or pd.api.types.is_bool_dtype(x[c]))]
     if bad:
         raise ValueError(f"Model variable(s) {bad} are not numeric; recode answers to numbers first.")
-    values = x.to_numpy(dtype=float, na_value=np.nan)
+    values = np.empty((len(x), len(items)))                   # row-major, filled column by column (one copy)
+    for j, c in enumerate(items):
+        values[:, j] = x[c].to_numpy(dtype=float, na_value=np.nan)
+    del x
     if np.isinf(values).any():
         raise ValueError("The data hold an infinite value; use NaN for missing answers.")
     if group is None:
@@ -232,7 +271,8 @@ def _prepare(data: pd.DataFrame, items: Sequence[str], group, missing: str):
     else:
         keep = ~miss.all(axis=1)
     keep &= g.notna().to_numpy()
-    arrays = [values[keep & (g == lab).to_numpy()] for lab in labels]
+    select = [keep & (g == lab).to_numpy() for lab in labels]
+    arrays = [values if sel.all() else values[sel] for sel in select]   # all rows: the matrix itself, no copy
     n_excluded = int(len(values) - keep.sum())
     return [str(v) for v in labels], arrays, n_excluded
 
@@ -450,7 +490,8 @@ def _fit(model, data, *, group, estimator, missing, ordered, group_equal, group_
     fiml = missing == "fiml"
     if meanstructure is None:
         meanstructure = fiml or len(labels) > 1
-    groups = [group_data(a, items) for a in arrays]
+    groups = [cached_group_data(a, items) for a in arrays]
+    del arrays  # the groups hold the rows (a matrix seen before: the cached copy)
     pt = build_partable(model, labels, meanstructure=meanstructure, std_lv=std_lv, group_equal=group_equal,
                         group_partial=group_partial)
     mod = Model(pt)
@@ -461,7 +502,7 @@ def _fit(model, data, *, group, estimator, missing, ordered, group_equal, group_
                 raise ValueError(f"Only {gd.n} respondents answered any of the {len(items)} items"
                                  + (f" in group {lab!r}" if len(groups) > 1 else "")
                                  + "; the unrestricted model of FIML needs more respondents than items.")
-            flat = [v for v, var in zip(items, np.nanvar(gd.x, axis=0)) if not var > 0]
+            flat = [v for v, var in zip(items, gd.item_variances) if not var > 0]
             if flat:
                 raise ValueError(f"Item(s) {flat} have no variance (everyone who answered gave the same answer"
                                  + (f" in group {lab!r}" if len(groups) > 1 else "")
@@ -525,6 +566,7 @@ def _fit(model, data, *, group, estimator, missing, ordered, group_equal, group_
         h1_loglik=float(sum(h1_ll)), baseline=base, scaled=scaled, implied=implied, h1_means=h1_means,
         h1_covs=h1_covs, meanstructure=meanstructure, categorical=False, robust_extra=robust_extra)
     estimates = _estimates_frame(mod, theta, vcov)
+    inference.forget_pattern_inverses()
     return SEMResult(
         estimator=estimator, missing=missing, groups=tuple(labels), group_n=tuple(gd.n for gd in groups), n=n,
         n_excluded=n_excluded, partable=pt, theta=theta, vcov=vcov, estimates=estimates, fit=fm,
@@ -697,11 +739,10 @@ def _baseline(items, labels, groups, fiml, robust, meanstructure, h1_ll, a1, b1)
         if par.free > 0:
             gd = groups[par.group]
             j = items.index(par.lhs)
-            col = gd.x[:, j] if gd.x is not None else None
             if par.op == "~~":
-                theta0[par.free - 1] = np.nanvar(col) if col is not None else gd.cov[j, j]
+                theta0[par.free - 1] = gd.item_variances[j]
             elif par.op == "~1":
-                theta0[par.free - 1] = np.nanmean(col) if col is not None else gd.mean[j]
+                theta0[par.free - 1] = gd.mean[j]
     opt = minimize(est, theta0)
     df = int(mod.G * mod.n_moments - mod.q)
     if fiml:

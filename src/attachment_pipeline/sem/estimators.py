@@ -144,7 +144,10 @@ class FIMLEstimator(_Base):
 
     Patterns of the same size are processed together as stacks (batched
     Cholesky and inverse), so the cost per evaluation grows with the number of
-    distinct patterns, not of respondents.
+    distinct patterns, not of respondents. Patterns with fewer respondents than
+    items (with fewer items missing than observed) enter through their rows
+    instead (:func:`_row_blocks`): for them the rows are cheaper than a pattern
+    inverse each.
     """
 
     name = "fiml"
@@ -157,6 +160,7 @@ class FIMLEstimator(_Base):
             raise ValueError("FIML needs a mean structure.")
         self.h1 = list(h1_loglik) if h1_loglik is not None else [0.0] * model.G
         self.blocks = [_pattern_blocks(gd) for gd in groups]
+        self.row_blocks = [_row_blocks(gd) for gd in groups]
 
     def loglik(self, mean: np.ndarray, cov: np.ndarray, g: int) -> float:
         """Casewise log-likelihood of group g at (mean, cov); -inf if a block is not PD."""
@@ -171,6 +175,16 @@ class FIMLEstimator(_Base):
             w = blk["cov"] + d[:, :, None] * d[:, None, :]
             tr = np.einsum("kij,kij->k", inv, w)
             total += -0.5 * np.sum(blk["n"] * (obs.shape[1] * _LOG2PI + logdet + tr))
+        if self.row_blocks[g]:
+            full = _chol_inv(cov)
+            if full is None:
+                return -np.inf
+            for blk in self.row_blocks[g]:
+                terms = _row_terms(blk, full, mean)
+                if terms is None:
+                    return -np.inf
+                logdet, d, v, _ = terms
+                total += -0.5 * (np.sum(blk["n"] * (blk["s"] * _LOG2PI + logdet)) + np.sum(d * v))
         return float(total)
 
     def _f(self, theta, g):
@@ -181,23 +195,42 @@ class FIMLEstimator(_Base):
         return float(-2.0 / self.n_g[g] * (ll - self.h1[g]))
 
     def loglik_gradient(self, mean, cov, g) -> tuple[np.ndarray, np.ndarray]:
-        """d logL / d mu (p) and d logL / d Sigma as a symmetric p x p matrix (unconstrained entries)."""
+        """d logL / d mu (p) and d logL / d Sigma as a symmetric p x p matrix (unconstrained entries).
+
+        Per pattern ``n_k P d_k`` and ``n_k/2 (P W_k P - P)`` (``P = Sigma_oo^-1``), added into the
+        full item space by one weighted count per block; for the patterns taken row by row
+        (:func:`_row_terms`) ``sum_i v_i`` and ``1/2 (sum_i v_i v_i' - sum_k n_k P_k)``, which are
+        the same sums since ``sum_(i in k) d_i d_i' = n_k W_k``.
+        """
         p = len(mean)
         gmu = np.zeros(p)
-        gsig = np.zeros((p, p))
+        gsig = np.zeros(p * p)
+        not_pd = ("The implied covariance matrix is not positive definite; the model cannot be "
+                  "fitted to these data (too few respondents or items without variance?).")
         for blk in self.blocks[g]:
             obs = blk["obs"]
             ci = sub_inverses(cov, obs, blk["mis"])
             if ci is None:
-                raise ValueError("The implied covariance matrix is not positive definite; the model cannot be "
-                                 "fitted to these data (too few respondents or items without variance?).")
+                raise ValueError(not_pd)
             inv = ci[0]
             d = blk["mean"] - mean[obs]
             w = blk["cov"] + d[:, :, None] * d[:, None, :]
             n = blk["n"][:, None]
-            np.add.at(gmu, obs, n * np.einsum("kij,kj->ki", inv, d))
+            gmu += np.bincount(obs.ravel(), (n * np.einsum("kij,kj->ki", inv, d)).ravel(), minlength=p)
             gk = 0.5 * blk["n"][:, None, None] * (inv @ w @ inv - inv)
-            np.add.at(gsig, (obs[:, :, None], obs[:, None, :]), gk)
+            gsig += np.bincount(blk["at"], gk.ravel(), minlength=p * p)
+        gsig = gsig.reshape(p, p)
+        if self.row_blocks[g]:
+            full = _chol_inv(cov)
+            if full is None:
+                raise ValueError(not_pd)
+            for blk in self.row_blocks[g]:
+                terms = _row_terms(blk, full, mean)
+                if terms is None:
+                    raise ValueError(not_pd)
+                _, _, v, n_inv = terms
+                gmu += v.sum(axis=0)
+                gsig += 0.5 * (v.T @ v - n_inv)
         return gmu, gsig
 
     def moment_gradient(self, theta, g) -> np.ndarray:
@@ -218,14 +251,82 @@ class FIMLEstimator(_Base):
         return (out + out.T) / 2
 
 
+def _by_rows(gd: GroupData, ks: np.ndarray, n_missing: int) -> np.ndarray:
+    """Which of the patterns ``ks`` (all with ``n_missing`` items missing) enter the likelihood row by row:
+    fewer respondents than items, some but fewer items missing than observed, and the rows at hand."""
+    p = gd.p
+    if gd.x is None or not 0 < n_missing < p - n_missing:
+        return np.zeros(len(ks), dtype=bool)
+    return gd.layout.n[ks] < p
+
+
 def _pattern_blocks(gd: GroupData) -> list[dict]:
-    """Patterns stacked by number of observed items (from :attr:`GroupData.layout`): obs (K x s),
-    mis (K x p-s), n (K), mean (K x s), cov (K x s x s)."""
+    """Patterns stacked by number of observed items (from :attr:`GroupData.layout`), without those
+    taken row by row (:func:`_by_rows`): obs (K x s), mis (K x p-s), n (K), mean (K x s),
+    cov (K x s x s), at (positions of the K x s x s entries in a row-major p x p matrix)."""
     lay = gd.layout
-    return [{"obs": obs, "mis": mis, "n": lay.n[ks],
-             "mean": lay.mean[ks[:, None], obs],
-             "cov": lay.cov[ks[:, None, None], obs[:, :, None], obs[:, None, :]]}
-            for ks, obs, mis in lay.sizes]
+    out = []
+    for ks, obs, mis in lay.sizes:
+        keep = ~_by_rows(gd, ks, mis.shape[1])
+        if not keep.any():
+            continue
+        ks, obs, mis = ks[keep], obs[keep], mis[keep]
+        out.append({"obs": obs, "mis": mis, "n": lay.n[ks],
+                    "mean": lay.mean[ks[:, None], obs],
+                    "cov": lay.cov[ks[:, None, None], obs[:, :, None], obs[:, None, :]],
+                    "at": (obs[:, :, None] * gd.p + obs[:, None, :]).ravel()})
+    return out
+
+
+def _row_blocks(gd: GroupData) -> list[dict]:
+    """The patterns taken row by row (:func:`_by_rows`), by number of missing items: mis (K x m),
+    mask (K x p, 1 = observed), n (K), s (observed items), x (their respondents' rows, zeros for
+    missing answers; R x p), pat (each row's pattern in the block), row_mask (R x p), oo (``sum_k n_k
+    mask_k mask_k'``)."""
+    lay = gd.layout
+    out = []
+    local = np.full(len(lay.n), -1, dtype=np.int64)
+    for ks, obs, mis in lay.sizes:
+        take = _by_rows(gd, ks, mis.shape[1])
+        if not take.any():
+            continue
+        ks, mis = ks[take], mis[take]
+        local[:] = -1
+        local[ks] = np.arange(len(ks))
+        at = np.nonzero(local[lay.pattern] >= 0)[0]             # positions in the pattern order
+        pat = local[lay.pattern[at]]
+        mask = lay.observed[ks].astype(float)
+        x = gd.x[lay.order[at]]
+        out.append({"mis": mis, "mask": mask, "n": lay.n[ks], "s": obs.shape[1], "x": np.where(np.isnan(x), 0.0, x),
+                    "pat": pat, "row_mask": mask[pat], "oo": (mask * lay.n[ks][:, None]).T @ mask})
+    return out
+
+
+def _row_terms(blk: dict, full, mean: np.ndarray):
+    """Per-pattern log-determinants and per-row ``v_i = Sigma_oo^-1 d_i`` of a row block, at (mean, cov).
+
+    With ``P = Sigma^-1`` and, per pattern, ``L L' = P_mm`` (its missing items) and
+    ``H = L^-1 P_mo`` (m x p, zeros in the missing columns):
+    ``Sigma_oo^-1 = P_oo - H' H`` and ``log|Sigma_oo| = log|Sigma| + log|P_mm|``
+    (the partitioned inverse, as :func:`~attachment_pipeline.sem.linalg.sub_inverses`), so
+    ``v_i = (P d_i)_o - H' (H d_i)`` needs no inverse per pattern. Returns (log-determinants (K),
+    deviations d (R x p, zeros for missing answers), v (R x p), ``sum_k n_k Sigma_oo^-1`` padded
+    (p x p)); None if a P_mm is not positive definite.
+    """
+    p_full, logdet_full = full
+    mis = blk["mis"]
+    try:
+        l_mm = np.linalg.cholesky(p_full[mis[:, :, None], mis[:, None, :]])
+    except np.linalg.LinAlgError:
+        return None
+    h = np.linalg.solve(l_mm, p_full[mis]) * blk["mask"][:, None, :]     # K x m x p
+    logdet = logdet_full + 2 * np.log(np.diagonal(l_mm, axis1=1, axis2=2)).sum(axis=1)
+    d = (blk["x"] - mean) * blk["row_mask"]
+    hr = h[blk["pat"]]
+    v = (d @ p_full) * blk["row_mask"] - np.einsum("rmp,rm->rp", hr, np.einsum("rmp,rp->rm", hr, d))
+    hn = (h * np.sqrt(blk["n"])[:, None, None]).reshape(-1, h.shape[2])
+    n_inv = p_full * blk["oo"] - hn.T @ hn
+    return logdet, d, v, n_inv
 
 
 class DWLSEstimator(_Base):
