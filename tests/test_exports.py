@@ -162,11 +162,12 @@ def test_large_tables_get_no_excel_copy_and_say_why(tmp_path, monkeypatch):
 
     from attachment_pipeline import exports as ex_mod
 
-    monkeypatch.setattr(ex_mod, "XLSX_LIMIT_ROWS", 2)
-    frame = pd.DataFrame({"a": [1, 2, 3]})
+    monkeypatch.setattr(ex_mod, "XLSX_LIMIT_CELLS", 5)
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": [4, 5, 6]})
     assert ex_mod.write_xlsx(frame, tmp_path / "big.xlsx", sheet="s", labels={}) is None
     assert not (tmp_path / "big.xlsx").exists()
-    assert "big.xlsx not written: 3 rows exceed the 2-row limit" in (tmp_path / "README.txt").read_text()
+    assert "big.xlsx not written: 3 rows x 2 columns exceed the 5-cell limit" in (tmp_path / "README.txt").read_text()
+    assert ex_mod.write_xlsx(frame.iloc[:2], tmp_path / "small.xlsx", sheet="s", labels={}) is not None  # 4 cells
 
 
 def test_formula_like_text_is_written_as_text(tmp_path):

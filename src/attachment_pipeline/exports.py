@@ -73,9 +73,12 @@ STYLE_CODES = {s: i + 1 for i, s in enumerate(STYLES)}
 MINMAX_CODES = {t: i + 1 for i, t in enumerate(MINMAX_TYPES)}
 #: Rows per Excel sheet (the limit is 1,048,576 including the header).
 EXCEL_MAX_ROWS = 1_000_000
-#: Larger tables get no Excel copy (openpyxl holds the whole sheet in memory; a million-row
-#: sheet is no use in Excel anyway): the .csv and .sav files carry them, and exports/README.txt says so.
-XLSX_LIMIT_ROWS = 200_000
+#: Tables of more cells (rows x columns) get no Excel copy: openpyxl builds the whole sheet in
+#: memory, at about 10 us and 200 bytes per cell (the 50,000 x 136 respondents table: 60 s and
+#: 1.6 GB), and such a sheet is no use in Excel anyway. The .csv and .sav files carry them, and
+#: exports/README.txt says so. Two million cells: e.g. 14,000 respondents in respondents.xlsx,
+#: 130,000 in scores.xlsx.
+XLSX_LIMIT_CELLS = 2_000_000
 
 _TEXTS = {
     "en": {"id": "Respondent id", "mean_score": "mean item score", "index": "min/max index (maximiser - minimiser, "
@@ -302,19 +305,21 @@ def neutralise_formulas(worksheet, frame: pd.DataFrame, header: bool = True) -> 
 def write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str, labels: dict, language: str = "en") -> Path | None:
     """Write ``frame`` to an Excel workbook (data sheet(s) plus a ``variables`` sheet), with fixed time stamps.
 
-    Tables over :data:`XLSX_LIMIT_ROWS` rows are not written (None is returned) and the
-    reason is appended to ``README.txt`` beside them.
+    Tables of more than :data:`XLSX_LIMIT_CELLS` cells are not written (None is returned) and
+    the reason is appended to ``README.txt`` beside them.
 
     Text stays text (styles and min/max types as words, ids as text), as in the CSV.
     """
     t = _TEXTS[language]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if len(frame) > XLSX_LIMIT_ROWS:
+    cells = len(frame) * max(1, frame.shape[1])
+    if cells > XLSX_LIMIT_CELLS:
         note = path.parent / "README.txt"
         previous = note.read_text(encoding="utf-8") if note.exists() else ""
-        note.write_text(previous + f"{path.name} not written: {len(frame):,} rows exceed the {XLSX_LIMIT_ROWS:,}-row "
-                        "limit for Excel copies; use the .csv or .sav file.\n", encoding="utf-8")
+        note.write_text(previous + f"{path.name} not written: {len(frame):,} rows x {frame.shape[1]:,} columns exceed "
+                        f"the {XLSX_LIMIT_CELLS:,}-cell limit for Excel copies; use the .csv or .sav file.\n",
+                        encoding="utf-8")
         return None
     variables = pd.DataFrame({t["column"]: list(frame.columns), t["label"]: [labels.get(c, c) for c in frame.columns]})
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
@@ -489,7 +494,7 @@ def respondent_table(cohort_dir: Path, cohort: Cohort, language: str = "en") -> 
 def _respondents_export(cohort_dir: Path, cohort: Cohort, out_dir: Path, language: str) -> list[Path]:
     frame, labels, value_labels, formats, text_cols = respondent_table(cohort_dir, cohort, language)
     readable = frame.copy()  # Excel: categories as their labels (what a reader wants to see)
-    for c, vl in value_labels.items():
+    for c, vl in (value_labels.items() if frame.size <= XLSX_LIMIT_CELLS else ()):  # else no Excel copy
         if c in readable and not c.endswith("_keyed") and not any(c == f"{i.name}_{n}" for i in cohort.instruments
                                                                    for n in range(1, i.n_items + 1)):
             readable[c] = readable[c].map(lambda v, vl=vl: vl.get(int(v), v) if pd.notna(v) else v)
