@@ -4,7 +4,6 @@ conda environment pinned like requirements.lock. Dry runs only (a few seconds ea
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,21 +13,14 @@ import yaml
 
 from attachment_pipeline.startup import placeholder_resources
 
-from helpers import REPO
+from helpers import REPO, demo_project
 
 BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    dest = tmp_path_factory.mktemp("conventions")
-    for part in ["Snakefile", "workflow", "profiles", "config", "data/raw/demo"]:
-        src = REPO / part
-        if src.is_dir():
-            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(src, dest / part)
-    return dest
+    return demo_project(tmp_path_factory.mktemp("conventions"))
 
 
 def snakemake(workdir, *args):
