@@ -156,6 +156,12 @@ class Model:
         return [(self._ov_idx[v], self._eta_idx[v]) for v in self.phantom]
 
     # ------------------------------------------------------------------ matrices
+    def group_parameters(self, g: int) -> np.ndarray:
+        """Indices (sorted) of the free parameters that appear in group ``g``'s matrices: the only ones its
+        implied moments, and their Jacobian, depend on (equality constraints share an index across groups)."""
+        free = [f for r, c, f, val, t in (e for lst in self.elements[g].values() for e in lst) if f >= 0]
+        return np.unique(np.array(free, dtype=np.int64))
+
     def matrices(self, theta: np.ndarray, g: int) -> GroupMatrices:
         """The model matrices of group ``g`` at the free parameter vector ``theta``."""
         p, m = self.p, self.m
