@@ -397,6 +397,12 @@ def test_observed_information_differences_only_the_parameters_of_each_group(monk
     mod = Model(pt)
     one, two = set(mod.group_parameters(0)), set(mod.group_parameters(1))
     assert one | two == set(range(mod.q)) and one != two and len(one & two) == 3  # the three free loadings shared
+    theta = fast.theta
+    for g in range(2):
+        used = mod.group_parameters(g)
+        whole = mod.jacobian(theta, g)
+        assert np.array_equal(mod.jacobian(theta, g, used), whole[:, used])
+        assert not np.delete(whole, used, axis=1).any()  # the other parameters do not move group g's moments
     monkeypatch.setattr(Model, "group_parameters", lambda self, g: np.arange(self.q))
     full = fit(model, data, group="g", estimator="mlr", missing="fiml", group_equal=["loadings"])
     assert np.array_equal(fast.vcov, full.vcov)

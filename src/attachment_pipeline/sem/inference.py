@@ -87,11 +87,12 @@ def observed_information(est, theta: np.ndarray) -> np.ndarray:
         a = fiml_observed_h1_information(model, gd, mean, imp["cov"])
         jac = model.jacobian(theta, g)
         fm = est.moment_gradient(theta, g)
-        # only the parameters group g's matrices use move its Jacobian: differences in the others are
-        # exactly zero, and skipping them matters with many groups (20 groups: ~2,000 parameters, ~110 each)
+        # only the parameters group g's matrices use move its Jacobian, and only its columns for them are
+        # nonzero: the other rows and columns are exactly zero, and skipping them matters with many groups
+        # (20 groups: ~2,000 parameters, ~110 each)
         used = model.group_parameters(g)
         second = np.zeros((q, q))
-        second[:, used] = _central_jacobian(lambda th: model.jacobian(th, g).T @ fm, theta, used)
+        second[np.ix_(used, used)] = _central_jacobian(lambda th: model.jacobian(th, g, used).T @ fm, theta, used)
         h += est.c[g] * (jac.T @ (2 * a) @ jac + (second + second.T) / 2)
     return (h + h.T) / 4
 

@@ -237,8 +237,9 @@ class Model:
         return np.concatenate([imp["mean"], vech]) if self.meanstructure else vech
 
     # ------------------------------------------------------------------ derivatives
-    def jacobian(self, theta: np.ndarray, g: int) -> np.ndarray:
-        """``Delta_g = d moments_g / d theta``: array (n_moments, q).
+    def jacobian(self, theta: np.ndarray, g: int, columns=None) -> np.ndarray:
+        """``Delta_g = d moments_g / d theta``: array (n_moments, q); with ``columns`` (continuous items only)
+        just those columns, which must include every parameter group ``g`` uses (:meth:`group_parameters`).
 
         Element derivatives (``A = Lambda (I - B)^-1``, ``Psi* = (I-B)^-1 Psi (I-B)^-T``,
         ``L = Lambda Psi*``, ``e = (I - B)^-1 alpha``):
@@ -247,7 +248,9 @@ class Model:
         ``dSigma/dPsi_kl = A_.k A_.l' (+ transpose if k != l)``; ``dmu/dalpha_k = A_.k``;
         ``dSigma/dTheta_ij = E_ij (+ E_ji)``; ``dmu/dnu_i = e_i``.
         """
-        dsig, dmu, extra = self._d_sigma_mu(theta, g)
+        if columns is not None and self.categorical:
+            raise ValueError("jacobian(columns=...) is for continuous items only")
+        dsig, dmu, extra = self._d_sigma_mu(theta, g, columns)
         if not self.categorical:
             rows = dsig[:, self.vech_rows, self.vech_cols].T
             if self.meanstructure:
@@ -255,9 +258,18 @@ class Model:
             return rows
         return self._categorical_jacobian(theta, g, dsig, dmu, extra)
 
-    def _d_sigma_mu(self, theta, g):
-        """dSigma/dtheta (q, p, p) and dmu/dtheta (q, p), vectorised over the matrix elements."""
+    def _d_sigma_mu(self, theta, g, columns=None):
+        """dSigma/dtheta (q, p, p) and dmu/dtheta (q, p), vectorised over the matrix elements.
+
+        ``columns``: only the derivatives in these free parameters, in this order (they must include
+        every parameter group ``g`` uses, :meth:`group_parameters`; the others are zero).
+        """
         q, p = self.q, self.p
+        slot = np.arange(q)
+        if columns is not None:
+            q = len(columns)
+            slot = np.full(self.q, -1)
+            slot[columns] = np.arange(q)
         mats = self.matrices(theta, g)
         ib, a, psi_star, common, eta_mean = self._core(mats)
         lmat = mats.lam @ psi_star
@@ -268,7 +280,7 @@ class Model:
         r, c, f, _, _ = arr["lambda"]
         sel = f >= 0
         if sel.any():
-            i, j, k = r[sel], c[sel], f[sel]
+            i, j, k = r[sel], c[sel], slot[f[sel]]
             v = lmat[:, j].T                                     # (n, p)
             np.add.at(dsig, (k[:, None], i[:, None], cols[None, :]), v)
             np.add.at(dsig, (k[:, None], cols[None, :], i[:, None]), v)
@@ -276,31 +288,31 @@ class Model:
         r, c, f, _, _ = arr["beta"]
         sel = f >= 0
         if sel.any():
-            kk, ll, k = r[sel], c[sel], f[sel]
+            kk, ll, k = r[sel], c[sel], slot[f[sel]]
             o = a[:, kk].T[:, :, None] * lmat[:, ll].T[:, None, :]   # (n, p, p)
             np.add.at(dsig, k, o + o.transpose(0, 2, 1))
             np.add.at(dmu, k, a[:, kk].T * eta_mean[ll][:, None])
         r, c, f, _, _ = arr["psi"]
         sel = f >= 0
         if sel.any():
-            kk, ll, k = r[sel], c[sel], f[sel]
+            kk, ll, k = r[sel], c[sel], slot[f[sel]]
             o = a[:, kk].T[:, :, None] * a[:, ll].T[:, None, :]
             o = np.where((kk == ll)[:, None, None], o, o + o.transpose(0, 2, 1))
             np.add.at(dsig, k, o)
         r, c, f, _, _ = arr["theta"]
         sel = f >= 0
         if sel.any():
-            i, j, k = r[sel], c[sel], f[sel]
+            i, j, k = r[sel], c[sel], slot[f[sel]]
             np.add.at(dsig, (k, i, j), 1.0)
             off = i != j
             np.add.at(dsig, (k[off], j[off], i[off]), 1.0)
         r, _, f, _, _ = arr["nu"]
         sel = f >= 0
-        np.add.at(dmu, (f[sel], r[sel]), 1.0)
+        np.add.at(dmu, (slot[f[sel]], r[sel]), 1.0)
         r, _, f, _, _ = arr["alpha"]
         sel = f >= 0
         if sel.any():
-            np.add.at(dmu, f[sel], a[:, r[sel]].T)
+            np.add.at(dmu, slot[f[sel]], a[:, r[sel]].T)
         return dsig, dmu, (mats, common)
 
     def _categorical_jacobian(self, theta, g, dsig, dmu, extra):
