@@ -1369,14 +1369,11 @@ def _information_matrix(theta: np.ndarray, a: np.ndarray, d: np.ndarray, n_cat: 
 
 
 def total_information(fit: GRMFit, theta, items=None) -> np.ndarray:
-    """Test information ``sum_j I_j(theta)`` over all items (or those in ``items``), see :func:`item_information`."""
+    """Test information ``sum_j I_j(theta)`` over all items (or those in ``items``), see :func:`item_information`
+    (all items at once by :func:`_information_matrix`)."""
     theta = np.atleast_1d(np.asarray(theta, dtype=float))
-    use = range(len(fit.items)) if items is None else items
-    total = np.zeros(theta.size)
-    for j in use:
-        a, b = fit.item_parameters(j)
-        total += item_information(theta, a, b, fit.link)
-    return total
+    info = _information_matrix(theta, fit.a, fit.d, fit.n_categories, fit.link)
+    return info.sum(axis=1) if items is None else info[:, list(items)].sum(axis=1)
 
 
 def score_grm(fit: GRMFit) -> pd.DataFrame:
